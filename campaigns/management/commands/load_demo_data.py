@@ -1,0 +1,70 @@
+"""Load the demo: an admin user, a simulator account, a list and a campaign.
+
+Idempotent: running it again (every ``make run``) changes nothing that exists.
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from campaigns.models import Account, Campaign, Contact, RecipientList
+
+DEMO_SYSTEM_ID = "demo"
+DEMO_CONTACTS = 1000
+
+
+class Command(BaseCommand):
+    help = "Create demo data for `make run` (admin user, simulator account, list, campaign)."
+
+    def handle(self, *args, **options) -> None:
+        username = os.environ.get("DEMO_ADMIN_USER", "admin")
+        password = os.environ.get("DEMO_ADMIN_PASSWORD", "admin")
+        User = get_user_model()
+        if not User.objects.filter(username=username).exists():
+            User.objects.create_superuser(username=username, email="", password=password)
+        account, _ = Account.objects.get_or_create(
+            system_id=DEMO_SYSTEM_ID,
+            defaults={
+                "name": "Demo (built-in simulator)",
+                "smpp_password": os.environ.get("DEMO_SMPP_PASSWORD", "demo-pass"),
+                "smpp_host": "127.0.0.1",
+                "smpp_port": int(os.environ.get("SMSC_SIMULATOR_PORT", "2775")),
+                "binds": 2,
+                "source_addr": "DemoShop",
+                "source_addr_ton": 5,
+                "source_addr_npi": 0,
+                "mm4_host": "127.0.0.1",
+                "mm4_port": int(os.environ.get("MM4_SIMULATOR_PORT", "2525")),
+                "mm4_tls": False,
+                "mm4_api_key": os.environ.get("DEMO_MM4_API_KEY", "demo-key"),
+                "mm4_originator_domain": "mms.demo.example",
+            },
+        )
+        demo_list, created = RecipientList.objects.get_or_create(
+            name="Demo customers", defaults={"description": "1,000 fictional UK mobile numbers."}
+        )
+        if created:
+            Contact.objects.bulk_create(
+                Contact(
+                    recipient_list=demo_list,
+                    phone=f"+4479111{i:05d}",
+                    first_name=("Alex", "Sam", "Jo", "Chris", "")[i % 5],
+                    attributes={"city": ("Leeds", "Bristol", "York")[i % 3]},
+                )
+                for i in range(DEMO_CONTACTS)
+            )
+        if not Campaign.objects.filter(name="Demo SMS campaign").exists():
+            campaign = Campaign.objects.create(
+                name="Demo SMS campaign",
+                account=account,
+                body='Hi {{ first_name|default:"there" }}, our {{ city }} store has a sale this weekend!',
+            )
+            campaign.recipient_lists.add(demo_list)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready. Admin: http://127.0.0.1:8000/admin/  user: {username}  password: {password}"
+            )
+        )

@@ -1,0 +1,26 @@
+"""Domain models, one module per concern; import them from here."""
+
+from campaigns.models.accounts import Account, BindMode, MessageIdFormat
+from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientList
+from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignStatus, Channel
+from campaigns.models.messages import Message, MessagePart
+from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
+
+__all__ = [
+    "Account",
+    "BindMode",
+    "Campaign",
+    "CampaignMedia",
+    "CampaignStatus",
+    "Channel",
+    "Contact",
+    "InboundMessage",
+    "Message",
+    "MessageIdFormat",
+    "MessagePart",
+    "OptOut",
+    "OptOutSource",
+    "Receipt",
+    "ReceiptState",
+    "RecipientList",
+]

@@ -1,0 +1,121 @@
+"""A campaign: what to send, to whom, through which account, and when."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    MMS = "mms", "MMS"
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Campaign(models.Model):
+    name = models.CharField(max_length=200, help_text="A name for this campaign, e.g. 'Spring sale'.")
+    channel = models.CharField(
+        max_length=3, choices=Channel.choices, default=Channel.SMS, help_text="SMS or MMS."
+    )
+    account = models.ForeignKey(
+        "campaigns.Account",
+        on_delete=models.PROTECT,
+        related_name="campaigns",
+        help_text="The provider account to send through.",
+    )
+    sender = models.CharField(
+        max_length=21, blank=True, help_text="Sender number or name; blank uses the account's default sender."
+    )
+    body = models.TextField(
+        blank=True,
+        help_text=(
+            "The message. Personalise with {{ first_name }}, {{ last_name }} or any imported column, "
+            'and give a fallback with {{ first_name|default:"there" }}.'
+        ),
+    )
+    mms_subject = models.CharField(max_length=200, blank=True, help_text="MMS only: the subject line.")
+    recipient_lists = models.ManyToManyField(
+        "campaigns.RecipientList",
+        related_name="campaigns",
+        blank=True,
+        help_text="Who receives it. A number on several lists receives it once.",
+    )
+    scheduled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When to start sending. Empty: send only when you press 'send now'."
+    )
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="Time zone for the schedule, and for quiet hours when a number's own zone is unclear.",
+    )
+    status = models.CharField(
+        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT, db_index=True
+    )
+    send_rate = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Optional cap in messages per second, below the account's capacity. Empty: full speed.",
+    )
+    quiet_hours_start = models.TimeField(
+        null=True, blank=True, help_text="Send only from this local time of the recipient (e.g. 09:00)."
+    )
+    quiet_hours_end = models.TimeField(
+        null=True, blank=True, help_text="…until this local time of the recipient (e.g. 20:00)."
+    )
+    validity_period = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="How long the network keeps trying to deliver (e.g. 1 day). Empty: the provider's default.",
+    )
+    is_test = models.BooleanField(
+        default=False, help_text="Test sends are kept out of reports and statistics."
+    )
+    resend_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resends",
+        help_text="The campaign whose failed recipients this one retries.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    materialised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the recipients were turned into messages."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignMedia(models.Model):
+    """One media file of an MMS campaign (image, audio or video)."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="media")
+    file = models.FileField(upload_to="mms/%Y/%m/", help_text="Image, audio or video.")
+    content_type = models.CharField(max_length=100, help_text="e.g. image/jpeg.")
+    size = models.PositiveIntegerField(default=0, help_text="Bytes.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order within the message.")
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.file.name

@@ -1,0 +1,85 @@
+"""One Message per recipient per campaign; one MessagePart per SMS segment.
+
+The database, not the broker, is the source of truth: every part's state is here, so a
+crashed worker, a restarted broker or a redelivered batch can always be reconciled.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from campaigns.statuses import MessageStatus
+
+
+class Message(models.Model):
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="messages")
+    contact = models.ForeignKey(
+        "campaigns.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    phone = models.CharField(max_length=32, help_text="Recipient in international format.")
+    body = models.TextField(blank=True, help_text="The text as sent, after personalisation.")
+    status = models.CharField(
+        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING, db_index=True
+    )
+    reason = models.CharField(
+        max_length=255, blank=True, help_text="Why it was suppressed or failed, in words."
+    )
+    segments = models.PositiveSmallIntegerField(default=1, help_text="SMS segments (parts) of this message.")
+    recipient_tz = models.CharField(
+        max_length=64, blank=True, help_text="Recipient's time zone, for quiet hours."
+    )
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Do not send before this time (quiet hours, retry backoff)."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "phone"], name="message_unique_phone_per_campaign")
+        ]
+        indexes = [models.Index(fields=["campaign", "status"], name="message_campaign_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.phone} ({self.status})"
+
+
+class MessagePart(models.Model):
+    """One SMS segment (or one MMS); each gets its own provider message id and receipt."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="parts")
+    account = models.ForeignKey(
+        "campaigns.Account",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Account it was sent through.",
+    )
+    index = models.PositiveSmallIntegerField(default=1, help_text="Segment number, from 1.")
+    provider_message_id = models.CharField(  # noqa: DJ001 - NULL until the SMSC answers
+        max_length=64, null=True, blank=True, help_text="The provider's id, normalised."
+    )
+    status = models.CharField(
+        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING, db_index=True
+    )
+    error_code = models.IntegerField(null=True, blank=True, help_text="SMPP command status or receipt err.")
+    error = models.CharField(max_length=255, blank=True, help_text="The error in words.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["message_id", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "index"], name="part_unique_index_per_message")
+        ]
+        indexes = [
+            models.Index(fields=["account", "provider_message_id"], name="part_account_provider_id_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.index} of message {self.message_id} ({self.status})"

@@ -1,0 +1,74 @@
+"""The one way a message or part changes status: forward only, set-based.
+
+Each function issues a single UPDATE whose WHERE clause admits only rows in a lower-ranked
+status, so concurrent writers (a receipt applier and a late submit result, two redelivered
+batches) cannot move a row backwards and a duplicate update is a no-op by construction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Model
+from django.utils import timezone
+
+from campaigns.models import Message, MessagePart
+from campaigns.statuses import FINAL_STATUSES, MessageStatus, rollup, statuses_below
+
+
+def _advance(model: type[Model], ids: Iterable[int], status: str, fields: dict[str, Any]) -> int:
+    id_list = list(ids)
+    if not id_list:
+        return 0
+    values: dict[str, Any] = {"status": status, "updated_at": timezone.now(), **fields}
+    if status in FINAL_STATUSES and "done_at" not in values:
+        values["done_at"] = values["updated_at"]
+    return model.objects.filter(id__in=id_list, status__in=statuses_below(status)).update(**values)
+
+
+def advance_parts(part_ids: Iterable[int], status: str, **fields: Any) -> int:
+    """Move parts forward to ``status`` (and set ``fields``); rows already past it are untouched.
+
+    Returns how many rows moved.
+    """
+    return _advance(MessagePart, part_ids, status, fields)
+
+
+def advance_messages(message_ids: Iterable[int], status: str, **fields: Any) -> int:
+    """Move messages forward to ``status``; rows already at or past it are untouched."""
+    return _advance(Message, message_ids, status, fields)
+
+
+def release_parts_for_retry(part_ids: Iterable[int], **fields: Any) -> int:
+    """The one sanctioned step back: ``submitting`` → ``pending`` after a transient error.
+
+    Only parts still in ``submitting`` move, so a part that meanwhile got a receipt or a
+    final result is never pulled back.
+    """
+    id_list = list(part_ids)
+    if not id_list:
+        return 0
+    return MessagePart.objects.filter(id__in=id_list, status=MessageStatus.SUBMITTING).update(
+        status=MessageStatus.PENDING, updated_at=timezone.now(), **fields
+    )
+
+
+def roll_up_messages(message_ids: Iterable[int]) -> int:
+    """Recompute each message's status from its parts (rule: :func:`campaigns.statuses.rollup`).
+
+    One read of the parts, then one forward-only UPDATE per resulting status.
+    """
+    id_list = list(set(message_ids))
+    if not id_list:
+        return 0
+    parts: dict[int, list[str]] = defaultdict(list)
+    for message_id, status in MessagePart.objects.filter(message_id__in=id_list).values_list(
+        "message_id", "status"
+    ):
+        parts[message_id].append(status)
+    by_status: dict[str, list[int]] = defaultdict(list)
+    for message_id, statuses in parts.items():
+        by_status[rollup(statuses)].append(message_id)
+    return sum(advance_messages(ids, status) for status, ids in by_status.items())

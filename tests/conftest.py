@@ -1,0 +1,38 @@
+"""Shared fixtures.
+
+With REQUIRE_SERVICES=1 (set by .ci/run) the suite must run on PostgreSQL and RabbitMQ:
+a missing service fails the run at start instead of letting tests skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+
+
+def _reachable(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=5
+        ):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    checks = {
+        "DATABASE_URL": (os.environ.get("DATABASE_URL", ""), 5432, "postgres"),
+        "CELERY_BROKER_URL": (os.environ.get("CELERY_BROKER_URL", ""), 5672, "amqp"),
+    }
+    for name, (url, port, scheme) in checks.items():
+        if not url.startswith(scheme):
+            raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {name} is not a {scheme} URL: {url!r}")
+        if not _reachable(url, port):
+            raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {name} cannot be reached")
