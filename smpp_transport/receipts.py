@@ -206,8 +206,9 @@ def parse_receipt(
     """Parse a deliver_sm (or data_sm) as a delivery receipt.
 
     Returns None when it is not a receipt, i.e. an MO message: esm_class is not an SMSC
-    receipt / intermediate notification, the text does not look like ``id:... stat:...``,
-    and no receipted_message_id TLV is present. The TLVs (receipted_message_id,
+    receipt / intermediate notification, the text does not look like a receipt (id and stat
+    plus one more receipt field), and receipted_message_id and message_state are not both
+    present. The TLVs (receipted_message_id,
     message_state) take precedence over the text, which fills what they lack. Raises
     ``ReceiptError`` for a receipt with no message id at all: it can never be matched, and
     the caller should log it (and still ack it, or the SMSC redelivers it forever).
