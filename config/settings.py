@@ -143,6 +143,16 @@ elif CELERY_BROKER_URL.startswith("amqp"):
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 REDIS_URL = os.environ.get("REDIS_URL", "")
+CELERY_BEAT_SCHEDULE = {
+    # The one clock of the platform: start due campaigns, hand out batches, apply receipts.
+    "tick": {"task": "campaigns.tick", "schedule": float(os.environ.get("TICK_INTERVAL_S", "1.0"))},
+    "housekeeping": {"task": "campaigns.housekeeping", "schedule": 300.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How many seconds of sending each account is handed per tick (backpressure).
+DISPATCH_HORIZON_S = float(os.environ.get("DISPATCH_HORIZON_S", "2.0"))
+# Pending receipts that never match a message become "orphaned" after this long.
+RECEIPT_ORPHAN_TTL_S = int(os.environ.get("RECEIPT_ORPHAN_TTL_S", str(48 * 3600)))
 
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,0 +1,181 @@
+"""What a marketer can do to a campaign. Each checks the status first and says why not.
+
+Used by the admin and the API alike, so both enforce the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.errors import ApplicationError
+from campaigns.models import Campaign, CampaignStatus, Message, OptOut
+from campaigns.services.dispatch import start_campaign
+from campaigns.services.materialise import REASON_OPTED_OUT
+from campaigns.services.personalise import template_problems
+from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
+from campaigns.statuses import FAILURE_STATUSES, MessageStatus
+
+C = CampaignStatus
+S = MessageStatus
+
+
+def _require(campaign: Campaign, allowed: Iterable[str], action: str) -> None:
+    if campaign.status not in allowed:
+        raise ApplicationError(
+            f"Cannot {action} a campaign that is {campaign.get_status_display().lower()}.",
+            field="status",
+            code="invalid_state",
+        )
+
+
+def validate_for_sending(campaign: Campaign) -> None:
+    """Refuse to start what cannot be sent, with the reason."""
+    problems = template_problems(campaign.body)
+    if problems:
+        raise ApplicationError(problems[0], field="body")
+    if not campaign.body.strip() and campaign.channel == "sms":
+        raise ApplicationError("The message is empty.", field="body")
+    has_messages = campaign.materialised_at is not None
+    if not campaign.is_test and not has_messages and not campaign.recipient_lists.exists():
+        raise ApplicationError("Choose at least one recipient list.", field="recipient_lists")
+    if not campaign.account.active:
+        raise ApplicationError("The account is inactive.", field="account")
+
+
+def schedule(*, campaign: Campaign, at: datetime) -> Campaign:
+    _require(campaign, [C.DRAFT, C.SCHEDULED], "schedule")
+    if timezone.is_naive(at):
+        raise ApplicationError("Give the time with its time zone.", field="scheduled_at")
+    validate_for_sending(campaign)
+    Campaign.objects.filter(id=campaign.id).update(status=C.SCHEDULED, scheduled_at=at)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def send_now(*, campaign: Campaign) -> Campaign:
+    _require(campaign, [C.DRAFT, C.SCHEDULED], "send")
+    validate_for_sending(campaign)
+    with transaction.atomic():
+        start_campaign(campaign=campaign, now=timezone.now())
+    campaign.refresh_from_db()
+    return campaign
+
+
+def pause(*, campaign: Campaign) -> Campaign:
+    """Stop new submits: claimed-but-unsent messages go back to pending."""
+    _require(campaign, [C.RUNNING, C.SCHEDULED], "pause")
+    with transaction.atomic():
+        Campaign.objects.filter(id=campaign.id).update(status=C.PAUSED)
+        # The one other sanctioned step back: queued (not yet handed to a bind) → pending.
+        Message.objects.filter(campaign=campaign, status=S.QUEUED).update(
+            status=S.PENDING, updated_at=timezone.now()
+        )
+    campaign.refresh_from_db()
+    return campaign
+
+
+def resume(*, campaign: Campaign) -> Campaign:
+    _require(campaign, [C.PAUSED], "resume")
+    status = C.RUNNING if campaign.started_at else C.SCHEDULED
+    Campaign.objects.filter(id=campaign.id).update(status=status)
+    campaign.refresh_from_db()
+    return campaign
+
+
+def cancel(*, campaign: Campaign) -> Campaign:
+    """Stop for good: every message not yet handed to a bind is cancelled."""
+    _require(campaign, [C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED], "cancel")
+    now = timezone.now()
+    with transaction.atomic():
+        Campaign.objects.filter(id=campaign.id).update(status=C.CANCELLED, completed_at=now)
+        Message.objects.filter(campaign=campaign, status__in=[S.PENDING, S.QUEUED]).update(
+            status=S.CANCELLED, reason="campaign cancelled", updated_at=now, done_at=now
+        )
+    campaign.refresh_from_db()
+    return campaign
+
+
+def _copy(campaign: Campaign, **overrides) -> Campaign:
+    fields = {
+        f.name: getattr(campaign, f.name)
+        for f in Campaign._meta.concrete_fields
+        if f.name
+        not in {"id", "status", "scheduled_at", "started_at", "completed_at", "materialised_at", "created_at"}
+    }
+    fields.update(overrides)
+    return Campaign.objects.create(**fields)
+
+
+def duplicate(*, campaign: Campaign) -> Campaign:
+    copy = _copy(campaign, name=f"{campaign.name} (copy)", is_test=False, resend_of=None)
+    copy.recipient_lists.set(campaign.recipient_lists.all())
+    for media in campaign.media.all():
+        copy.media.create(
+            file=media.file, content_type=media.content_type, size=media.size, position=media.position
+        )
+    return copy
+
+
+def send_test(*, campaign: Campaign, phones: list[str]) -> Campaign:
+    """Send the campaign's message to a few numbers, as a separate test campaign.
+
+    Test campaigns are flagged ``is_test`` and kept out of reports and statistics.
+    """
+    if not phones:
+        raise ApplicationError("Give at least one number.", field="phones")
+    if len(phones) > 20:
+        raise ApplicationError("A test send goes to at most 20 numbers.", field="phones")
+    normalised = []
+    for raw in phones:
+        try:
+            normalised.append(normalise_phone(raw))
+        except InvalidPhoneNumber as exc:
+            raise ApplicationError(exc.message, field="phones") from None
+    _validate_test(campaign)
+    with transaction.atomic():
+        test = _copy(campaign, name=f"Test: {campaign.name}", is_test=True, resend_of=None)
+        Message.objects.bulk_create(
+            [Message(campaign=test, phone=p) for p in dict.fromkeys(normalised)], ignore_conflicts=True
+        )
+        now = timezone.now()
+        Campaign.objects.filter(id=test.id).update(status=C.RUNNING, started_at=now, materialised_at=now)
+    test.refresh_from_db()
+    return test
+
+
+def _validate_test(campaign: Campaign) -> None:
+    problems = template_problems(campaign.body)
+    if problems:
+        raise ApplicationError(problems[0], field="body")
+    if not campaign.account.active:
+        raise ApplicationError("The account is inactive.", field="account")
+
+
+def resend_failed(*, campaign: Campaign) -> Campaign:
+    """A new draft campaign of the recipients whose messages failed in this one."""
+    failed = Message.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES)
+    if not failed.exists():
+        raise ApplicationError("No failed messages to resend.", code="nothing_to_do")
+    with transaction.atomic():
+        resend = _copy(
+            campaign, name=f"{campaign.name} (resend to failed)", resend_of=campaign, is_test=False
+        )
+        Message.objects.bulk_create(
+            [
+                Message(campaign=resend, phone=m.phone, contact_id=m.contact_id)
+                for m in failed.only("phone", "contact_id")
+            ],
+            batch_size=5000,
+        )
+        opted_out = OptOut.objects.filter(Q(account__isnull=True) | Q(account=campaign.account_id))
+        Message.objects.filter(campaign=resend, phone__in=opted_out.values("phone")).update(
+            status=S.SUPPRESSED, reason=REASON_OPTED_OUT
+        )
+        Campaign.objects.filter(id=resend.id).update(materialised_at=timezone.now())
+    resend.refresh_from_db()
+    return resend

@@ -1,0 +1,202 @@
+"""The tick: start due campaigns, hand each account the work its binds can do next, finish.
+
+One beat entry calls :func:`tick` about every second. Each account gets only as many
+messages as its binds can send within ``DISPATCH_HORIZON_S`` seconds, minus what is already
+queued or being submitted, so the broker never holds a whole campaign and pause or cancel
+bite within a couple of seconds. Messages are claimed with ``SELECT … FOR UPDATE SKIP
+LOCKED`` so two ticks (or two beat processes by mistake) never claim the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message
+from campaigns.services.materialise import materialise_recipients
+from campaigns.services.personalise import has_variables, recipient_context, render
+from campaigns.services.quiet_hours import next_allowed, zone_for
+from campaigns.services.status import advance_messages
+from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, MessageStatus
+
+logger = logging.getLogger(__name__)
+
+S = MessageStatus
+UNPACED_BUDGET_PER_BIND = 5000  # messages per horizon for an account paced at 0 (unlimited)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A unit of work for one account's queue: message ids, never bodies."""
+
+    account_id: int
+    system_id: str
+    channel: str
+    message_ids: list[int]
+
+
+Enqueue = Callable[[Batch], None]
+
+
+def horizon_s() -> float:
+    return float(getattr(settings, "DISPATCH_HORIZON_S", 2.0))
+
+
+def batch_size(account: Account, channel: str) -> int:
+    """About a second of one bind's work: small enough that pause bites fast."""
+    if channel == Channel.MMS:
+        return max(1, min(account.mms_rate, 50))
+    if account.rate_per_bind == 0:
+        return 500
+    return max(10, min(account.rate_per_bind, 500))
+
+
+def start_due_campaigns(*, now: datetime) -> list[int]:
+    """Scheduled campaigns whose time has come become running, with their messages created."""
+    started = []
+    for campaign in Campaign.objects.filter(status=CampaignStatus.SCHEDULED, scheduled_at__lte=now):
+        if start_campaign(campaign=campaign, now=now):
+            started.append(campaign.id)
+    return started
+
+
+def start_campaign(*, campaign: Campaign, now: datetime) -> bool:
+    """Move a draft or scheduled campaign to running and materialise it (idempotent)."""
+    moved = Campaign.objects.filter(
+        id=campaign.id, status__in=[CampaignStatus.SCHEDULED, CampaignStatus.DRAFT]
+    ).update(status=CampaignStatus.RUNNING, started_at=now)
+    if not moved:
+        return False
+    campaign.refresh_from_db()
+    if campaign.materialised_at is None:
+        count = materialise_recipients(campaign=campaign)
+        logger.info("campaign %s started: %s messages", campaign.id, count)
+    return True
+
+
+def _budget(account: Account, channel: str) -> int:
+    if channel == Channel.MMS:
+        capacity = account.mms_rate * horizon_s()
+    elif account.rate_per_bind == 0:
+        capacity = account.binds * UNPACED_BUDGET_PER_BIND
+    else:
+        capacity = account.binds * account.rate_per_bind * horizon_s()
+    in_flight = Message.objects.filter(
+        campaign__account=account, campaign__channel=channel, status__in=IN_FLIGHT_STATUSES
+    ).count()
+    return max(0, int(capacity) - in_flight)
+
+
+def _campaign_budget(campaign: Campaign, account_budget: int) -> int:
+    if not campaign.send_rate:
+        return account_budget
+    in_flight = Message.objects.filter(campaign=campaign, status__in=IN_FLIGHT_STATUSES).count()
+    return max(0, min(account_budget, int(campaign.send_rate * horizon_s()) - in_flight))
+
+
+def claim_batches(*, account: Account, channel: str, now: datetime) -> list[Batch]:
+    """Claim the account's next messages (pending → queued), personalised, in batches."""
+    campaigns = list(
+        Campaign.objects.filter(account=account, channel=channel, status=CampaignStatus.RUNNING).order_by(
+            "id"
+        )
+    )
+    if not campaigns:
+        return []
+    budget = _budget(account, channel)
+    claimed: list[int] = []
+    for campaign in campaigns:
+        if budget <= 0:
+            break
+        ids = _claim_campaign(campaign, _campaign_budget(campaign, budget), now)
+        claimed.extend(ids)
+        budget -= len(ids)
+    size = batch_size(account, channel)
+    return [
+        Batch(account.id, account.system_id, channel, claimed[i : i + size])
+        for i in range(0, len(claimed), size)
+    ]
+
+
+def _claim_campaign(campaign: Campaign, limit: int, now: datetime) -> list[int]:
+    if limit <= 0:
+        return []
+    rows = list(
+        Message.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(campaign=campaign, status=S.PENDING)
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .select_related("contact")
+        .order_by("id")[:limit]
+    )
+    if campaign.quiet_hours_start and campaign.quiet_hours_end:
+        rows = _defer_quiet(campaign, rows, now)
+    if has_variables(campaign.body):
+        for message in rows:
+            contact = message.contact
+            message.body = render(
+                campaign.body,
+                recipient_context(
+                    first_name=contact.first_name if contact else "",
+                    last_name=contact.last_name if contact else "",
+                    attributes=contact.attributes if contact else None,
+                ),
+            )
+        Message.objects.bulk_update(rows, ["body"], batch_size=1000)
+    ids = [m.id for m in rows]
+    advance_messages(ids, S.QUEUED)
+    return ids
+
+
+def _defer_quiet(campaign: Campaign, rows: list[Message], now: datetime) -> list[Message]:
+    """Keep messages inside their recipient's window; give the others their opening time."""
+    allowed, deferred = [], defaultdict(list)
+    for message in rows:
+        zone = message.recipient_tz or zone_for(message.phone, campaign.timezone)
+        opening = next_allowed(now, zone, campaign.quiet_hours_start, campaign.quiet_hours_end)
+        if opening is None:
+            allowed.append(message)
+        else:
+            deferred[opening].append(message.id)
+    for opening, ids in deferred.items():
+        Message.objects.filter(id__in=ids).update(not_before=opening, updated_at=now)
+    return allowed
+
+
+def complete_finished_campaigns(*, now: datetime) -> list[int]:
+    """Running campaigns whose every message is final or unknown become completed."""
+    done = []
+    for campaign in Campaign.objects.filter(status=CampaignStatus.RUNNING, materialised_at__isnull=False):
+        if not Message.objects.filter(campaign=campaign).exclude(status__in=SETTLED_STATUSES).exists():
+            Campaign.objects.filter(id=campaign.id, status=CampaignStatus.RUNNING).update(
+                status=CampaignStatus.COMPLETED, completed_at=now
+            )
+            done.append(campaign.id)
+    return done
+
+
+def tick(*, enqueue: Enqueue, now: datetime | None = None) -> list[Batch]:
+    """One scheduling step; ``enqueue`` is called after commit for every claimed batch."""
+    now = now or timezone.now()
+    start_due_campaigns(now=now)
+    batches: list[Batch] = []
+    active = Account.objects.filter(active=True, campaigns__status=CampaignStatus.RUNNING).distinct()
+    for account in active:
+        for channel in (Channel.SMS, Channel.MMS):
+            stopped = account.smpp_stopped_reason if channel == Channel.SMS else account.mm4_stopped_reason
+            if stopped:
+                continue
+            with transaction.atomic():
+                claimed = claim_batches(account=account, channel=channel, now=now)
+                for batch in claimed:
+                    transaction.on_commit(lambda b=batch: enqueue(b))
+            batches.extend(claimed)
+    complete_finished_campaigns(now=now)
+    return batches

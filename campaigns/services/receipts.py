@@ -1,0 +1,135 @@
+"""The receipt inbox: store first, acknowledge second, apply in bulk.
+
+A transport calls :func:`record_receipts` before it acknowledges the SMSC, so a crash can
+only cause a resend, never a loss. :func:`apply_receipts` then matches pending receipts to
+parts by (account, normalised provider id) and moves the parts forward in a few
+set-based statements. A receipt whose part has no provider id yet (the SMSC answered
+faster than we committed the submit_sm_resp) simply stays pending and matches on a later
+pass; one that never matches is marked orphaned after ``RECEIPT_ORPHAN_TTL``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from campaigns.models import MessagePart, Receipt, ReceiptState
+from campaigns.services.status import advance_parts, roll_up_messages
+from campaigns.statuses import RANK, MessageStatus
+
+S = MessageStatus
+
+
+@dataclass(frozen=True)
+class ReceiptIn:
+    """A receipt as a transport parsed it; ``provider_message_id`` already normalised."""
+
+    provider_message_id: str
+    status: str
+    stat: str = ""
+    err: str = ""
+    raw: str = ""
+    done_at: datetime | None = None
+    channel: str = "smpp"
+
+
+def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
+    """Durably store receipts in the inbox (one INSERT); returns how many."""
+    rows = [
+        Receipt(
+            account_id=account_id,
+            provider_message_id=r.provider_message_id[:64],
+            status=r.status if r.status in RANK else S.UNKNOWN,
+            stat=r.stat[:16],
+            err=r.err[:16],
+            raw=r.raw,
+            done_at=r.done_at,
+            channel=r.channel,
+        )
+        for r in receipts
+    ]
+    Receipt.objects.bulk_create(rows)
+    return len(rows)
+
+
+def _match_pending(limit: int) -> list[tuple[int, int, str, str]]:
+    """(receipt id, part id, status, err) for pending receipts whose part is now known."""
+    receipt = connection.ops.quote_name(Receipt._meta.db_table)
+    part = connection.ops.quote_name(MessagePart._meta.db_table)
+    sql = (
+        f"SELECT r.id, p.id, r.status, r.err FROM {receipt} r JOIN {part} p "
+        f"ON p.account_id = r.account_id AND p.provider_message_id = r.provider_message_id "
+        f"WHERE r.state = %s ORDER BY r.id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ReceiptState.PENDING, limit])
+        return cursor.fetchall()
+
+
+def _err_code(err: str) -> int | None:
+    try:
+        return int(err, 16) if err.lower().startswith("0x") else int(err)
+    except (TypeError, ValueError):
+        return None
+
+
+def apply_receipts(*, limit: int = 20000, now: datetime | None = None) -> int:
+    """Apply matched pending receipts; returns how many receipts were applied.
+
+    Parts move forward only, so a duplicate or out-of-order receipt changes nothing; the
+    receipt is still marked applied (it was matched and considered).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        matched = _match_pending(limit)
+        if not matched:
+            return 0
+        groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for _, part_id, status, err in matched:
+            groups[(status, err)].append(part_id)
+        for (status, err), part_ids in groups.items():
+            fields = {"done_at": now} if RANK.get(status, 0) == 100 else {}
+            if status not in (S.DELIVERED, S.ACCEPTED) and err:
+                fields["error_code"] = _err_code(err)
+                fields["error"] = f"receipt err {err}"
+            advance_parts(part_ids, status, **fields)
+        receipt_part = {rid: pid for rid, pid, _, _ in matched}
+        by_part: dict[int, list[int]] = defaultdict(list)
+        for rid, pid in receipt_part.items():
+            by_part[pid].append(rid)
+        _mark_applied(receipt_part, now)
+        message_ids = MessagePart.objects.filter(id__in=list(by_part)).values_list("message_id", flat=True)
+        roll_up_messages(message_ids)
+    return len(matched)
+
+
+def _mark_applied(receipt_part: dict[int, int], now: datetime) -> None:
+    """Mark receipts applied and link each to its part (one UPDATE … FROM VALUES)."""
+    table = connection.ops.quote_name(Receipt._meta.db_table)
+    values = ", ".join(["(%s, %s)"] * len(receipt_part))
+    cast = "::bigint" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"UPDATE {table} SET state = %s, applied_at = %s, part_id = v.pid{cast} "
+        f"FROM (SELECT column1 AS id, column2 AS pid FROM (VALUES {values}) AS vv) AS v "
+        f"WHERE {table}.id = v.id{cast}"
+    )
+    params: list = [ReceiptState.APPLIED, now]
+    for rid, pid in receipt_part.items():
+        params.extend([rid, pid])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def orphan_stale_receipts(*, now: datetime | None = None) -> int:
+    """Pending receipts older than the TTL (default 48 h) become orphaned, for the admin."""
+    now = now or timezone.now()
+    ttl = timedelta(seconds=getattr(settings, "RECEIPT_ORPHAN_TTL_S", 48 * 3600))
+    return Receipt.objects.filter(state=ReceiptState.PENDING, received_at__lt=now - ttl).update(
+        state=ReceiptState.ORPHANED
+    )

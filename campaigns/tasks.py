@@ -1,0 +1,38 @@
+"""Celery tasks of the domain: thin wrappers that call services.
+
+``tick`` is the one beat entry: it starts due campaigns, hands each account its next
+batches, applies receipts and completes finished campaigns.
+"""
+from __future__ import annotations
+
+from celery import shared_task
+
+from campaigns.models import Channel
+from campaigns.services.dispatch import Batch, tick
+from campaigns.services.receipts import apply_receipts, orphan_stale_receipts
+from config.celery import account_queues, app
+
+SEND_SMS_TASK = "smpp_transport.send_batch"
+SEND_MMS_TASK = "mms_transport.send_batch"
+
+
+def enqueue_batch(batch: Batch) -> None:
+    """Route a batch to its account's queue; the bind workers of that account consume it."""
+    queues = account_queues(batch.system_id)
+    if batch.channel == Channel.MMS:
+        app.send_task(SEND_MMS_TASK, args=[batch.message_ids], queue=queues.mm4)
+    else:
+        app.send_task(SEND_SMS_TASK, args=[batch.message_ids], queue=queues.smpp)
+
+
+@shared_task(name="campaigns.tick", ignore_result=True, expires=5)
+def tick_task() -> int:
+    apply_receipts()
+    batches = tick(enqueue=enqueue_batch)
+    apply_receipts()
+    return len(batches)
+
+
+@shared_task(name="campaigns.housekeeping", ignore_result=True, expires=300)
+def housekeeping_task() -> int:
+    return orphan_stale_receipts()
