@@ -3,6 +3,7 @@
 ``tick`` is the one beat entry: it starts due campaigns, hands each account its next
 batches, applies receipts and completes finished campaigns.
 """
+
 from __future__ import annotations
 
 from celery import shared_task
@@ -20,9 +21,9 @@ def enqueue_batch(batch: Batch) -> None:
     """Route a batch to its account's queue; the bind workers of that account consume it."""
     queues = account_queues(batch.system_id)
     if batch.channel == Channel.MMS:
-        app.send_task(SEND_MMS_TASK, args=[batch.message_ids], queue=queues.mm4)
+        app.send_task(SEND_MMS_TASK, args=[batch.message_ids, batch.claim], queue=queues.mm4)
     else:
-        app.send_task(SEND_SMS_TASK, args=[batch.message_ids], queue=queues.smpp)
+        app.send_task(SEND_SMS_TASK, args=[batch.message_ids, batch.claim], queue=queues.smpp)
 
 
 @shared_task(name="campaigns.tick", ignore_result=True, expires=5)

@@ -13,7 +13,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Account {n}")
     system_id = factory.Sequence(lambda n: f"sys{n}")
-    smpp_password = "s3cret-pw"
+    smpp_password = "s3cretpw"
     mm4_api_key = "k3y-secret"
     smpp_host = "127.0.0.1"
 

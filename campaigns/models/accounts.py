@@ -29,12 +29,14 @@ class Account(models.Model):
         max_length=100, unique=True, help_text="A name you recognise, e.g. 'Localmail UK'."
     )
     system_id = models.CharField(
-        max_length=16,
+        max_length=15,
         unique=True,
         help_text="The SMPP username your provider gave you (system_id). Also the MM4 login.",
     )
     smpp_password = models.CharField(
-        max_length=64, blank=True, help_text="The SMPP password. Write-only: it is never shown again."
+        max_length=8,
+        blank=True,
+        help_text="The SMPP password (at most 8 characters in SMPP 3.4). Write-only: never shown again.",
     )
     system_type = models.CharField(max_length=13, blank=True, help_text="Only if your provider asks for one.")
     smpp_host = models.CharField(max_length=255, default="127.0.0.1", help_text="Provider SMPP host name.")

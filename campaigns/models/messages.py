@@ -32,6 +32,9 @@ class Message(models.Model):
         null=True, blank=True, help_text="Do not send before this time (quiet hours, retry backoff)."
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    claim = models.BigIntegerField(
+        null=True, blank=True, help_text="The batch that holds this message; a stale batch skips it."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

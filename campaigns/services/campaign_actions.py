@@ -73,7 +73,7 @@ def pause(*, campaign: Campaign) -> Campaign:
         Campaign.objects.filter(id=campaign.id).update(status=C.PAUSED)
         # The one other sanctioned step back: queued (not yet handed to a bind) → pending.
         Message.objects.filter(campaign=campaign, status=S.QUEUED).update(
-            status=S.PENDING, updated_at=timezone.now()
+            status=S.PENDING, claim=None, updated_at=timezone.now()
         )
     campaign.refresh_from_db()
     return campaign

@@ -10,10 +10,11 @@ LOCKED`` so two ticks (or two beat processes by mistake) never claim the same ro
 from __future__ import annotations
 
 import logging
+import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -41,6 +42,7 @@ class Batch:
     system_id: str
     channel: str
     message_ids: list[int]
+    claim: int
 
 
 Enqueue = Callable[[Batch], None]
@@ -112,21 +114,22 @@ def claim_batches(*, account: Account, channel: str, now: datetime) -> list[Batc
     if not campaigns:
         return []
     budget = _budget(account, channel)
+    claim = secrets.randbits(62)
     claimed: list[int] = []
     for campaign in campaigns:
         if budget <= 0:
             break
-        ids = _claim_campaign(campaign, _campaign_budget(campaign, budget), now)
+        ids = _claim_campaign(campaign, _campaign_budget(campaign, budget), now, claim)
         claimed.extend(ids)
         budget -= len(ids)
     size = batch_size(account, channel)
     return [
-        Batch(account.id, account.system_id, channel, claimed[i : i + size])
+        Batch(account.id, account.system_id, channel, claimed[i : i + size], claim)
         for i in range(0, len(claimed), size)
     ]
 
 
-def _claim_campaign(campaign: Campaign, limit: int, now: datetime) -> list[int]:
+def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -> list[int]:
     if limit <= 0:
         return []
     rows = list(
@@ -151,7 +154,7 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime) -> list[int]:
             )
         Message.objects.bulk_update(rows, ["body"], batch_size=1000)
     ids = [m.id for m in rows]
-    advance_messages(ids, S.QUEUED)
+    advance_messages(ids, S.QUEUED, claim=claim)
     return ids
 
 
@@ -170,6 +173,33 @@ def _defer_quiet(campaign: Campaign, rows: list[Message], now: datetime) -> list
     return allowed
 
 
+def recover_stalled(*, now: datetime) -> int:
+    """The database, not the broker, decides what is still owed.
+
+    A batch can vanish (a broker without redelivery, a purged queue): messages queued for
+    longer than ``QUEUED_STALL_S`` go back to pending with their claim cleared, so the
+    stale batch skips them if it ever runs. Messages stuck in ``submitting`` longer than
+    ``SUBMITTING_STALL_S`` had a worker die mid-batch with no redelivery: their parts are
+    settled by the ambiguous-submit policy.
+    """
+    from campaigns.services.transport_api import settle_stalled_submits
+
+    queued_cutoff = now - timedelta(seconds=getattr(settings, "QUEUED_STALL_S", 30))
+    released = Message.objects.filter(status=S.QUEUED, updated_at__lt=queued_cutoff).update(
+        status=S.PENDING, claim=None, updated_at=now
+    )
+    submitting_cutoff = now - timedelta(seconds=getattr(settings, "SUBMITTING_STALL_S", 300))
+    stuck = list(
+        Message.objects.filter(status=S.SUBMITTING, updated_at__lt=submitting_cutoff).values_list(
+            "id", flat=True
+        )
+    )
+    settle_stalled_submits(stuck)
+    if released or stuck:
+        logger.warning("recovered %d stalled queued and %d stalled submitting messages", released, len(stuck))
+    return released + len(stuck)
+
+
 def complete_finished_campaigns(*, now: datetime) -> list[int]:
     """Running campaigns whose every message is final or unknown become completed."""
     done = []
@@ -186,6 +216,7 @@ def tick(*, enqueue: Enqueue, now: datetime | None = None) -> list[Batch]:
     """One scheduling step; ``enqueue`` is called after commit for every claimed batch."""
     now = now or timezone.now()
     start_due_campaigns(now=now)
+    recover_stalled(now=now)
     batches: list[Batch] = []
     active = Account.objects.filter(active=True, campaigns__status=CampaignStatus.RUNNING).distinct()
     for account in active:

@@ -88,10 +88,14 @@ class PartToSend:
     validity: timedelta | None
 
 
-def begin_submit(*, message_ids: Iterable[int], count_segments: Callable[[str], int]) -> list[PartToSend]:
+def begin_submit(
+    *, message_ids: Iterable[int], claim: int, count_segments: Callable[[str], int]
+) -> list[PartToSend]:
     """Mark the batch's sendable parts ``submitting`` and return them, in message order.
 
-    Safe on redelivery: messages already past ``submitting`` are skipped; a part still in
+    Only messages still held by ``claim`` are considered, so a stale batch (its messages
+    released and re-claimed since) does nothing. Safe on redelivery of the same batch:
+    messages already past ``submitting`` are skipped; a part still in
     ``submitting`` was written by a worker that died before its result was recorded, the
     one ambiguous case: marked ``unknown`` (default) or resent (SUBMIT_AMBIGUOUS_POLICY).
     Messages of paused campaigns go back to pending, of cancelled ones are cancelled.
@@ -102,7 +106,7 @@ def begin_submit(*, message_ids: Iterable[int], count_segments: Callable[[str], 
     with transaction.atomic():
         messages = list(
             Message.objects.select_for_update(of=("self",))
-            .filter(id__in=ids, status__in=[S.QUEUED, S.SUBMITTING, S.PENDING])
+            .filter(id__in=ids, claim=claim, status__in=[S.QUEUED, S.SUBMITTING])
             .select_related("campaign", "campaign__account")
             .order_by("id")
         )
@@ -115,9 +119,10 @@ def begin_submit(*, message_ids: Iterable[int], count_segments: Callable[[str], 
                 cancelled.append(m.id)
             else:
                 paused.append(m.id)
-        Message.objects.filter(id__in=paused, status=S.QUEUED).update(status=S.PENDING, updated_at=now)
+        Message.objects.filter(id__in=paused, status=S.QUEUED).update(
+            status=S.PENDING, claim=None, updated_at=now
+        )
         advance_messages(cancelled, S.CANCELLED, reason="campaign cancelled")
-        runnable = [m for m in runnable if m.status != S.PENDING]  # pending = released by pause
         _settle_ambiguous([m.id for m in runnable if m.status == S.SUBMITTING])
         _create_missing_parts(runnable, count_segments)
         parts = list(
@@ -156,6 +161,20 @@ def _settle_ambiguous(message_ids: list[int]) -> None:
     if ids:
         logger.warning("%d parts left in submitting by a lost worker marked unknown", len(ids))
         advance_parts(ids, S.UNKNOWN, error="worker stopped before the SMSC answered")
+
+
+def settle_stalled_submits(message_ids: list[int]) -> None:
+    """Messages whose worker vanished mid-batch: settle their parts, roll them up."""
+    if not message_ids:
+        return
+    with transaction.atomic():
+        _settle_ambiguous(message_ids)
+        if getattr(settings, "SUBMIT_AMBIGUOUS_POLICY", "unknown") == "resend":
+            Message.objects.filter(id__in=message_ids, status=S.SUBMITTING).update(
+                status=S.PENDING, claim=None, updated_at=timezone.now()
+            )
+        else:
+            roll_up_messages(message_ids)
 
 
 def _create_missing_parts(messages: list[Message], count_segments: Callable[[str], int]) -> None:

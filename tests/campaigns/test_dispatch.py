@@ -148,3 +148,15 @@ def test_resend_failed_makes_a_new_campaign_of_failed_recipients() -> None:
     )
     actions.send_now(campaign=resend)
     assert sum(len(b.message_ids) for b in tick(enqueue=Collect())) == 2
+
+
+def test_stalled_queued_messages_are_released_and_reclaimed_under_a_new_claim() -> None:
+    campaign = _campaign(5)
+    actions.send_now(campaign=campaign)
+    now = timezone.now()
+    first = tick(enqueue=Collect(), now=now)
+    assert sum(len(b.message_ids) for b in first) == 5
+    Message.objects.update(updated_at=now - timedelta(seconds=31))  # the batch vanished
+    second = tick(enqueue=Collect(), now=now + timedelta(seconds=31))
+    assert sum(len(b.message_ids) for b in second) == 5
+    assert {b.claim for b in second}.isdisjoint({b.claim for b in first})

@@ -28,12 +28,17 @@ def _queued(n: int = 3, body: str = "Hello"):
     campaign.recipient_lists.add(lst)
     actions.send_now(campaign=campaign)
     batches = tick(enqueue=lambda b: None)
+    global CLAIM
+    CLAIM = batches[0].claim
     return campaign, [i for b in batches for i in b.message_ids]
+
+
+CLAIM = 0
 
 
 def test_begin_submit_creates_one_part_per_segment_and_marks_submitting() -> None:
     campaign, ids = _queued()
-    parts = begin_submit(message_ids=ids, count_segments=two_segments)
+    parts = begin_submit(message_ids=ids, claim=CLAIM, count_segments=two_segments)
     assert [(p.message_id, p.index, p.total) for p in parts] == [(i, k, 2) for i in ids for k in (1, 2)]
     assert set(MessagePart.objects.values_list("status", flat=True)) == {S.SUBMITTING}
     assert set(Message.objects.values_list("status", "segments")) == {(S.SUBMITTING, 2)}
@@ -42,26 +47,32 @@ def test_begin_submit_creates_one_part_per_segment_and_marks_submitting() -> Non
 
 def test_redelivered_batch_skips_accepted_and_marks_stuck_parts_unknown() -> None:
     _, ids = _queued(2)
-    parts = begin_submit(message_ids=ids, count_segments=lambda b: 1)
+    parts = begin_submit(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1)
     record_submit_results(outcomes=[SubmitOutcome(parts[0].part_id, "accepted", "abc")])
     # The worker died before recording parts[1]: the batch is redelivered.
-    again = begin_submit(message_ids=ids, count_segments=lambda b: 1)
+    again = begin_submit(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1)
     assert again == []
     assert MessagePart.objects.get(id=parts[1].part_id).status == S.UNKNOWN
     assert MessagePart.objects.get(id=parts[0].part_id).status == S.ACCEPTED
 
 
+def test_stale_batch_does_nothing() -> None:
+    _, ids = _queued(1)
+    assert begin_submit(message_ids=ids, claim=CLAIM + 1, count_segments=lambda b: 1) == []
+    assert Message.objects.get().status == S.QUEUED
+
+
 @override_settings(SUBMIT_AMBIGUOUS_POLICY="resend")
 def test_resend_policy_sends_stuck_parts_again() -> None:
     _, ids = _queued(1)
-    parts = begin_submit(message_ids=ids, count_segments=lambda b: 1)
-    again = begin_submit(message_ids=ids, count_segments=lambda b: 1)
+    parts = begin_submit(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1)
+    again = begin_submit(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1)
     assert [p.part_id for p in again] == [parts[0].part_id]
 
 
 def test_results_recorded_in_bulk_with_each_outcome() -> None:
     _, ids = _queued(4)
-    parts = begin_submit(message_ids=ids, count_segments=lambda b: 1)
+    parts = begin_submit(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1)
     record_submit_results(
         outcomes=[
             SubmitOutcome(parts[0].part_id, "accepted", "a1"),
@@ -82,7 +93,7 @@ def test_results_recorded_in_bulk_with_each_outcome() -> None:
 
 def test_receipt_before_submit_resp_waits_then_applies_and_duplicates_change_nothing() -> None:
     campaign, ids = _queued(1)
-    parts = begin_submit(message_ids=ids, count_segments=lambda b: 1)
+    parts = begin_submit(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1)
     account_id = campaign.account_id
     early = ReceiptIn(provider_message_id="ff01", status=S.DELIVERED, stat="DELIVRD", err="000")
     record_receipts(account_id=account_id, receipts=[early])
@@ -100,7 +111,7 @@ def test_receipt_before_submit_resp_waits_then_applies_and_duplicates_change_not
 
 def test_multipart_message_rolls_up_when_all_parts_delivered() -> None:
     campaign, ids = _queued(1)
-    parts = begin_submit(message_ids=ids, count_segments=two_segments)
+    parts = begin_submit(message_ids=ids, claim=CLAIM, count_segments=two_segments)
     record_submit_results(outcomes=[SubmitOutcome(p.part_id, "accepted", f"id{p.index}") for p in parts])
     record_receipts(account_id=campaign.account_id, receipts=[ReceiptIn("id1", S.DELIVERED)])
     apply_receipts()

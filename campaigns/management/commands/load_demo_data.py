@@ -29,7 +29,7 @@ class Command(BaseCommand):
             system_id=DEMO_SYSTEM_ID,
             defaults={
                 "name": "Demo (built-in simulator)",
-                "smpp_password": os.environ.get("DEMO_SMPP_PASSWORD", "demo-pass"),
+                "smpp_password": os.environ.get("DEMO_SMPP_PASSWORD", "demopass"),
                 "smpp_host": "127.0.0.1",
                 "smpp_port": int(os.environ.get("SMSC_SIMULATOR_PORT", "2775")),
                 "binds": 2,
