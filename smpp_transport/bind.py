@@ -1,0 +1,648 @@
+"""One SMPP session ("bind") on smpplib: window, pacing, reconnect, TLS, receipts.
+
+The Celery bind worker owns one ``Bind`` per process and calls ``submit()`` from its task
+threads. Threads of a bind, and why there are exactly these:
+
+* the session thread connects and binds, then is the only writer of requests (submit_sm,
+  enquire_link, unbind) and the owner of every timer (pacing deadlines, response timeouts,
+  enquire_link, reconnect backoff). One thread for all timers means no timer threads and
+  no thread hop per PDU: ``submit()`` hands over a whole batch at once.
+* one reader thread per connection is the only reader of the socket (smpplib is not
+  thread-safe): it decodes PDUs, resolves responses, answers the SMSC's requests, and calls
+  ``on_deliver`` *before* acknowledging a deliver_sm, so a receipt is only acked once the
+  caller has stored it.
+
+Shared state sits behind one Condition; writes from both threads go through the
+transport's send lock. Outcomes per part: see ``SubmitResult``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from smpplib import consts
+
+from smpp_transport.session import codec
+from smpp_transport.session.codec import ProtocolError, status_name
+from smpp_transport.session.pacing import Pacer
+from smpp_transport.session.transport import PduClient, Transport, open_transport
+from smpp_transport.session.types import (
+    BindAuthError,
+    BindConfig,
+    InboundPdu,
+    OutboundPart,
+    SubmitResult,
+)
+from smpp_transport.session.window import SubmitWindow
+
+__all__ = ["Bind", "BindAuthError", "BindConfig", "InboundPdu", "OutboundPart", "SubmitResult"]
+
+log = logging.getLogger(__name__)
+
+_STABLE_SESSION_S = 10.0  # a session this long resets the reconnect backoff
+
+
+class _Conn:
+    """One connection's state; replaced on every reconnect."""
+
+    __slots__ = ("transport", "buffer", "reader", "alive", "closing", "reason", "last_rx",
+                 "last_tx", "probe", "el_seq", "el_deadline", "unbind_seq", "unbound")
+
+    def __init__(self, transport: Transport, buffer: bytearray) -> None:
+        now = time.monotonic()
+        self.transport = transport
+        self.buffer = buffer
+        self.reader: threading.Thread | None = None
+        self.alive = True
+        self.closing = False
+        self.reason = ""
+        self.last_rx = now
+        self.last_tx = now
+        self.probe = False
+        self.el_seq: int | None = None
+        self.el_deadline = 0.0
+        self.unbind_seq: int | None = None
+        self.unbound = False
+
+
+class Bind:
+    """One SMPP bind: ``start()``, ``submit()`` from any thread, ``stop()``.
+
+    ``on_deliver`` runs on the reader thread for every deliver_sm / data_sm (receipt or
+    MO), in arrival order; if it raises, the SMSC gets ESME_RX_T_APPN and will redeliver.
+    It blocks this bind's reading while it runs, so it should only store the PDU.
+    """
+
+    def __init__(
+        self,
+        config: BindConfig,
+        *,
+        on_deliver: Callable[[InboundPdu], None] | None = None,
+        name: str = "",
+    ) -> None:
+        self.config = config
+        self.name = name or f"{config.system_id}@{config.address}/{config.mode}"
+        self._on_deliver = on_deliver
+        self._cv = threading.Condition()
+        self._pacer = Pacer(config.rate_per_s, guard_s=config.pacing_guard_s)
+        self._window = SubmitWindow(config.window, self._pacer, config.max_throttle_retries)
+        self._client = PduClient(config)
+        self._thread: threading.Thread | None = None
+        self._conn: _Conn | None = None
+        self._state = "stopped"
+        self._stopping = False
+        self._stop_deadline = 0.0
+        self.last_error: str | None = None
+        self._binds = 0
+        self._reconnects = 0
+        self._delivers = 0
+        self._deliver_errors = 0
+        self._el_sent = 0
+        self._el_resps = 0
+        self._last_el_resp_at: float | None = None
+
+    def __repr__(self) -> str:
+        return f"<Bind {self.name} {self._state}>"
+
+    # -- public API ----------------------------------------------------------------------
+    @property
+    def state(self) -> str:
+        """connecting | bound | backoff | stopped | auth_failed"""
+        return self._state
+
+    @property
+    def stats(self) -> dict:
+        """A snapshot of the counters (cheap; safe from any thread)."""
+        with self._cv:
+            window = self._window
+            return {
+                "state": self._state,
+                "submits": window.submitted,
+                "responses": {status_name(k): v for k, v in window.responses.items()},
+                "throttles": window.throttles,
+                "timeouts": window.timeouts,
+                "late_responses": window.late,
+                "window_in_use": window.used,
+                "window_high_water": window.high_water,
+                "queued": window.queued,
+                "binds": self._binds,
+                "reconnects": self._reconnects,
+                "delivers": self._delivers,
+                "deliver_errors": self._deliver_errors,
+                "enquire_link_sent": self._el_sent,
+                "enquire_link_resps": self._el_resps,
+                "last_enquire_link_resp_at": self._last_el_resp_at,
+            }
+
+    def start(self, wait: bool = True, timeout: float | None = None) -> None:
+        """Connect and bind in the background; with ``wait``, return once bound.
+
+        Raises BindAuthError on refused credentials and TimeoutError if not bound within
+        ``timeout`` (default connect + response timeout); the bind keeps retrying in the
+        background in that case, so the caller may wait again or ``stop()``.
+        """
+        with self._cv:
+            if self._thread is not None and self._thread.is_alive():
+                raise RuntimeError(f"bind {self.name} already started")
+            self._stopping = False
+            self._set_state("connecting")
+            self._thread = threading.Thread(
+                target=self._run, name=f"smpp-bind[{self.name}]", daemon=True)
+            self._thread.start()
+        if not wait:
+            return
+        if timeout is None:
+            timeout = self.config.connect_timeout_s + self.config.response_timeout_s
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while self._state not in ("bound", "auth_failed", "stopped"):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"bind {self.name} not bound after {timeout:.1f}s: {self.last_error}")
+                self._cv.wait(remaining)
+            if self._state == "auth_failed":
+                raise BindAuthError(self.last_error)
+
+    def submit(
+        self, parts: Sequence[OutboundPart], *, timeout: float | None = None
+    ) -> list[SubmitResult]:
+        """Send the parts in order; block until each has a result (same order).
+
+        ``timeout`` bounds the wait for parts to get onto the wire: parts still queued when
+        it expires come back as ``retry``; parts already written are always waited for
+        (at most ``response_timeout_s`` more) so their outcome is never guessed.
+        """
+        if self.config.mode == "rx":
+            raise ValueError(f"bind {self.name} is a receiver: it cannot submit")
+        if not parts:
+            return []
+        with self._cv:
+            batch = self._window.enqueue(parts)
+            if self._stopping or self._thread is None or self._state in (
+                    "stopped", "auth_failed"):
+                self._window.cancel_unsent(batch)
+                return list(batch.results)  # type: ignore[arg-type]
+            self._cv.notify_all()
+        if not batch.done.wait(timeout):
+            with self._cv:
+                self._window.cancel_unsent(batch)
+            if not batch.done.wait(self.config.response_timeout_s + 1.0):
+                with self._cv:
+                    self._window.resolve_all(batch, "unknown")
+        return list(batch.results)  # type: ignore[arg-type]
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking work, drain the window, unbind, close; all bounded by ``timeout``.
+
+        Queued parts come back as ``retry``; parts still unanswered at the end as
+        ``unknown``.
+        """
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            thread = self._thread
+            if thread is None:
+                return
+            if not self._stopping:
+                self._stopping = True
+                self._stop_deadline = deadline
+                log.info("bind %s: stopping", self.name)
+            self._cv.notify_all()
+        thread.join(max(0.0, deadline - time.monotonic()) + 0.5)
+        if thread.is_alive():
+            log.warning("bind %s: session thread still running after stop(%.1fs)",
+                        self.name, timeout)
+
+    # -- session thread ------------------------------------------------------------------
+    def _set_state(self, state: str) -> None:
+        """Caller holds the lock."""
+        if state != self._state:
+            log.info("bind %s: %s -> %s", self.name, self._state, state)
+            self._state = state
+            self._cv.notify_all()
+
+    def _backoff(self, attempt: int) -> float:
+        """Exponential backoff with full jitter between the floor and the growing cap."""
+        cfg = self.config
+        cap = min(cfg.reconnect_max_s, cfg.reconnect_min_s * (2 ** min(attempt, 30)))
+        return random.uniform(cfg.reconnect_min_s, max(cfg.reconnect_min_s, cap))
+
+    def _sleep_unless_stopping(self, delay: float) -> bool:
+        deadline = time.monotonic() + delay
+        with self._cv:
+            self._set_state("backoff")
+            while not self._stopping:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return True
+                self._cv.wait(remaining)
+        return False
+
+    def _run(self) -> None:
+        attempt = 0
+        try:
+            while not self._stopping:
+                with self._cv:
+                    self._set_state("connecting")
+                try:
+                    conn = self._open()
+                except BindAuthError as exc:
+                    with self._cv:
+                        self.last_error = str(exc)
+                        self._set_state("auth_failed")
+                        self._window.fail_queued("retry")
+                    log.error("bind %s: %s; not retrying until restarted", self.name, exc)
+                    return
+                except (OSError, ProtocolError) as exc:
+                    self.last_error = f"connect/bind to {self.config.address} failed: {exc}"
+                    delay = self._backoff(attempt)
+                    attempt += 1
+                    log.warning("bind %s: %s; retrying in %.2fs", self.name, self.last_error,
+                                delay)
+                    if not self._sleep_unless_stopping(delay):
+                        break
+                    continue
+                started = time.monotonic()
+                self._session(conn)
+                if self._stopping:
+                    break
+                self._reconnects += 1
+                if time.monotonic() - started >= _STABLE_SESSION_S:
+                    attempt = 0
+                delay = self._backoff(attempt)
+                attempt += 1
+                if not self._sleep_unless_stopping(delay):
+                    break
+        except Exception as exc:  # a bug must not leave callers waiting forever
+            log.exception("bind %s: session thread crashed", self.name)
+            self.last_error = f"session thread crashed: {exc!r}"
+        finally:
+            with self._cv:
+                self._window.fail_queued("retry")
+                if self._state != "auth_failed":
+                    self._set_state("stopped")
+                self._cv.notify_all()
+
+    def _open(self) -> _Conn:
+        """TCP (+TLS) connect, bind, wait for bind_resp. Raises BindAuthError / OSError."""
+        cfg = self.config
+        transport = open_transport(cfg, self._client)
+        try:
+            seq, pdu = codec.build_bind(
+                self._client, cfg.mode, system_id=cfg.system_id, password=cfg.password,
+                system_type=cfg.system_type)
+            if transport.send_pdus([pdu])[1] is not None:
+                raise ConnectionError("could not write the bind PDU")
+            expected = codec.BIND_RESP_IDS[cfg.mode]
+            buf = bytearray()
+            deadline = time.monotonic() + cfg.response_timeout_s
+            while True:
+                pos = 0
+                while len(buf) - pos >= codec.HEADER_LEN:
+                    length, command_id, status, rseq = codec.HEADER.unpack_from(buf, pos)
+                    if not codec.HEADER_LEN <= length <= codec.MAX_PDU_LEN:
+                        raise ProtocolError(f"invalid command_length {length}")
+                    if len(buf) - pos < length:
+                        break
+                    frame = bytes(buf[pos:pos + length])
+                    pos += length
+                    if rseq == seq and command_id in (expected, codec.GENERIC_NACK):
+                        del buf[:pos]
+                        self._check_bind_status(status)
+                        smsc = codec.c_string(frame, codec.HEADER_LEN, length).decode(
+                            "latin-1", "replace")
+                        log.info("bind %s: bound to %s (SMSC system_id %r)", self.name,
+                                 cfg.address, smsc)
+                        return _Conn(transport, buf)
+                del buf[:pos]
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(f"no bind response within {cfg.response_timeout_s}s")
+                try:
+                    data = transport.recv()
+                except TimeoutError:
+                    continue
+                if not data:
+                    raise ConnectionError("connection closed by the SMSC before bind_resp")
+                buf += data
+        except BaseException:
+            transport.close()
+            raise
+
+    def _check_bind_status(self, status: int) -> None:
+        if status == codec.ESME_ROK:
+            return
+        name = status_name(status)
+        if status in codec.AUTH_STATUSES:
+            raise BindAuthError(
+                f"{self.config.address} refused system_id {self.config.system_id!r}: {name}")
+        raise ConnectionError(f"bind refused: {name}")
+
+    def _session(self, conn: _Conn) -> None:
+        with self._cv:
+            self._conn = conn
+            self._binds += 1
+            self._pacer.reanchor()
+            self.last_error = None
+            self._set_state("bound")
+        reader = threading.Thread(target=self._read_loop, args=(conn,),
+                                  name=f"smpp-read[{self.name}]", daemon=True)
+        conn.reader = reader
+        reader.start()
+        try:
+            self._pump(conn)
+        finally:
+            self._teardown(conn)
+
+    def _pump(self, conn: _Conn) -> None:
+        """Send while bound: parts as the window and pacer allow, enquire_link when idle."""
+        cfg = self.config
+        window = self._window
+        can_submit = cfg.mode != "rx"
+        el_idle = cfg.enquire_link_s
+        cv = self._cv
+        while True:
+            entries = None
+            with cv:
+                while True:
+                    if self._stopping or not conn.alive:
+                        return
+                    now = time.monotonic()
+                    if window.inflight and window.expire(now):
+                        conn.probe = True  # a silent SMSC: find out now, not at the next idle
+                    if conn.el_seq is not None:
+                        if now >= conn.el_deadline:
+                            self._lost(conn, f"no enquire_link_resp in {cfg.response_timeout_s}s")
+                            return
+                    elif conn.probe or now - min(conn.last_rx, conn.last_tx) >= el_idle:
+                        conn.probe = False
+                        break
+                    if can_submit:
+                        entries = window.take(now)
+                        if entries:
+                            break
+                    wake = (conn.el_deadline if conn.el_seq is not None
+                            else min(conn.last_rx, conn.last_tx) + el_idle)
+                    oldest = window.oldest_deadline()
+                    if oldest is not None and oldest < wake:
+                        wake = oldest
+                    if can_submit:
+                        send_at = window.next_send_at(now)
+                        if send_at is not None and send_at < wake:
+                            wake = send_at
+                    cv.wait(max(0.0, wake - now))
+            if entries:
+                self._send_parts(conn, entries)
+            else:
+                self._send_enquire_link(conn)
+
+    def _send_parts(self, conn: _Conn, entries: list) -> None:
+        built: list[tuple[int, object]] = []
+        pdus: list[bytes] = []
+        bad = []
+        client = self._client
+        for entry in entries:
+            try:
+                seq, pdu = codec.build_submit_sm(client, entry.part)
+            except ValueError as exc:
+                bad.append((entry, exc))
+                continue
+            built.append((seq, entry))
+            pdus.append(pdu)
+        window = self._window
+        with self._cv:
+            for entry, exc in bad:
+                log.warning("bind %s: part %r cannot be encoded: %s", self.name,
+                            entry.part.ref, exc)
+                window.release_unbuilt(entry, "INVALID_PART")
+            if not built:
+                return
+            now = time.monotonic()
+            window.register(built, now + self.config.response_timeout_s)
+            if not conn.alive:  # lost while encoding: nothing was written, send them later
+                window.unsent(built)
+                return
+            if self._pacer.paced:
+                self._pacer.record(now)
+        conn.last_tx = now
+        written, error = conn.transport.send_pdus(pdus)
+        with self._cv:
+            window.submitted += written
+            if error is not None:
+                window.unsent(built[written:])
+                self._lost(conn, f"write failed: {error}")
+
+    def _send_enquire_link(self, conn: _Conn) -> None:
+        seq, pdu = codec.build_request(self._client, "enquire_link")
+        with self._cv:
+            conn.el_seq = seq
+            conn.el_deadline = time.monotonic() + self.config.response_timeout_s
+            self._el_sent += 1
+        conn.last_tx = time.monotonic()
+        error = conn.transport.send_pdus([pdu])[1]
+        if error is not None:
+            with self._cv:
+                self._lost(conn, f"write failed: {error}")
+
+    def _lost(self, conn: _Conn, reason: str) -> None:
+        """Mark the connection dead (caller holds the lock); the session thread tears down."""
+        if conn.alive:
+            conn.alive = False
+            conn.reason = reason
+            self._cv.notify_all()
+
+    def _teardown(self, conn: _Conn) -> None:
+        graceful = self._stopping and conn.alive
+        if graceful:
+            self._drain_and_unbind(conn)
+        conn.closing = True
+        conn.transport.close()
+        if conn.reader is not None and conn.reader is not threading.current_thread():
+            conn.reader.join(max(1.0, self.config.response_timeout_s))
+        with self._cv:
+            unknown = self._window.fail_inflight("unknown")
+            self._conn = None
+        if graceful:
+            log.info("bind %s: unbound and closed%s", self.name,
+                     f" ({unknown} parts unanswered: unknown)" if unknown else "")
+        else:
+            self.last_error = conn.reason or "connection lost"
+            log.warning("bind %s: connection lost (%s); %d parts in flight marked unknown",
+                        self.name, self.last_error, unknown)
+
+    def _drain_and_unbind(self, conn: _Conn) -> None:
+        cfg = self.config
+        window = self._window
+        now = time.monotonic()
+        budget = max(0.0, self._stop_deadline - now)
+        drain_until = now + min(cfg.response_timeout_s, budget * 0.6)
+        with self._cv:
+            window.fail_queued("retry")
+            while window.inflight and conn.alive:
+                now = time.monotonic()
+                window.expire(now)
+                if now >= drain_until or not window.inflight:
+                    break
+                self._cv.wait(drain_until - now)
+            if not conn.alive:
+                return
+        seq, pdu = codec.build_request(self._client, "unbind")
+        with self._cv:
+            conn.unbind_seq = seq
+        if conn.transport.send_pdus([pdu])[1] is not None:
+            return
+        unbind_until = time.monotonic() + min(
+            cfg.response_timeout_s, max(0.2, self._stop_deadline - time.monotonic()))
+        with self._cv:
+            while not conn.unbound and conn.alive:
+                remaining = unbind_until - time.monotonic()
+                if remaining <= 0:
+                    log.warning("bind %s: no unbind_resp; closing anyway", self.name)
+                    break
+                self._cv.wait(remaining)
+
+    # -- reader thread -------------------------------------------------------------------
+    def _read_loop(self, conn: _Conn) -> None:
+        buf = conn.buffer
+        transport = conn.transport
+        try:
+            while conn.alive:
+                if len(buf) >= codec.HEADER_LEN:
+                    self._process(conn, buf)
+                try:
+                    data = transport.recv()
+                except TimeoutError:
+                    continue
+                if not data:
+                    reason = "connection closed by the SMSC"
+                    break
+                conn.last_rx = time.monotonic()
+                buf += data
+            else:
+                return
+        except (OSError, ProtocolError) as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:
+            log.exception("bind %s: reader crashed", self.name)
+            reason = f"reader crashed: {exc!r}"
+        with self._cv:
+            self._lost(conn, reason)
+
+    def _process(self, conn: _Conn, buf: bytearray) -> None:
+        """Handle every complete PDU in ``buf``; submit_sm_resp runs are applied in bulk."""
+        header = codec.HEADER.unpack_from
+        submit_resp = codec.SUBMIT_SM_RESP
+        size = len(buf)
+        pos = 0
+        resps: list[tuple[int, int, str | None]] = []
+        while size - pos >= codec.HEADER_LEN:
+            length, command_id, status, seq = header(buf, pos)
+            if length < codec.HEADER_LEN or length > codec.MAX_PDU_LEN:
+                raise ProtocolError(f"invalid command_length {length}: stream desynchronised")
+            if size - pos < length:
+                break
+            if command_id == submit_resp:
+                message_id = None
+                if status == 0 and length > codec.HEADER_LEN:
+                    message_id = codec.c_string(buf, pos + 16, pos + length).decode(
+                        "ascii", "replace")
+                resps.append((seq, status, message_id))
+            else:
+                if resps:
+                    self._apply_responses(conn, resps)
+                    resps = []
+                self._dispatch(conn, command_id, status, seq, bytes(buf[pos:pos + length]))
+            pos += length
+        if resps:
+            self._apply_responses(conn, resps)
+        del buf[:pos]
+
+    def _apply_responses(self, conn: _Conn, resps: list[tuple[int, int, str | None]]) -> None:
+        window = self._window
+        throttled_status = None
+        with self._cv:
+            for seq, status, message_id in resps:
+                if window.on_response(seq, status, message_id):
+                    throttled_status = status
+            if throttled_status is not None:
+                self._pause(throttled_status)
+            self._cv.notify_all()
+
+    def _pause(self, status: int) -> None:
+        """Throttled: the whole bind waits ``throttle_pause_s`` (caller holds the lock)."""
+        now = time.monotonic()
+        if self._pacer.not_before <= now:
+            log.info("bind %s: %s from the SMSC; pausing %.2fs", self.name,
+                     status_name(status), self.config.throttle_pause_s)
+        self._pacer.pause_until(now + self.config.throttle_pause_s)
+
+    def _reply(self, conn: _Conn, pdu: bytes) -> None:
+        conn.last_tx = time.monotonic()
+        error = conn.transport.send_pdus([pdu])[1]
+        if error is not None:
+            with self._cv:
+                self._lost(conn, f"write failed: {error}")
+
+    def _dispatch(self, conn: _Conn, command_id: int, status: int, seq: int,
+                  frame: bytes) -> None:
+        if command_id in (codec.DELIVER_SM, codec.DATA_SM):
+            self._on_inbound(conn, command_id, seq, frame)
+        elif command_id == codec.ENQUIRE_LINK:
+            self._reply(conn, codec.encode_response(codec.ENQUIRE_LINK_RESP, seq))
+        elif command_id in (codec.ENQUIRE_LINK_RESP, codec.UNBIND_RESP, codec.GENERIC_NACK):
+            self._on_session_response(conn, command_id, status, seq)
+        elif command_id == codec.UNBIND:
+            self._reply(conn, codec.encode_response(codec.UNBIND_RESP, seq))
+            with self._cv:
+                self._lost(conn, "unbind requested by the SMSC")
+        elif command_id == codec.ALERT_NOTIFICATION or command_id & codec.RESPONSE_BIT:
+            log.debug("bind %s: ignoring PDU 0x%08x", self.name, command_id)
+        else:
+            log.warning("bind %s: unsupported request 0x%08x; generic_nack", self.name,
+                        command_id)
+            self._reply(conn, codec.encode_response(codec.GENERIC_NACK, seq,
+                                                    codec.ESME_RINVCMDID))
+
+    def _on_session_response(self, conn: _Conn, command_id: int, status: int,
+                             seq: int) -> None:
+        with self._cv:
+            if seq == conn.el_seq:
+                conn.el_seq = None
+                self._el_resps += 1
+                self._last_el_resp_at = time.time()
+            elif seq == conn.unbind_seq:
+                conn.unbound = True
+            elif command_id == codec.GENERIC_NACK:
+                # A nack of one of our submit_sm: same rules as its response would have.
+                known = self._window.on_response(
+                    seq, status or consts.SMPP_ESME_RUNKNOWNERR, None)
+                if known:
+                    self._pause(status)
+                elif known is None:
+                    log.warning("bind %s: generic_nack %s for unknown sequence %d",
+                                self.name, status_name(status), seq)
+            self._cv.notify_all()
+
+    def _on_inbound(self, conn: _Conn, command_id: int, seq: int, frame: bytes) -> None:
+        resp_id = codec.DELIVER_SM_RESP if command_id == codec.DELIVER_SM else codec.DATA_SM_RESP
+        status = codec.ESME_ROK
+        try:
+            pdu = codec.parse_inbound(frame, system_id=self.config.system_id,
+                                      received_at=time.time())
+        except ProtocolError as exc:
+            log.error("bind %s: undecodable PDU (%s): %s", self.name, exc, frame.hex())
+            status = codec.ESME_RSYSERR
+        else:
+            self._delivers += 1
+            if self._on_deliver is not None:
+                try:
+                    self._on_deliver(pdu)
+                except Exception:
+                    log.exception("bind %s: on_deliver failed; asking the SMSC to redeliver",
+                                  self.name)
+                    self._deliver_errors += 1
+                    status = codec.ESME_RX_T_APPN
+        self._reply(conn, codec.encode_response(resp_id, seq, status, b"\0"))
