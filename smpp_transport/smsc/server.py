@@ -198,7 +198,9 @@ class SMSCServer:
             if session.bind_type == "rx":
                 status = pdu.ESME_RINVBNDSTS
             elif self.config.reject_destinations:
-                status = self.config.reject_destinations.get(sm.destination_addr.decode(), 0)
+                status = self.config.reject_destinations.get(
+                    sm.destination_addr.decode("latin-1"), 0
+                )
         rate = self.rate_per_bind
         if status == 0 and rate > 0:
             if now - session.window_start >= 1.0:

@@ -596,3 +596,43 @@ def test_python_m_runs_until_sigterm(connect):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_management_command_accepts_the_same_options():
+    from smpp_transport.management.commands.smsc_simulator import Command
+    from smpp_transport.smsc.cli import config_from_options
+
+    parser = Command().create_parser("manage.py", "smsc_simulator")
+    options = vars(
+        parser.parse_args(
+            ["--account", "sys:pw", "--port", "2775", "--outcomes", "DELIVRD=90,none=10",
+             "--id-format", "hex", "--receipt-mode", "tlv+text", "--log", "submits.jsonl"]
+        )
+    )  # fmt: skip
+    config = config_from_options(options)
+    assert config.accounts == {"sys": "pw"} and config.port == 2775
+    assert config.outcomes == {"DELIVRD": 90, "none": 10}
+    assert config.log_path == "submits.jsonl"
+
+
+def test_garbage_never_breaks_the_server(make_sim, raw, connect, caplog):
+    import random
+
+    sim = make_sim(rate_per_bind=0)
+    rng = random.Random(1)
+    commands = [1, 2, 9, 4, 4, 4, 0x80000005, 6, 0x15, 0x80000000, 0x103, 0x7FFFFFFF]
+    for _ in range(60):
+        client = raw(sim)
+        client.bind(pdu.BIND_TRANSCEIVER)
+        frames = b"".join(
+            pdu.encode_pdu(rng.choice(commands), 0, rng.randrange(1 << 31),
+                           rng.randbytes(rng.randrange(0, 80)))
+            for _ in range(rng.randrange(1, 6))
+        )  # fmt: skip
+        client.sock.sendall(frames)
+        client.send(pdu.UNBIND, 999)
+        while (reply := client.read()) is not None and reply[0] != pdu.UNBIND_RESP:
+            pass
+        client.close()
+    assert submit_and_read_id(connect(sim, "transceiver"), registered_delivery=0)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
