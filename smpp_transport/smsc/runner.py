@@ -52,7 +52,7 @@ class SimulatorThread:
             loop = asyncio.new_event_loop()
             try:
                 loop.run_until_complete(self._server.start())
-            except BaseException as exc:  # noqa: BLE001 - handed to the starting thread
+            except BaseException as exc:  # handed to the starting thread
                 failure.append(exc)
                 loop.close()
                 ready.set()
@@ -195,7 +195,7 @@ class SimulatorThread:
         def run() -> None:
             try:
                 future.set_result(fn(*args))
-            except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+            except BaseException as exc:  # re-raised in the caller
                 future.set_exception(exc)
 
         loop.call_soon_threadsafe(run)

@@ -85,7 +85,7 @@ class SMSCServer:
         )
         self.port = self._listener.sockets[0].getsockname()[1]
         if self.config.log_path is not None:
-            self._log = open(self.config.log_path, "a", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
+            self._log = open(self.config.log_path, "a", encoding="utf-8", buffering=1 << 20)
         self.router.attach(loop)
         self._tick_handle = loop.call_later(self._tick_s, self._tick)
         logger.info("SMSC simulator listening on %s:%s", self.config.host, self.port)
@@ -145,7 +145,8 @@ class SMSCServer:
             return pdu.ESME_RINVSYSID
         return pdu.ESME_ROK if expected == password else pdu.ESME_RINVPASWD
 
-    def session_opened(self, session: BindSession) -> None:  # noqa: D102
+    def session_opened(self, session: BindSession) -> None:
+        """Count a new connection (not bound yet)."""
         self.sessions.add(session)
         self.counters["connections"] += 1
         self.changed()
@@ -198,9 +199,7 @@ class SMSCServer:
             if session.bind_type == "rx":
                 status = pdu.ESME_RINVBNDSTS
             elif self.config.reject_destinations:
-                status = self.config.reject_destinations.get(
-                    sm.destination_addr.decode("latin-1"), 0
-                )
+                status = self.config.reject_destinations.get(sm.destination_addr.decode("latin-1"), 0)
         rate = self.rate_per_bind
         if status == 0 and rate > 0:
             if now - session.window_start >= 1.0:

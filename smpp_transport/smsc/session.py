@@ -44,14 +44,16 @@ class BindSession(asyncio.Protocol):
 
     # -- asyncio callbacks ---------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # noqa: D102
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Remember the peer for binds() and the log."""
         self.transport = transport  # type: ignore[assignment]
         peer = transport.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
         self.last_rx = self.server.loop.time()
         self.server.session_opened(self)
 
-    def connection_lost(self, exc: Exception | None) -> None:  # noqa: D102
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Leave the rotation; unacknowledged deliver_sm are requeued by the server."""
         self.closing = True
         self.lost = True
         self.server.session_closed(self)

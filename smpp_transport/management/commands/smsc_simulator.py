@@ -19,10 +19,12 @@ class Command(BaseCommand):
 
     help = "Run the SMPP 3.4 SMSC simulator (seed 000 behaviour)."
 
-    def add_arguments(self, parser: CommandParser) -> None:  # noqa: D102
+    def add_arguments(self, parser: CommandParser) -> None:
+        """The same options as ``python -m smpp_transport.smsc``."""
         add_simulator_arguments(parser)
 
-    def handle(self, *args: Any, **options: Any) -> None:  # noqa: D102
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Build the config and serve in the foreground until a signal."""
         try:
             config = config_from_options(options)
         except (ValueError, OSError) as exc:
