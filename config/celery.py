@@ -19,7 +19,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("campaign_dispatch")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-DEFAULT_QUEUE = "default"
+# Overridable so that parallel test runs on one broker never consume each other's ticks.
+DEFAULT_QUEUE = os.environ.get("CELERY_DEFAULT_QUEUE", "default")
 
 
 @dataclass(frozen=True)

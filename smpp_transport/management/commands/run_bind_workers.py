@@ -1,0 +1,63 @@
+"""Start the bind workers of every active account: ``binds`` processes per account.
+
+Transceiver accounts get ``binds`` TRX bind workers; transmitter + receiver accounts get
+``binds`` TX bind workers and ``binds`` RX receivers. Each bind worker is
+``celery -A config worker -Q smpp.<system_id> -P threads`` with one bind of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from django.core.management.base import BaseCommand
+
+from campaigns.models import Account, BindMode
+from config.celery import account_queues
+from smpp_transport.supervisor import Supervisor
+
+logger = logging.getLogger(__name__)
+
+
+def bind_worker_argv(system_id: str, index: int, *, concurrency: int, loglevel: str) -> list[str]:
+    return [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "-Q", account_queues(system_id).smpp, "-P", "threads", "-c", str(concurrency),
+        "-n", f"bind.{system_id}.{index}@%h", "--without-gossip", "--without-mingle",
+        "-l", loglevel,
+    ]  # fmt: skip
+
+
+def receiver_argv(system_id: str) -> list[str]:
+    return [sys.executable, "manage.py", "smpp_receiver", "--system-id", system_id]
+
+
+class Command(BaseCommand):
+    help = "Run one SMPP bind worker per bind of every active account, restarting any that dies."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--system-id", action="append", help="Only these accounts (repeatable).")
+        parser.add_argument("--concurrency", type=int, default=4, help="Batch threads per bind worker.")
+        parser.add_argument("--loglevel", default="INFO")
+
+    def handle(self, *args, **options) -> None:
+        supervisor = Supervisor()
+
+        def refresh() -> None:
+            accounts = Account.objects.filter(active=True, smpp_stopped_reason="")
+            if options["system_id"]:
+                accounts = accounts.filter(system_id__in=options["system_id"])
+            for account in accounts:
+                separate = account.bind_mode == BindMode.TRANSMITTER_RECEIVER
+                mode = "tx" if separate else "trx"
+                for i in range(account.binds):
+                    supervisor.add(
+                        f"bind.{account.system_id}.{i}",
+                        bind_worker_argv(account.system_id, i, concurrency=options["concurrency"],
+                                         loglevel=options["loglevel"]),
+                        {"SMPP_BIND_SYSTEM_ID": account.system_id, "SMPP_BIND_MODE": mode},
+                    )  # fmt: skip
+                    if separate:
+                        supervisor.add(f"rx.{account.system_id}.{i}", receiver_argv(account.system_id), {})
+
+        supervisor.run(refresh=refresh)

@@ -1,0 +1,25 @@
+"""A DLR receiver: one RX bind that stores every deliver_sm in the inbox before acking it."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from django.core.management.base import BaseCommand
+
+from smpp_transport import worker
+
+
+class Command(BaseCommand):
+    help = "Hold one receiver (RX) bind for an account and store its receipts and MO messages."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--system-id", required=True)
+
+    def handle(self, *args, **options) -> None:
+        stop = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: stop.set())
+        worker.open_bind(options["system_id"], "rx")
+        stop.wait()
+        worker.close_bind()

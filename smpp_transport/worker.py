@@ -1,0 +1,137 @@
+"""Where the SMPP bind meets the domain: the bind worker.
+
+A bind worker is a Celery worker on the threads pool consuming ``smpp.<system_id>``; a
+bootstep opens ONE bind in the worker's main process when the worker starts
+(``SMPP_BIND_SYSTEM_ID`` names the account) and unbinds cleanly after the last task on a
+warm shutdown. Batch tasks, running in the pool's threads, hand their parts to that bind;
+the bind's window and pacing keep the provider's limits whatever the thread count.
+Deliver_sm PDUs arriving on the bind (receipts, MO) go to the durable inbox before they are
+acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Sequence
+
+from celery import bootsteps
+from django.db import close_old_connections
+
+from campaigns.services import transport_api
+from campaigns.services.inbound import record_inbound
+from campaigns.services.receipts import record_receipts
+from smpp_transport.adapter import count_segments, to_outbound, to_outcome, to_receipt
+from smpp_transport.bind import Bind, BindAuthError, BindConfig, InboundPdu
+from smpp_transport.encoding import decode
+
+logger = logging.getLogger(__name__)
+
+_lock = threading.Lock()
+_bind: Bind | None = None
+_account: transport_api.AccountSettings | None = None
+
+BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
+
+
+def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig:
+    return BindConfig(
+        host=account.host,
+        port=account.port,
+        system_id=account.system_id,
+        password=account.password,
+        mode=mode,
+        system_type=account.system_type,
+        tls=account.tls,
+        tls_ca_file=account.tls_ca_file or None,
+        window=account.window,
+        rate_per_s=float(account.rate_per_bind),
+        enquire_link_s=float(account.enquire_link_interval),
+    )
+
+
+class DeliverHandler:
+    """Store a deliver_sm durably; raising makes the bind answer with a temporary error."""
+
+    def __init__(self, account: transport_api.AccountSettings) -> None:
+        self.account = account
+
+    def __call__(self, pdu: InboundPdu) -> None:
+        close_old_connections()
+        receipt = to_receipt(pdu, self.account.message_id_format)
+        if receipt is not None:
+            record_receipts(account_id=self.account.id, receipts=[receipt])
+            return
+        has_udh = bool(pdu.esm_class & 0x40)
+        record_inbound(
+            account_id=self.account.id,
+            source_addr=pdu.source_addr,
+            destination_addr=pdu.destination_addr,
+            text=decode(pdu.short_message, pdu.data_coding, has_udh=has_udh),
+            data_coding=pdu.data_coding,
+        )
+
+
+def open_bind(system_id: str, mode: str) -> Bind:
+    """Open this process's bind for ``system_id`` (idempotent)."""
+    global _bind, _account
+    with _lock:
+        if _bind is not None:
+            return _bind
+        account = transport_api.account_settings(system_id=system_id)
+        bind = Bind(
+            bind_config(account, mode), on_deliver=DeliverHandler(account), name=f"{system_id}/{mode}"
+        )
+        try:
+            bind.start(wait=True, timeout=30)
+        except BindAuthError as exc:
+            transport_api.stop_account_smpp(system_id=system_id, reason=f"bind refused: {exc}")
+            logger.error("account %s: the SMSC refused the credentials; sending stopped", system_id)
+        _bind, _account = bind, account
+        return bind
+
+
+def close_bind() -> None:
+    global _bind
+    with _lock:
+        if _bind is not None:
+            _bind.stop(timeout=30)
+            _bind = None
+
+
+def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
+    """Send one batch through this process's bind and record every answer in bulk."""
+    if _bind is None or _account is None:
+        raise RuntimeError("no SMPP bind in this worker (start it with SMPP_BIND_SYSTEM_ID)")
+    parts = transport_api.begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
+    if not parts:
+        return {}
+    results = _bind.submit([to_outbound(p) for p in parts], timeout=BATCH_TIMEOUT_S)
+    if _bind.state == "auth_failed":
+        transport_api.stop_account_smpp(
+            system_id=_account.system_id, reason=_bind.last_error or "bind refused"
+        )
+    outcomes = [to_outcome(r, _account.message_id_format) for r in results]
+    transport_api.record_submit_results(outcomes=outcomes)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.outcome] = counts.get(o.outcome, 0) + 1
+    return counts
+
+
+class BindStep(bootsteps.StartStopStep):
+    """Worker bootstep: one SMPP bind per worker process, opened at start, unbound at stop."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def start(self, worker) -> None:
+        system_id = os.environ.get("SMPP_BIND_SYSTEM_ID")
+        if system_id:
+            open_bind(system_id, os.environ.get("SMPP_BIND_MODE", "trx"))
+
+    def stop(self, worker) -> None:
+        close_bind()
+
+    def shutdown(self, worker) -> None:
+        close_bind()
