@@ -6,11 +6,13 @@ Idempotent: running it again (every ``make run``) changes nothing that exists.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
-from campaigns.models import Account, Campaign, Contact, RecipientList
+from campaigns.models import Account, Campaign, CampaignStatus, Contact, RecipientList
 
 DEMO_SYSTEM_ID = "demo"
 DEMO_CONTACTS = 1000
@@ -61,6 +63,8 @@ class Command(BaseCommand):
                 name="Demo SMS campaign",
                 account=account,
                 body='Hi {{ first_name|default:"there" }}, our {{ city }} store has a sale this weekend!',
+                status=CampaignStatus.SCHEDULED,
+                scheduled_at=timezone.now() + timedelta(seconds=15),
             )
             campaign.recipient_lists.add(demo_list)
         self.stdout.write(
