@@ -75,6 +75,9 @@ class Bind:
     ``on_deliver`` runs on the reader thread for every deliver_sm / data_sm (receipt or
     MO), in arrival order; if it raises, the SMSC gets ESME_RX_T_APPN and will redeliver.
     It blocks this bind's reading while it runs, so it should only store the PDU.
+
+    ``last_error`` keeps the most recent problem (refused bind, lost connection, ...) even
+    after the bind recovers; ``state`` says whether it is healthy now.
     """
 
     def __init__(
@@ -346,7 +349,6 @@ class Bind:
             self._conn = conn
             self._binds += 1
             self._pacer.reanchor()
-            self.last_error = None
             self._set_state("bound")
         reader = threading.Thread(target=self._read_loop, args=(conn,),
                                   name=f"smpp-read[{self.name}]", daemon=True)
@@ -452,6 +454,8 @@ class Bind:
         if conn.alive:
             conn.alive = False
             conn.reason = reason
+            if not conn.closing:  # our own close is not an error
+                self.last_error = reason
             self._cv.notify_all()
 
     def _teardown(self, conn: _Conn) -> None:
@@ -469,9 +473,8 @@ class Bind:
             log.info("bind %s: unbound and closed%s", self.name,
                      f" ({unknown} parts unanswered: unknown)" if unknown else "")
         else:
-            self.last_error = conn.reason or "connection lost"
             log.warning("bind %s: connection lost (%s); %d parts in flight marked unknown",
-                        self.name, self.last_error, unknown)
+                        self.name, conn.reason or "?", unknown)
 
     def _drain_and_unbind(self, conn: _Conn) -> None:
         cfg = self.config
