@@ -42,14 +42,17 @@ def materialise_sql(*, list_ids: list[int]) -> tuple[str, list]:
             (campaign_id, contact_id, phone, body, status, reason, segments, recipient_tz,
              attempts, created_at, updated_at)
         SELECT %s, c.id, c.phone, %s,
-            CASE WHEN NOT (c.phone {regex} %s) OR o.phone IS NOT NULL THEN %s ELSE %s END,
-            CASE WHEN NOT (c.phone {regex} %s) THEN %s WHEN o.phone IS NOT NULL THEN %s ELSE '' END,
+            CASE WHEN NOT c.ok OR o.phone IS NOT NULL THEN %s ELSE %s END,
+            CASE WHEN NOT c.ok THEN %s WHEN o.phone IS NOT NULL THEN %s ELSE '' END,
             1, '', 0, %s, %s
-        FROM {contact} c
+        FROM (
+            SELECT id, phone, (phone {regex} %s) AS ok FROM {contact}
+            WHERE recipient_list_id IN ({placeholders})
+        ) c
         LEFT JOIN (
             SELECT DISTINCT phone FROM {optout} WHERE account_id IS NULL OR account_id = %s
         ) o ON o.phone = c.phone
-        WHERE c.recipient_list_id IN ({placeholders})
+        WHERE 1 = 1
         {order}
         ON CONFLICT (campaign_id, phone) DO NOTHING
     """
@@ -67,10 +70,8 @@ def materialise_recipients(*, campaign: Campaign) -> int:
             static_body = "" if has_variables(campaign.body) else campaign.body
             S = MessageStatus
             params = [
-                campaign.id, static_body,
-                E164_PATTERN, S.SUPPRESSED, S.PENDING,
-                E164_PATTERN, REASON_INVALID, REASON_OPTED_OUT,
-                now, now, campaign.account_id, *list_params,
+                campaign.id, static_body, S.SUPPRESSED, S.PENDING, REASON_INVALID, REASON_OPTED_OUT,
+                now, now, E164_PATTERN, *list_params, campaign.account_id,
             ]  # fmt: skip
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
