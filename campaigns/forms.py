@@ -24,9 +24,7 @@ class AccountForm(forms.ModelForm):
     smpp_password = SecretField(
         label="SMPP password", help_text="Write-only. Leave blank to keep the current password."
     )
-    mm4_api_key = SecretField(
-        label="MM4 API key", help_text="Write-only. Leave blank to keep the current key."
-    )
+    mm4_api_key = SecretField(label="MM4 API key", help_text="Write-only. Leave blank to keep the current key.")
     clear_mm4_api_key = forms.BooleanField(required=False, label="Remove the MM4 API key")
 
     class Meta:

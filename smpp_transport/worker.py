@@ -80,9 +80,7 @@ def open_bind(system_id: str, mode: str) -> Bind:
         if _bind is not None:
             return _bind
         account = transport_api.account_settings(system_id=system_id)
-        bind = Bind(
-            bind_config(account, mode), on_deliver=DeliverHandler(account), name=f"{system_id}/{mode}"
-        )
+        bind = Bind(bind_config(account, mode), on_deliver=DeliverHandler(account), name=f"{system_id}/{mode}")
         try:
             bind.start(wait=True, timeout=30)
         except BindAuthError as exc:
@@ -105,18 +103,27 @@ def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
     if _bind is None or _account is None:
         raise RuntimeError("no SMPP bind in this worker (start it with SMPP_BIND_SYSTEM_ID)")
     parts = transport_api.begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
-    if not parts:
-        return {}
-    results = _bind.submit([to_outbound(p) for p in parts], timeout=BATCH_TIMEOUT_S)
-    if _bind.state == "auth_failed":
-        transport_api.stop_account_smpp(
-            system_id=_account.system_id, reason=_bind.last_error or "bind refused"
-        )
-    outcomes = [to_outcome(r, _account.message_id_format) for r in results]
-    transport_api.record_submit_results(outcomes=outcomes)
     counts: dict[str, int] = {}
-    for o in outcomes:
-        counts[o.outcome] = counts.get(o.outcome, 0) + 1
+    # Chunks of about half a second: between them a paused or cancelled campaign is seen,
+    # and each chunk's answers are recorded at once (a crash leaves little unrecorded).
+    chunk = max(_account.window, _account.rate_per_bind // 2 or 500)
+    pending = list(parts)
+    while pending:
+        running = transport_api.running_campaigns(p.campaign_id for p in pending)
+        stopped = [p.part_id for p in pending if p.campaign_id not in running]
+        if stopped:
+            transport_api.release_unsent(part_ids=stopped)
+            pending = [p for p in pending if p.campaign_id in running]
+        todo, pending = pending[:chunk], pending[chunk:]
+        if not todo:
+            break
+        results = _bind.submit([to_outbound(p) for p in todo], timeout=BATCH_TIMEOUT_S)
+        if _bind.state == "auth_failed":
+            transport_api.stop_account_smpp(system_id=_account.system_id, reason=_bind.last_error or "bind refused")
+        outcomes = [to_outcome(r, _account.message_id_format) for r in results]
+        transport_api.record_submit_results(outcomes=outcomes)
+        for o in outcomes:
+            counts[o.outcome] = counts.get(o.outcome, 0) + 1
     return counts
 
 

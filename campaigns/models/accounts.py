@@ -25,9 +25,7 @@ class Account(models.Model):
     never render them back, and ``__repr__`` leaves them out so they never reach a log.
     """
 
-    name = models.CharField(
-        max_length=100, unique=True, help_text="A name you recognise, e.g. 'Localmail UK'."
-    )
+    name = models.CharField(max_length=100, unique=True, help_text="A name you recognise, e.g. 'Localmail UK'.")
     system_id = models.CharField(
         max_length=15,
         unique=True,
@@ -43,9 +41,7 @@ class Account(models.Model):
     smpp_port = models.PositiveIntegerField(
         default=2775, help_text="SMPP port: usually 2775 plain, 3550 for TLS (your provider may differ)."
     )
-    smpp_tls = models.BooleanField(
-        default=False, help_text="Encrypt the SMPP connection with TLS (recommended)."
-    )
+    smpp_tls = models.BooleanField(default=False, help_text="Encrypt the SMPP connection with TLS (recommended).")
     smpp_tls_ca_file = models.CharField(
         max_length=500,
         blank=True,
@@ -55,9 +51,7 @@ class Account(models.Model):
         max_length=8,
         choices=BindMode.choices,
         default=BindMode.TRANSCEIVER,
-        help_text=(
-            "Transceiver binds send and receive receipts; or use separate transmitter and receiver binds."
-        ),
+        help_text=("Transceiver binds send and receive receipts; or use separate transmitter and receiver binds."),
     )
     binds = models.PositiveSmallIntegerField(
         default=1,

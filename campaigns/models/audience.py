@@ -27,12 +27,8 @@ class Contact(models.Model):
         related_name="contacts",
         help_text="The list this contact is on.",
     )
-    phone = models.CharField(
-        max_length=16, help_text="Mobile number in international format, e.g. +447700900123."
-    )
-    first_name = models.CharField(
-        max_length=100, blank=True, help_text="Used as {{ first_name }} in messages."
-    )
+    phone = models.CharField(max_length=16, help_text="Mobile number in international format, e.g. +447700900123.")
+    first_name = models.CharField(max_length=100, blank=True, help_text="Used as {{ first_name }} in messages.")
     last_name = models.CharField(max_length=100, blank=True, help_text="Used as {{ last_name }} in messages.")
     attributes = models.JSONField(
         default=dict, blank=True, help_text='Extra fields for personalisation, e.g. {"city": "Leeds"}.'

@@ -23,9 +23,7 @@ class CampaignStatus(models.TextChoices):
 
 class Campaign(models.Model):
     name = models.CharField(max_length=200, help_text="A name for this campaign, e.g. 'Spring sale'.")
-    channel = models.CharField(
-        max_length=3, choices=Channel.choices, default=Channel.SMS, help_text="SMS or MMS."
-    )
+    channel = models.CharField(max_length=3, choices=Channel.choices, default=Channel.SMS, help_text="SMS or MMS.")
     account = models.ForeignKey(
         "campaigns.Account",
         on_delete=models.PROTECT,
@@ -77,9 +75,7 @@ class Campaign(models.Model):
         blank=True,
         help_text="How long the network keeps trying to deliver (e.g. 1 day). Empty: the provider's default.",
     )
-    is_test = models.BooleanField(
-        default=False, help_text="Test sends are kept out of reports and statistics."
-    )
+    is_test = models.BooleanField(default=False, help_text="Test sends are kept out of reports and statistics.")
     resend_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -21,13 +21,9 @@ class Message(models.Model):
     status = models.CharField(
         max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING, db_index=True
     )
-    reason = models.CharField(
-        max_length=255, blank=True, help_text="Why it was suppressed or failed, in words."
-    )
+    reason = models.CharField(max_length=255, blank=True, help_text="Why it was suppressed or failed, in words.")
     segments = models.PositiveSmallIntegerField(default=1, help_text="SMS segments (parts) of this message.")
-    recipient_tz = models.CharField(
-        max_length=64, blank=True, help_text="Recipient's time zone, for quiet hours."
-    )
+    recipient_tz = models.CharField(max_length=64, blank=True, help_text="Recipient's time zone, for quiet hours.")
     not_before = models.DateTimeField(
         null=True, blank=True, help_text="Do not send before this time (quiet hours, retry backoff)."
     )
@@ -42,9 +38,7 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["id"]
-        constraints = [
-            models.UniqueConstraint(fields=["campaign", "phone"], name="message_unique_phone_per_campaign")
-        ]
+        constraints = [models.UniqueConstraint(fields=["campaign", "phone"], name="message_unique_phone_per_campaign")]
         indexes = [models.Index(fields=["campaign", "status"], name="message_campaign_status_idx")]
 
     def __str__(self) -> str:
@@ -77,9 +71,7 @@ class MessagePart(models.Model):
 
     class Meta:
         ordering = ["message_id", "index"]
-        constraints = [
-            models.UniqueConstraint(fields=["message", "index"], name="part_unique_index_per_message")
-        ]
+        constraints = [models.UniqueConstraint(fields=["message", "index"], name="part_unique_index_per_message")]
         indexes = [
             models.Index(fields=["account", "provider_message_id"], name="part_account_provider_id_idx"),
         ]

@@ -45,16 +45,12 @@ class Receipt(models.Model):
 class InboundMessage(models.Model):
     """A mobile-originated message: a reply from a recipient (e.g. STOP)."""
 
-    account = models.ForeignKey(
-        "campaigns.Account", on_delete=models.CASCADE, related_name="inbound_messages"
-    )
+    account = models.ForeignKey("campaigns.Account", on_delete=models.CASCADE, related_name="inbound_messages")
     source_addr = models.CharField(max_length=32, help_text="Who sent it.")
     destination_addr = models.CharField(max_length=32, help_text="Our number it was sent to.")
     text = models.TextField(blank=True)
     data_coding = models.PositiveSmallIntegerField(default=0)
-    action = models.CharField(
-        max_length=16, blank=True, help_text="What it triggered: opt-out, opt-in or nothing."
-    )
+    action = models.CharField(max_length=16, blank=True, help_text="What it triggered: opt-out, opt-in or nothing.")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

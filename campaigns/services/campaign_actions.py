@@ -104,8 +104,7 @@ def _copy(campaign: Campaign, **overrides) -> Campaign:
     fields = {
         f.name: getattr(campaign, f.name)
         for f in Campaign._meta.concrete_fields
-        if f.name
-        not in {"id", "status", "scheduled_at", "started_at", "completed_at", "materialised_at", "created_at"}
+        if f.name not in {"id", "status", "scheduled_at", "started_at", "completed_at", "materialised_at", "created_at"}
     }
     fields.update(overrides)
     return Campaign.objects.create(**fields)
@@ -115,9 +114,7 @@ def duplicate(*, campaign: Campaign) -> Campaign:
     copy = _copy(campaign, name=f"{campaign.name} (copy)", is_test=False, resend_of=None)
     copy.recipient_lists.set(campaign.recipient_lists.all())
     for media in campaign.media.all():
-        copy.media.create(
-            file=media.file, content_type=media.content_type, size=media.size, position=media.position
-        )
+        copy.media.create(file=media.file, content_type=media.content_type, size=media.size, position=media.position)
     return copy
 
 
@@ -162,9 +159,7 @@ def resend_failed(*, campaign: Campaign) -> Campaign:
     if not failed.exists():
         raise ApplicationError("No failed messages to resend.", code="nothing_to_do")
     with transaction.atomic():
-        resend = _copy(
-            campaign, name=f"{campaign.name} (resend to failed)", resend_of=campaign, is_test=False
-        )
+        resend = _copy(campaign, name=f"{campaign.name} (resend to failed)", resend_of=campaign, is_test=False)
         Message.objects.bulk_create(
             [
                 Message(campaign=resend, phone=m.phone, contact_id=m.contact_id)

@@ -72,9 +72,9 @@ def start_due_campaigns(*, now: datetime) -> list[int]:
 
 def start_campaign(*, campaign: Campaign, now: datetime) -> bool:
     """Move a draft or scheduled campaign to running and materialise it (idempotent)."""
-    moved = Campaign.objects.filter(
-        id=campaign.id, status__in=[CampaignStatus.SCHEDULED, CampaignStatus.DRAFT]
-    ).update(status=CampaignStatus.RUNNING, started_at=now)
+    moved = Campaign.objects.filter(id=campaign.id, status__in=[CampaignStatus.SCHEDULED, CampaignStatus.DRAFT]).update(
+        status=CampaignStatus.RUNNING, started_at=now
+    )
     if not moved:
         return False
     campaign.refresh_from_db()
@@ -107,9 +107,7 @@ def _campaign_budget(campaign: Campaign, account_budget: int) -> int:
 def claim_batches(*, account: Account, channel: str, now: datetime) -> list[Batch]:
     """Claim the account's next messages (pending → queued), personalised, in batches."""
     campaigns = list(
-        Campaign.objects.filter(account=account, channel=channel, status=CampaignStatus.RUNNING).order_by(
-            "id"
-        )
+        Campaign.objects.filter(account=account, channel=channel, status=CampaignStatus.RUNNING).order_by("id")
     )
     if not campaigns:
         return []
@@ -190,9 +188,7 @@ def recover_stalled(*, now: datetime) -> int:
     )
     submitting_cutoff = now - timedelta(seconds=getattr(settings, "SUBMITTING_STALL_S", 300))
     stuck = list(
-        Message.objects.filter(status=S.SUBMITTING, updated_at__lt=submitting_cutoff).values_list(
-            "id", flat=True
-        )
+        Message.objects.filter(status=S.SUBMITTING, updated_at__lt=submitting_cutoff).values_list("id", flat=True)
     )
     settle_stalled_submits(stuck)
     if released or stuck:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from campaigns.models import InboundMessage
 
 
-def record_inbound(
-    *, account_id: int, source_addr: str, destination_addr: str, text: str, data_coding: int
-) -> int:
+def record_inbound(*, account_id: int, source_addr: str, destination_addr: str, text: str, data_coding: int) -> int:
     """Store an MO message durably (before the SMSC is acknowledged); returns its id."""
     message = InboundMessage.objects.create(
         account_id=account_id,

@@ -82,6 +82,6 @@ def materialise_recipients(*, campaign: Campaign) -> int:
 
 def suppress_opted_out(*, account: Account, phone: str) -> int:
     """Suppress a number's not-yet-sent messages after it opts out mid-campaign."""
-    return Message.objects.filter(
-        campaign__account=account, phone=phone, status=MessageStatus.PENDING
-    ).update(status=MessageStatus.SUPPRESSED, reason=REASON_OPTED_OUT, updated_at=timezone.now())
+    return Message.objects.filter(campaign__account=account, phone=phone, status=MessageStatus.PENDING).update(
+        status=MessageStatus.SUPPRESSED, reason=REASON_OPTED_OUT, updated_at=timezone.now()
+    )

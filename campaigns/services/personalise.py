@@ -49,9 +49,7 @@ def template_problems(template: str) -> list[str]:
     problems = []
     for match in _ANY_TAG.finditer(template):
         if not _TAG.fullmatch(match.group(0)):
-            problems.append(
-                f'{match.group(0)!r} is not supported: use {{{{ name }}}} or {{{{ name|default:"text" }}}}'
-            )
+            problems.append(f'{match.group(0)!r} is not supported: use {{{{ name }}}} or {{{{ name|default:"text" }}}}')
     return problems
 
 

@@ -21,9 +21,7 @@ class InvalidPhoneNumber(ApplicationError):
     """A number that cannot be sent to, with the reason in words."""
 
     def __init__(self, raw: str, reason: str) -> None:
-        super().__init__(
-            f"{raw!r} is not a valid phone number: {reason}", field="phone", code="invalid_phone"
-        )
+        super().__init__(f"{raw!r} is not a valid phone number: {reason}", field="phone", code="invalid_phone")
         self.raw = raw
         self.reason = reason
 

@@ -34,9 +34,7 @@ def next_allowed(now: datetime, zone: str, start: time, end: time) -> datetime |
         return None
     opening = local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
     if opening <= local:
-        opening = (local + timedelta(days=1)).replace(
-            hour=start.hour, minute=start.minute, second=0, microsecond=0
-        )
+        opening = (local + timedelta(days=1)).replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
     # Re-localise so a DST change between now and the opening gives the right UTC instant.
     opening = datetime.combine(opening.date(), opening.time(), tzinfo=tz)
     return opening.astimezone(ZoneInfo("UTC"))

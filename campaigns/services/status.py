@@ -64,9 +64,7 @@ def roll_up_messages(message_ids: Iterable[int]) -> int:
     if not id_list:
         return 0
     parts: dict[int, list[str]] = defaultdict(list)
-    for message_id, status in MessagePart.objects.filter(message_id__in=id_list).values_list(
-        "message_id", "status"
-    ):
+    for message_id, status in MessagePart.objects.filter(message_id__in=id_list).values_list("message_id", "status"):
         parts[message_id].append(status)
     by_status: dict[str, list[int]] = defaultdict(list)
     for message_id, statuses in parts.items():

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import Account, CampaignStatus, Message, MessagePart
+from campaigns.models import Account, Campaign, CampaignStatus, Message, MessagePart
 from campaigns.services.status import (
     advance_messages,
     advance_parts,
@@ -78,6 +78,7 @@ def stop_account_smpp(*, system_id: str, reason: str) -> None:
 class PartToSend:
     part_id: int
     message_id: int
+    campaign_id: int
     index: int
     total: int
     phone: str
@@ -88,9 +89,7 @@ class PartToSend:
     validity: timedelta | None
 
 
-def begin_submit(
-    *, message_ids: Iterable[int], claim: int, count_segments: Callable[[str], int]
-) -> list[PartToSend]:
+def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Callable[[str], int]) -> list[PartToSend]:
     """Mark the batch's sendable parts ``submitting`` and return them, in message order.
 
     Only messages still held by ``claim`` are considered, so a stale batch (its messages
@@ -119,9 +118,7 @@ def begin_submit(
                 cancelled.append(m.id)
             else:
                 paused.append(m.id)
-        Message.objects.filter(id__in=paused, status=S.QUEUED).update(
-            status=S.PENDING, claim=None, updated_at=now
-        )
+        Message.objects.filter(id__in=paused, status=S.QUEUED).update(status=S.PENDING, claim=None, updated_at=now)
         advance_messages(cancelled, S.CANCELLED, reason="campaign cancelled")
         _settle_ambiguous([m.id for m in runnable if m.status == S.SUBMITTING])
         _create_missing_parts(runnable, count_segments)
@@ -141,7 +138,8 @@ def begin_submit(
         c = m.campaign
         out.append(
             PartToSend(
-                part_id=p.id, message_id=m.id, index=p.index, total=m.segments, phone=m.phone,
+                part_id=p.id, message_id=m.id, campaign_id=m.campaign_id, index=p.index,
+                total=m.segments, phone=m.phone,
                 body=m.body or c.body, sender=c.sender or c.account.source_addr,
                 sender_ton=c.account.source_addr_ton, sender_npi=c.account.source_addr_npi,
                 validity=c.validity_period,
@@ -161,6 +159,36 @@ def _settle_ambiguous(message_ids: list[int]) -> None:
     if ids:
         logger.warning("%d parts left in submitting by a lost worker marked unknown", len(ids))
         advance_parts(ids, S.UNKNOWN, error="worker stopped before the SMSC answered")
+
+
+def running_campaigns(campaign_ids: Iterable[int]) -> set[int]:
+    """Which of these campaigns are still running: checked between chunks of a batch so
+    that pause and cancel stop submits within a fraction of a second."""
+    return set(
+        Campaign.objects.filter(id__in=set(campaign_ids), status=CampaignStatus.RUNNING).values_list("id", flat=True)
+    )
+
+
+def release_unsent(*, part_ids: Iterable[int]) -> None:
+    """Parts a batch did not send because their campaign stopped: back to pending (paused)
+    or cancelled, with their messages; nothing was written to the SMSC for them."""
+    ids = list(part_ids)
+    if not ids:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        MessagePart.objects.filter(id__in=ids, status=S.SUBMITTING).update(status=S.PENDING, updated_at=now)
+        message_ids = set(MessagePart.objects.filter(id__in=ids).values_list("message_id", flat=True))
+        messages = Message.objects.filter(id__in=message_ids, status=S.SUBMITTING)
+        cancelled = messages.filter(campaign__status=CampaignStatus.CANCELLED)
+        cancelled_ids = list(cancelled.values_list("id", flat=True))
+        MessagePart.objects.filter(message_id__in=cancelled_ids, status=S.PENDING).update(
+            status=S.CANCELLED, updated_at=now, done_at=now
+        )
+        roll_up_messages(cancelled_ids)
+        Message.objects.filter(id__in=message_ids, status=S.SUBMITTING).exclude(id__in=cancelled_ids).update(
+            status=S.PENDING, claim=None, updated_at=now
+        )
 
 
 def settle_stalled_submits(message_ids: list[int]) -> None:
@@ -185,8 +213,7 @@ def _create_missing_parts(messages: list[Message], count_segments: Callable[[str
     for m in fresh:
         m.segments = max(1, count_segments(m.body or m.campaign.body))
         new_parts.extend(
-            MessagePart(message=m, account_id=m.campaign.account_id, index=i)
-            for i in range(1, m.segments + 1)
+            MessagePart(message=m, account_id=m.campaign.account_id, index=i) for i in range(1, m.segments + 1)
         )
     MessagePart.objects.bulk_create(new_parts, ignore_conflicts=True)
     Message.objects.bulk_update(fresh, ["segments"])
@@ -223,9 +250,7 @@ def record_submit_results(*, outcomes: Iterable[SubmitOutcome], now: datetime | 
         if groups:
             raise ValueError(f"unknown submit outcomes: {sorted(groups)}")
         message_ids = set(
-            MessagePart.objects.filter(id__in=[r.part_id for r in results]).values_list(
-                "message_id", flat=True
-            )
+            MessagePart.objects.filter(id__in=[r.part_id for r in results]).values_list("message_id", flat=True)
         )
         roll_up_messages(message_ids)
         Message.objects.filter(id__in=message_ids, submitted_at__isnull=True).update(submitted_at=now)
@@ -258,9 +283,9 @@ def _record_accepted(accepted: list[SubmitOutcome], now: datetime) -> None:
 
 def _fill_missing_ids(accepted: list[SubmitOutcome]) -> None:
     missing = set(
-        MessagePart.objects.filter(
-            id__in=[r.part_id for r in accepted], provider_message_id__isnull=True
-        ).values_list("id", flat=True)
+        MessagePart.objects.filter(id__in=[r.part_id for r in accepted], provider_message_id__isnull=True).values_list(
+            "id", flat=True
+        )
     )
     for r in accepted:
         if r.part_id in missing:
@@ -271,9 +296,7 @@ def _schedule_retries(retries: list[SubmitOutcome], now: datetime) -> None:
     """Transient errors: back to pending with backoff, or failed after the last attempt."""
     if not retries:
         return
-    parts = list(
-        MessagePart.objects.filter(id__in=[r.part_id for r in retries]).only("id", "attempts", "message_id")
-    )
+    parts = list(MessagePart.objects.filter(id__in=[r.part_id for r in retries]).only("id", "attempts", "message_id"))
     reason = {r.part_id: (r.error_code, r.error) for r in retries}
     give_up = [p for p in parts if p.attempts + 1 >= MAX_SUBMIT_ATTEMPTS]
     again = [p for p in parts if p.attempts + 1 < MAX_SUBMIT_ATTEMPTS]

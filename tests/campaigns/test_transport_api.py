@@ -121,3 +121,20 @@ def test_multipart_message_rolls_up_when_all_parts_delivered() -> None:
     message = Message.objects.get()
     assert message.status == S.UNDELIVERED
     assert MessagePart.objects.get(index=2).error_code == 1
+
+
+def test_release_unsent_returns_paused_parts_to_pending_and_cancels_cancelled() -> None:
+    from campaigns.services.transport_api import release_unsent, running_campaigns
+
+    campaign, ids = _queued(2)
+    parts = begin_submit(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1)
+    assert running_campaigns([campaign.id]) == {campaign.id}
+    actions.pause(campaign=campaign)
+    assert running_campaigns([campaign.id]) == set()
+    release_unsent(part_ids=[parts[0].part_id])
+    assert MessagePart.objects.get(id=parts[0].part_id).status == S.PENDING
+    assert Message.objects.get(id=parts[0].message_id).status == S.PENDING
+    actions.cancel(campaign=campaign)
+    release_unsent(part_ids=[parts[1].part_id])
+    assert MessagePart.objects.get(id=parts[1].part_id).status == S.CANCELLED
+    assert Message.objects.get(id=parts[1].message_id).status == S.CANCELLED

@@ -31,9 +31,7 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{s.get('HOST') or '127.0.0.1'}:{s.get('PORT') or 5432}/{s['NAME']}"
 
 
-def wait_until(
-    predicate: Callable[[], bool], *, timeout: float, interval: float = 0.2, what: str = ""
-) -> None:
+def wait_until(predicate: Callable[[], bool], *, timeout: float, interval: float = 0.2, what: str = "") -> None:
     """Poll ``predicate`` until true, failing after ``timeout`` seconds (never unbounded)."""
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -92,9 +90,7 @@ class Platform:
 
         argv = bind_worker_argv(system_id, index, concurrency=4, loglevel="INFO")
         argv[argv.index("-n") + 1] = f"bind.{system_id}.{index}.{self.tag}@%h"
-        return self.start(
-            f"bind-{system_id}-{index}", argv, SMPP_BIND_SYSTEM_ID=system_id, SMPP_BIND_MODE=mode
-        )
+        return self.start(f"bind-{system_id}-{index}", argv, SMPP_BIND_SYSTEM_ID=system_id, SMPP_BIND_MODE=mode)
 
     def logs(self) -> str:
         out = []

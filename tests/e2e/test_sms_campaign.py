@@ -7,6 +7,7 @@ RabbitMQ in CI). Nothing is mocked.
 from __future__ import annotations
 
 import collections
+import time
 import uuid
 
 import pytest
@@ -102,9 +103,7 @@ def test_campaign_of_2000_is_sent_at_50_per_bind_and_every_message_settles(simul
     # A throttled submit (ESME_RTHROTTLED) is retried by the bind, never lost or doubled:
     # the counts above hold whatever sim.counters["throttled"] says.
     # Each part's provider id is the one the simulator gave for it.
-    ids = set(
-        MessagePart.objects.filter(message__campaign=campaign).values_list("provider_message_id", flat=True)
-    )
+    ids = set(MessagePart.objects.filter(message__campaign=campaign).values_list("provider_message_id", flat=True))
     assert ids == {r["message_id"].lstrip("0") or "0" for r in submits}
     # Both binds carried traffic.
     assert len({r["bind_id"] for r in submits}) == 2
@@ -136,8 +135,45 @@ def test_a_bind_worker_killed_mid_campaign_loses_nothing_and_sends_nothing_twice
     sent_phones = {r["destination_addr"] for r in _accepted_submits(sim)}
     settled = {
         p.lstrip("+")
-        for p in Message.objects.filter(
-            campaign=campaign, status__in=[S.DELIVERED, S.UNDELIVERED]
-        ).values_list("phone", flat=True)
+        for p in Message.objects.filter(campaign=campaign, status__in=[S.DELIVERED, S.UNDELIVERED]).values_list(
+            "phone", flat=True
+        )
     }
     assert settled <= sent_phones
+
+
+def test_pause_stops_submits_within_2_seconds_and_multipart_parts_get_their_own_ids(simulator, platform) -> None:
+    system_id, sim = simulator
+    campaign = _make_campaign(system_id, sim.port, 150, binds=1)
+    campaign.body = "Hi {{ first_name }}! " + "This spring sale runs all weekend in every store. " * 4  # 2 parts
+    campaign.save()
+    platform.start_dispatch_worker()
+    platform.start_bind_worker(system_id, 0)
+    assert sim.wait_for_binds(1, timeout=60), platform.logs()
+    platform.start_beat()
+    actions.send_now(campaign=campaign)
+    assert sim.wait_for_submits(60, timeout=120), platform.logs()
+    paused_at = time.time()
+    actions.pause(campaign=campaign)
+    seen = len(sim.get_submits())
+    # Observe for 4 s: anything submitted must have left within 2 s of the pause.
+    assert not sim.wait_for_submits(seen + 200, timeout=4)
+    late = [r for r in sim.get_submits() if r["ts"] > paused_at + 2.0]
+    assert late == []
+    campaign.refresh_from_db()
+    actions.resume(campaign=campaign)
+    _wait_completed(campaign, platform, timeout=180)
+
+    parts = MessagePart.objects.filter(message__campaign=campaign)
+    assert parts.count() == 300
+    assert set(Message.objects.filter(campaign=campaign).values_list("segments", flat=True)) == {2}
+    ids = list(parts.values_list("provider_message_id", flat=True))
+    assert None not in ids and len(set(ids)) == 300  # each part its own provider id
+    submits = _accepted_submits(sim)
+    assert len(submits) == 300 and _duplicates(submits) == []
+    by_phone = collections.defaultdict(list)
+    for r in submits:
+        by_phone[r["destination_addr"]].append(r["udh"])
+    for udhs in by_phone.values():
+        assert sorted(u[-4:] for u in udhs) == ["0201", "0202"]  # udh8: total 2, seq 1 and 2
+        assert len({u[:-4] for u in udhs}) == 1  # same reference for both parts
