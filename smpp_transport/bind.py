@@ -24,12 +24,12 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from smpplib import consts
-
 from smpp_transport.session import codec
 from smpp_transport.session.codec import ProtocolError, status_name
+from smpp_transport.session.handshake import open_bound_transport
 from smpp_transport.session.pacing import Pacer
-from smpp_transport.session.transport import PduClient, Transport, open_transport
+from smpp_transport.session.reader import Connection, ReaderMixin
+from smpp_transport.session.transport import PduClient
 from smpp_transport.session.types import (
     BindAuthError,
     BindConfig,
@@ -46,30 +46,7 @@ log = logging.getLogger(__name__)
 _STABLE_SESSION_S = 10.0  # a session this long resets the reconnect backoff
 
 
-class _Conn:
-    """One connection's state; replaced on every reconnect."""
-
-    __slots__ = ("transport", "buffer", "reader", "alive", "closing", "reason", "last_rx",
-                 "last_tx", "probe", "el_seq", "el_deadline", "unbind_seq", "unbound")
-
-    def __init__(self, transport: Transport, buffer: bytearray) -> None:
-        now = time.monotonic()
-        self.transport = transport
-        self.buffer = buffer
-        self.reader: threading.Thread | None = None
-        self.alive = True
-        self.closing = False
-        self.reason = ""
-        self.last_rx = now
-        self.last_tx = now
-        self.probe = False
-        self.el_seq: int | None = None
-        self.el_deadline = 0.0
-        self.unbind_seq: int | None = None
-        self.unbound = False
-
-
-class Bind:
+class Bind(ReaderMixin):
     """One SMPP bind: ``start()``, ``submit()`` from any thread, ``stop()``.
 
     ``on_deliver`` runs on the reader thread for every deliver_sm / data_sm (receipt or
@@ -95,7 +72,7 @@ class Bind:
         self._window = SubmitWindow(config.window, self._pacer, config.max_throttle_retries)
         self._client = PduClient(config)
         self._thread: threading.Thread | None = None
-        self._conn: _Conn | None = None
+        self._conn: Connection | None = None
         self._state = "stopped"
         self._stopping = False
         self._stop_deadline = 0.0
@@ -252,7 +229,7 @@ class Bind:
                 with self._cv:
                     self._set_state("connecting")
                 try:
-                    conn = self._open()
+                    transport, leftover, smsc = open_bound_transport(self.config, self._client)
                 except BindAuthError as exc:
                     with self._cv:
                         self.last_error = str(exc)
@@ -269,8 +246,10 @@ class Bind:
                     if not self._sleep_unless_stopping(delay):
                         break
                     continue
+                log.info("bind %s: bound to %s (SMSC system_id %r)", self.name,
+                         self.config.address, smsc)
                 started = time.monotonic()
-                self._session(conn)
+                self._session(Connection(transport, leftover))
                 if self._stopping:
                     break
                 self._reconnects += 1
@@ -290,61 +269,7 @@ class Bind:
                     self._set_state("stopped")
                 self._cv.notify_all()
 
-    def _open(self) -> _Conn:
-        """TCP (+TLS) connect, bind, wait for bind_resp. Raises BindAuthError / OSError."""
-        cfg = self.config
-        transport = open_transport(cfg, self._client)
-        try:
-            seq, pdu = codec.build_bind(
-                self._client, cfg.mode, system_id=cfg.system_id, password=cfg.password,
-                system_type=cfg.system_type)
-            if transport.send_pdus([pdu])[1] is not None:
-                raise ConnectionError("could not write the bind PDU")
-            expected = codec.BIND_RESP_IDS[cfg.mode]
-            buf = bytearray()
-            deadline = time.monotonic() + cfg.response_timeout_s
-            while True:
-                pos = 0
-                while len(buf) - pos >= codec.HEADER_LEN:
-                    length, command_id, status, rseq = codec.HEADER.unpack_from(buf, pos)
-                    if not codec.HEADER_LEN <= length <= codec.MAX_PDU_LEN:
-                        raise ProtocolError(f"invalid command_length {length}")
-                    if len(buf) - pos < length:
-                        break
-                    frame = bytes(buf[pos:pos + length])
-                    pos += length
-                    if rseq == seq and command_id in (expected, codec.GENERIC_NACK):
-                        del buf[:pos]
-                        self._check_bind_status(status)
-                        smsc = codec.c_string(frame, codec.HEADER_LEN, length).decode(
-                            "latin-1", "replace")
-                        log.info("bind %s: bound to %s (SMSC system_id %r)", self.name,
-                                 cfg.address, smsc)
-                        return _Conn(transport, buf)
-                del buf[:pos]
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(f"no bind response within {cfg.response_timeout_s}s")
-                try:
-                    data = transport.recv()
-                except TimeoutError:
-                    continue
-                if not data:
-                    raise ConnectionError("connection closed by the SMSC before bind_resp")
-                buf += data
-        except BaseException:
-            transport.close()
-            raise
-
-    def _check_bind_status(self, status: int) -> None:
-        if status == codec.ESME_ROK:
-            return
-        name = status_name(status)
-        if status in codec.AUTH_STATUSES:
-            raise BindAuthError(
-                f"{self.config.address} refused system_id {self.config.system_id!r}: {name}")
-        raise ConnectionError(f"bind refused: {name}")
-
-    def _session(self, conn: _Conn) -> None:
+    def _session(self, conn: Connection) -> None:
         with self._cv:
             self._conn = conn
             self._binds += 1
@@ -359,7 +284,7 @@ class Bind:
         finally:
             self._teardown(conn)
 
-    def _pump(self, conn: _Conn) -> None:
+    def _pump(self, conn: Connection) -> None:
         """Send while bound: parts as the window and pacer allow, enquire_link when idle."""
         cfg = self.config
         window = self._window
@@ -401,7 +326,7 @@ class Bind:
             else:
                 self._send_enquire_link(conn)
 
-    def _send_parts(self, conn: _Conn, entries: list) -> None:
+    def _send_parts(self, conn: Connection, entries: list) -> None:
         built: list[tuple[int, object]] = []
         pdus: list[bytes] = []
         bad = []
@@ -437,7 +362,7 @@ class Bind:
                 window.unsent(built[written:])
                 self._lost(conn, f"write failed: {error}")
 
-    def _send_enquire_link(self, conn: _Conn) -> None:
+    def _send_enquire_link(self, conn: Connection) -> None:
         seq, pdu = codec.build_request(self._client, "enquire_link")
         with self._cv:
             conn.el_seq = seq
@@ -449,16 +374,7 @@ class Bind:
             with self._cv:
                 self._lost(conn, f"write failed: {error}")
 
-    def _lost(self, conn: _Conn, reason: str) -> None:
-        """Mark the connection dead (caller holds the lock); the session thread tears down."""
-        if conn.alive:
-            conn.alive = False
-            conn.reason = reason
-            if not conn.closing:  # our own close is not an error
-                self.last_error = reason
-            self._cv.notify_all()
-
-    def _teardown(self, conn: _Conn) -> None:
+    def _teardown(self, conn: Connection) -> None:
         graceful = self._stopping and conn.alive
         if graceful:
             self._drain_and_unbind(conn)
@@ -476,7 +392,7 @@ class Bind:
             log.warning("bind %s: connection lost (%s); %d parts in flight marked unknown",
                         self.name, conn.reason or "?", unknown)
 
-    def _drain_and_unbind(self, conn: _Conn) -> None:
+    def _drain_and_unbind(self, conn: Connection) -> None:
         cfg = self.config
         window = self._window
         now = time.monotonic()
@@ -506,146 +422,3 @@ class Bind:
                     log.warning("bind %s: no unbind_resp; closing anyway", self.name)
                     break
                 self._cv.wait(remaining)
-
-    # -- reader thread -------------------------------------------------------------------
-    def _read_loop(self, conn: _Conn) -> None:
-        buf = conn.buffer
-        transport = conn.transport
-        try:
-            while conn.alive:
-                if len(buf) >= codec.HEADER_LEN:
-                    self._process(conn, buf)
-                try:
-                    data = transport.recv()
-                except TimeoutError:
-                    continue
-                if not data:
-                    reason = "connection closed by the SMSC"
-                    break
-                conn.last_rx = time.monotonic()
-                buf += data
-            else:
-                return
-        except (OSError, ProtocolError) as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-        except Exception as exc:
-            log.exception("bind %s: reader crashed", self.name)
-            reason = f"reader crashed: {exc!r}"
-        with self._cv:
-            self._lost(conn, reason)
-
-    def _process(self, conn: _Conn, buf: bytearray) -> None:
-        """Handle every complete PDU in ``buf``; submit_sm_resp runs are applied in bulk."""
-        header = codec.HEADER.unpack_from
-        submit_resp = codec.SUBMIT_SM_RESP
-        size = len(buf)
-        pos = 0
-        resps: list[tuple[int, int, str | None]] = []
-        while size - pos >= codec.HEADER_LEN:
-            length, command_id, status, seq = header(buf, pos)
-            if length < codec.HEADER_LEN or length > codec.MAX_PDU_LEN:
-                raise ProtocolError(f"invalid command_length {length}: stream desynchronised")
-            if size - pos < length:
-                break
-            if command_id == submit_resp:
-                message_id = None
-                if status == 0 and length > codec.HEADER_LEN:
-                    message_id = codec.c_string(buf, pos + 16, pos + length).decode(
-                        "ascii", "replace")
-                resps.append((seq, status, message_id))
-            else:
-                if resps:
-                    self._apply_responses(conn, resps)
-                    resps = []
-                self._dispatch(conn, command_id, status, seq, bytes(buf[pos:pos + length]))
-            pos += length
-        if resps:
-            self._apply_responses(conn, resps)
-        del buf[:pos]
-
-    def _apply_responses(self, conn: _Conn, resps: list[tuple[int, int, str | None]]) -> None:
-        window = self._window
-        throttled_status = None
-        with self._cv:
-            for seq, status, message_id in resps:
-                if window.on_response(seq, status, message_id):
-                    throttled_status = status
-            if throttled_status is not None:
-                self._pause(throttled_status)
-            self._cv.notify_all()
-
-    def _pause(self, status: int) -> None:
-        """Throttled: the whole bind waits ``throttle_pause_s`` (caller holds the lock)."""
-        now = time.monotonic()
-        if self._pacer.not_before <= now:
-            log.info("bind %s: %s from the SMSC; pausing %.2fs", self.name,
-                     status_name(status), self.config.throttle_pause_s)
-        self._pacer.pause_until(now + self.config.throttle_pause_s)
-
-    def _reply(self, conn: _Conn, pdu: bytes) -> None:
-        conn.last_tx = time.monotonic()
-        error = conn.transport.send_pdus([pdu])[1]
-        if error is not None:
-            with self._cv:
-                self._lost(conn, f"write failed: {error}")
-
-    def _dispatch(self, conn: _Conn, command_id: int, status: int, seq: int,
-                  frame: bytes) -> None:
-        if command_id in (codec.DELIVER_SM, codec.DATA_SM):
-            self._on_inbound(conn, command_id, seq, frame)
-        elif command_id == codec.ENQUIRE_LINK:
-            self._reply(conn, codec.encode_response(codec.ENQUIRE_LINK_RESP, seq))
-        elif command_id in (codec.ENQUIRE_LINK_RESP, codec.UNBIND_RESP, codec.GENERIC_NACK):
-            self._on_session_response(conn, command_id, status, seq)
-        elif command_id == codec.UNBIND:
-            self._reply(conn, codec.encode_response(codec.UNBIND_RESP, seq))
-            with self._cv:
-                self._lost(conn, "unbind requested by the SMSC")
-        elif command_id == codec.ALERT_NOTIFICATION or command_id & codec.RESPONSE_BIT:
-            log.debug("bind %s: ignoring PDU 0x%08x", self.name, command_id)
-        else:
-            log.warning("bind %s: unsupported request 0x%08x; generic_nack", self.name,
-                        command_id)
-            self._reply(conn, codec.encode_response(codec.GENERIC_NACK, seq,
-                                                    codec.ESME_RINVCMDID))
-
-    def _on_session_response(self, conn: _Conn, command_id: int, status: int,
-                             seq: int) -> None:
-        with self._cv:
-            if seq == conn.el_seq:
-                conn.el_seq = None
-                self._el_resps += 1
-                self._last_el_resp_at = time.time()
-            elif seq == conn.unbind_seq:
-                conn.unbound = True
-            elif command_id == codec.GENERIC_NACK:
-                # A nack of one of our submit_sm: same rules as its response would have.
-                known = self._window.on_response(
-                    seq, status or consts.SMPP_ESME_RUNKNOWNERR, None)
-                if known:
-                    self._pause(status)
-                elif known is None:
-                    log.warning("bind %s: generic_nack %s for unknown sequence %d",
-                                self.name, status_name(status), seq)
-            self._cv.notify_all()
-
-    def _on_inbound(self, conn: _Conn, command_id: int, seq: int, frame: bytes) -> None:
-        resp_id = codec.DELIVER_SM_RESP if command_id == codec.DELIVER_SM else codec.DATA_SM_RESP
-        status = codec.ESME_ROK
-        try:
-            pdu = codec.parse_inbound(frame, system_id=self.config.system_id,
-                                      received_at=time.time())
-        except ProtocolError as exc:
-            log.error("bind %s: undecodable PDU (%s): %s", self.name, exc, frame.hex())
-            status = codec.ESME_RSYSERR
-        else:
-            self._delivers += 1
-            if self._on_deliver is not None:
-                try:
-                    self._on_deliver(pdu)
-                except Exception:
-                    log.exception("bind %s: on_deliver failed; asking the SMSC to redeliver",
-                                  self.name)
-                    self._deliver_errors += 1
-                    status = codec.ESME_RX_T_APPN
-        self._reply(conn, codec.encode_response(resp_id, seq, status, b"\0"))

@@ -52,13 +52,14 @@ class PduClient(Client):
         )
 
     def _create_socket(self) -> socket.socket:
-        # getaddrinfo rather than AF_INET only: a provider hostname may resolve to IPv6.
-        infos = socket.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-        family = infos[0][0] if infos else socket.AF_INET
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        """A connected TCP socket with TCP_NODELAY; smpplib's own is unconnected IPv4 only.
+
+        ``create_connection`` tries every address the name resolves to (IPv6 and IPv4),
+        within ``connect_timeout_s``.
+        """
+        sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        sock.settimeout(self.timeout)
         return sock
 
 
@@ -206,7 +207,6 @@ def open_transport(config: BindConfig, client: PduClient) -> Transport:
     """Connect (and handshake) within connect_timeout_s; later I/O uses response_timeout_s."""
     sock = client._create_socket()
     try:
-        sock.connect((config.host, config.port))
         transport: Transport
         if config.tls:
             transport = TlsTransport(sock, make_ssl_context(config),
