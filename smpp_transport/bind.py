@@ -379,7 +379,7 @@ class Bind(ReaderMixin):
         if graceful:
             self._drain_and_unbind(conn)
         conn.closing = True
-        conn.transport.close()
+        conn.transport.close(graceful=graceful)
         if conn.reader is not None and conn.reader is not threading.current_thread():
             conn.reader.join(max(1.0, self.config.response_timeout_s))
         with self._cv:
@@ -411,6 +411,7 @@ class Bind(ReaderMixin):
         seq, pdu = codec.build_request(self._client, "unbind")
         with self._cv:
             conn.unbind_seq = seq
+            conn.closing = True  # the SMSC closing after unbind_resp is not an error
         if conn.transport.send_pdus([pdu])[1] is not None:
             return
         unbind_until = time.monotonic() + min(

@@ -109,7 +109,8 @@ class Transport:
         except OSError:
             pass
 
-    def close(self) -> None:
+    def close(self, graceful: bool = False) -> None:
+        """Close the connection (idempotent); ``graceful`` lets TLS send close_notify."""
         if not self._closed:
             self._closed = True
             self.shutdown()
@@ -181,13 +182,13 @@ class TlsTransport(Transport):
                 chunks.append(self._outgoing.read())
         return chunks
 
-    def close(self) -> None:
-        if not self._closed:
+    def close(self, graceful: bool = False) -> None:
+        if graceful and not self._closed:
             try:
                 with self._tls_lock:
                     self._tls.unwrap()
             except (ssl.SSLError, ValueError):
-                pass
+                pass  # SSLWantReadError: the peer's close_notify is not awaited
             try:
                 self._flush()
             except OSError:
