@@ -33,7 +33,7 @@ from smpp_transport.session.types import BindConfig
 
 __all__ = ["PduClient", "TlsTransport", "Transport", "open_transport"]
 
-_RECV_SIZE = 256 * 1024
+_RECV_SIZE = 64 * 1024  # below glibc's mmap threshold: no mmap/munmap per read
 
 
 class PduClient(Client):
