@@ -60,4 +60,5 @@ app.conf.update(
     timezone="UTC",
     enable_utc=True,
 )
+app.steps["consumer"].add("config.worker_loop:PromptAckLoop")
 app.autodiscover_tasks()

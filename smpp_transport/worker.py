@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
+import time
 from collections.abc import Sequence
 
 from celery import bootsteps
@@ -102,7 +104,10 @@ def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
     """Send one batch through this process's bind and record every answer in bulk."""
     if _bind is None or _account is None:
         raise RuntimeError("no SMPP bind in this worker (start it with SMPP_BIND_SYSTEM_ID)")
+    t0 = time.perf_counter()
     parts = transport_api.begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
+    t_begin = time.perf_counter() - t0
+    t_submit = t_record = 0.0
     counts: dict[str, int] = {}
     # Chunks of about half a second: between them a paused or cancelled campaign is seen,
     # and each chunk's answers are recorded at once (a crash leaves little unrecorded).
@@ -117,13 +122,24 @@ def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
         todo, pending = pending[:chunk], pending[chunk:]
         if not todo:
             break
+        t1 = time.perf_counter()
         results = _bind.submit([to_outbound(p) for p in todo], timeout=BATCH_TIMEOUT_S)
+        t2 = time.perf_counter()
+        t_submit += t2 - t1
         if _bind.state == "auth_failed":
             transport_api.stop_account_smpp(system_id=_account.system_id, reason=_bind.last_error or "bind refused")
         outcomes = [to_outcome(r, _account.message_id_format) for r in results]
         transport_api.record_submit_results(outcomes=outcomes)
+        t_record += time.perf_counter() - t2
         for o in outcomes:
             counts[o.outcome] = counts.get(o.outcome, 0) + 1
+    logger.info(
+        "batch of %d parts: begin %.0f ms, submit %.0f ms, record %.0f ms",
+        len(parts),
+        t_begin * 1000,
+        t_submit * 1000,
+        t_record * 1000,
+    )
     return counts
 
 
@@ -135,6 +151,9 @@ class BindStep(bootsteps.StartStopStep):
     def start(self, worker) -> None:
         system_id = os.environ.get("SMPP_BIND_SYSTEM_ID")
         if system_id:
+            # The bind's reader thread must get the GIL back quickly after each recv, or
+            # responses queue behind batch preparation and the window stalls.
+            sys.setswitchinterval(float(os.environ.get("SMPP_GIL_SWITCH_S", "0.0005")))
             open_bind(system_id, os.environ.get("SMPP_BIND_MODE", "trx"))
 
     def stop(self, worker) -> None:

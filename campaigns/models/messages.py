@@ -18,9 +18,7 @@ class Message(models.Model):
     )
     phone = models.CharField(max_length=32, help_text="Recipient in international format.")
     body = models.TextField(blank=True, help_text="The text as sent, after personalisation.")
-    status = models.CharField(
-        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING, db_index=True
-    )
+    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     reason = models.CharField(max_length=255, blank=True, help_text="Why it was suppressed or failed, in words.")
     segments = models.PositiveSmallIntegerField(default=1, help_text="SMS segments (parts) of this message.")
     recipient_tz = models.CharField(max_length=64, blank=True, help_text="Recipient's time zone, for quiet hours.")
@@ -59,9 +57,7 @@ class MessagePart(models.Model):
     provider_message_id = models.CharField(  # noqa: DJ001 - NULL until the SMSC answers
         max_length=64, null=True, blank=True, help_text="The provider's id, normalised."
     )
-    status = models.CharField(
-        max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING, db_index=True
-    )
+    status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     error_code = models.IntegerField(null=True, blank=True, help_text="SMPP command status or receipt err.")
     error = models.CharField(max_length=255, blank=True, help_text="The error in words.")
     attempts = models.PositiveSmallIntegerField(default=0)

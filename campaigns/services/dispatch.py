@@ -180,15 +180,18 @@ def recover_stalled(*, now: datetime) -> int:
     ``SUBMITTING_STALL_S`` had a worker die mid-batch with no redelivery: their parts are
     settled by the ambiguous-submit policy.
     """
-    from campaigns.services.transport_api import settle_stalled_submits
+    from campaigns.services.submit import settle_stalled_submits
 
+    running = list(Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("id", flat=True))
     queued_cutoff = now - timedelta(seconds=getattr(settings, "QUEUED_STALL_S", 30))
-    released = Message.objects.filter(status=S.QUEUED, updated_at__lt=queued_cutoff).update(
+    released = Message.objects.filter(campaign_id__in=running, status=S.QUEUED, updated_at__lt=queued_cutoff).update(
         status=S.PENDING, claim=None, updated_at=now
     )
     submitting_cutoff = now - timedelta(seconds=getattr(settings, "SUBMITTING_STALL_S", 300))
     stuck = list(
-        Message.objects.filter(status=S.SUBMITTING, updated_at__lt=submitting_cutoff).values_list("id", flat=True)
+        Message.objects.filter(
+            campaign_id__in=running, status=S.SUBMITTING, updated_at__lt=submitting_cutoff
+        ).values_list("id", flat=True)
     )
     settle_stalled_submits(stuck)
     if released or stuck:

@@ -1,0 +1,169 @@
+"""The whole path, database → beat → queue → bind worker → simulator → database; one JSON line.
+
+    .venv/bin/python bench/dispatch.py [--count 20000] [--capped-seconds 60]
+
+Runs on PostgreSQL and RabbitMQ (BENCH_PG_URL, BENCH_BROKER_URL; defaults: the local ones),
+with the simulator as a subprocess that sends no receipts (receipts have their own bench):
+* raw_msgs_per_s: plain smpplib windowed loop against the same simulator, same run;
+* e2e_msgs_per_s: one uncapped bind worker; from "send now" until every message of a
+  ``--count`` campaign is recorded as accepted in the database; ratio = e2e / raw;
+* capped_achieved / capped_max_1s: two bind workers at 50/s each against a simulator
+  throttling at 50/s per bind, over ``--capped-seconds`` of steady state (the first 2 s after
+  the first submit are skipped); throttled: ESME_RTHROTTLED answers in that run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("CELERY_BROKER_URL", os.environ.get("BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"))
+
+from _setup import drop_database, setup_django, use_bench_database  # noqa: E402
+from smpp_bind import (  # noqa: E402
+    PASSWORD,
+    SYSTEM_ID,
+    free_port,
+    max_in_window,
+    raw_smpplib_loop,
+    start_simulator,
+    stop_simulator,
+)
+
+DB = "bench_dispatch"
+
+
+def make_campaign(count: int, *, rate: int, binds: int, port: int):
+    from django.db import connection
+
+    from campaigns.models import Account, Campaign, Contact, RecipientList
+
+    Account.objects.filter(system_id=SYSTEM_ID).update(active=False, system_id="old" + str(time.time_ns())[-8:])
+    account = Account.objects.create(
+        name=f"bench {time.time_ns()}", system_id=SYSTEM_ID, smpp_password=PASSWORD, smpp_port=port,
+        binds=binds, rate_per_bind=rate, window=10, source_addr="Bench", source_addr_ton=5, source_addr_npi=0,
+    )  # fmt: skip
+    lst = RecipientList.objects.create(name="bench")
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (recipient_list_id, phone, first_name, last_name, attributes, created_at) "
+            f"SELECT %s, '+447' || lpad(g::text, 9, '0'), '', '', '{{}}'::jsonb, now() "
+            f"FROM generate_series(100000000, 100000000 + %s - 1) g",
+            [lst.id, count],
+        )
+    campaign = Campaign.objects.create(name="bench", account=account, body="Bench message, sale on now")
+    campaign.recipient_lists.add(lst)
+    return campaign
+
+
+def run_platform(tmp: Path, binds: int):
+    from tests.e2e.harness import Platform, wait_until
+
+    platform = Platform(tmp, extra_env={"LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")})
+    platform.start_dispatch_worker()
+    for i in range(binds):
+        platform.start_bind_worker(SYSTEM_ID, i)
+
+    def ready() -> bool:
+        logs = [tmp / f"bind-{SYSTEM_ID}-{i}.log" for i in range(binds)] + [tmp / "dispatch.log"]
+        return all(p.exists() and b" ready." in p.read_bytes() for p in logs)
+
+    wait_until(ready, timeout=120, what="workers ready")
+    platform.start_beat()
+    return platform
+
+
+def accepted_count(campaign) -> int:
+    from campaigns.models import MessagePart
+
+    return MessagePart.objects.filter(message__campaign=campaign, status="accepted").count()
+
+
+def uncapped(count: int, tmp: Path) -> float:
+    from campaigns.services import campaign_actions
+    from tests.e2e.harness import wait_until
+
+    port = free_port()
+    sim = start_simulator(port, 0, None, None)
+    platform = None
+    try:
+        campaign = make_campaign(count, rate=0, binds=1, port=port)
+        platform = run_platform(tmp / "uncapped", binds=1)
+        started = time.perf_counter()
+        campaign_actions.send_now(campaign=campaign)
+        wait_until(lambda: accepted_count(campaign) >= count, timeout=600, interval=0.05, what="all accepted")
+        return count / (time.perf_counter() - started)
+    finally:
+        if platform:
+            platform.stop()
+            if os.environ.get("BENCH_KEEP_LOGS"):
+                os.system(f"cp -r {tmp} {os.environ['BENCH_KEEP_LOGS']}")
+        stop_simulator(sim)
+
+
+def capped(seconds: float, tmp: Path) -> dict:
+    from campaigns.services import campaign_actions
+    from tests.e2e.harness import wait_until
+
+    port = free_port()
+    log = tmp / "capped-submits.jsonl"
+    sim = start_simulator(port, 50, log, None)
+    platform = None
+    count = int(100 * (seconds + 10))
+    try:
+        campaign = make_campaign(count, rate=50, binds=2, port=port)
+        platform = run_platform(tmp / "capped", binds=2)
+        campaign_actions.send_now(campaign=campaign)
+        wait_until(lambda: accepted_count(campaign) >= count, timeout=seconds * 3 + 120, what="capped run")
+    finally:
+        if platform:
+            platform.stop()
+        stop_simulator(sim)
+    records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    accepted = sorted(r["ts"] for r in records if r["command_status"] == 0)
+    start = accepted[0] + 2.0
+    steady = [t for t in accepted if start <= t < start + seconds]
+    return {
+        "capped_target": 100,
+        "capped_achieved": round(len(steady) / seconds, 2),
+        "capped_max_1s": max_in_window(accepted),
+        "throttled": sum(1 for r in records if r["command_status"] == 0x58),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=20000)
+    parser.add_argument("--capped-seconds", type=float, default=60.0)
+    parser.add_argument("--only", choices=["uncapped", "capped"], help="run one part (for profiling)")
+    args = parser.parse_args()
+    use_bench_database(DB)
+    setup_django()
+    port = free_port()
+    sim = start_simulator(port, 0, None, None)
+    try:
+        raw = raw_smpplib_loop(port, args.count, 10)
+    finally:
+        stop_simulator(sim)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        (tmp_path / "uncapped").mkdir()
+        (tmp_path / "capped").mkdir()
+        result = {"count": args.count, "raw_msgs_per_s": round(raw, 1)}
+        if args.only != "capped":
+            e2e = uncapped(args.count, tmp_path)
+            result.update(e2e_msgs_per_s=round(e2e, 1), ratio=round(e2e / raw, 3))
+        if args.only != "uncapped":
+            result.update(capped(args.capped_seconds, tmp_path))
+        result["cpus"] = os.cpu_count()
+    drop_database(DB)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
