@@ -1,6 +1,7 @@
 """Benchmark of the SMPP Bind against the SMSC simulator; prints ONE JSON line.
 
     .venv/bin/python bench/smpp_bind.py [--capped-seconds 60] [--count 20000] [--repeat 3]
+                                        [--guard-ms 5]
 
 The simulator runs as a subprocess (``python -m smpp_transport.smsc``) so it does not share
 the client's GIL. Measured:
@@ -172,14 +173,14 @@ def max_in_window(times: list[float], window: float = 1.0) -> int:
     return best
 
 
-def capped_run(seconds: float, rate: float, stderr) -> dict:
+def capped_run(seconds: float, rate: float, guard_s: float, stderr) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "submits.jsonl"
         port = free_port()
         sim = start_simulator(port, rate, log, stderr)
         try:
             config = BindConfig("127.0.0.1", port, SYSTEM_ID, PASSWORD, mode="tx",
-                                rate_per_s=rate)
+                                rate_per_s=rate, pacing_guard_s=guard_s)
             bind = Bind(config, name="bench-capped")
             bind.start(timeout=10)
             # Half a second more than the measured span, so the span is never short of work.
@@ -214,6 +215,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--capped-seconds", type=float, default=60.0)
     parser.add_argument("--capped-rate", type=float, default=50.0)
+    parser.add_argument("--guard-ms", type=float,
+                        default=BindConfig.__dataclass_fields__["pacing_guard_s"].default * 1000,
+                        help="the Bind's pacing_guard_s in ms (default: the Bind's default)")
     args = parser.parse_args()
     stderr = open(os.devnull, "w")  # noqa: SIM115 - the simulator's INFO log
     raw_runs, bind_runs = [], []
@@ -237,7 +241,8 @@ def main() -> None:
         "bind_runs": bind_runs,
     }
     if args.capped_seconds > 0:
-        result.update(capped_run(args.capped_seconds, args.capped_rate, stderr))
+        result.update(capped_run(args.capped_seconds, args.capped_rate,
+                                 args.guard_ms / 1000, stderr))
     result.update({
         "cpus": os.cpu_count(),
         "loadavg_1m": round(os.getloadavg()[0], 2),

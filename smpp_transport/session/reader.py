@@ -82,6 +82,7 @@ class ReaderMixin:
     def _read_loop(self, conn: Connection) -> None:
         buf = conn.buffer
         transport = conn.transport
+        reason = "reader stopped"
         try:
             while conn.alive:
                 if len(buf) >= codec.HEADER_LEN:
@@ -89,21 +90,20 @@ class ReaderMixin:
                 try:
                     data = transport.recv()
                 except TimeoutError:
-                    continue
+                    continue  # idle: partial PDUs stay in buf, nothing is lost
                 if not data:
                     reason = "connection closed by the SMSC"
                     break
                 conn.last_rx = time.monotonic()
                 buf += data
-            else:
-                return
         except (OSError, ProtocolError) as exc:
             reason = f"{type(exc).__name__}: {exc}"
         except Exception as exc:
             log.exception("bind %s: reader crashed", self.name)
             reason = f"reader crashed: {exc!r}"
-        with self._cv:
-            self._lost(conn, reason)
+        finally:  # whatever ended the loop, the session thread must learn of it
+            with self._cv:
+                self._lost(conn, reason)
 
     def _process(self, conn: Connection, buf: bytearray) -> None:
         """Handle every complete PDU in ``buf``; submit_sm_resp runs are applied in bulk."""
