@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 from celery import Celery
 from kombu import Exchange, Queue
+from kombu.transport import TRANSPORT_ALIASES
+
+# make run's broker: kombu's file-system transport with atomic writes (config/fs_broker.py).
+TRANSPORT_ALIASES["filesystem"] = "config.fs_broker:Transport"
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -154,6 +154,12 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How many seconds of sending each account is handed per tick (backpressure).
 DISPATCH_HORIZON_S = float(os.environ.get("DISPATCH_HORIZON_S", "2.0"))
+# A batch that vanished (a broker without redelivery lost it) is recovered from the
+# database: queued messages after QUEUED_STALL_S, parts stuck in submitting after
+# SUBMITTING_STALL_S (settled by SUBMIT_AMBIGUOUS_POLICY). Keep the latter above
+# SMPP_BATCH_TIMEOUT_S so a slow but live batch is never settled under its feet.
+QUEUED_STALL_S = int(os.environ.get("QUEUED_STALL_S", "30"))
+SUBMITTING_STALL_S = int(os.environ.get("SUBMITTING_STALL_S", "300"))
 # Pending receipts that never match a message become "orphaned" after this long.
 RECEIPT_ORPHAN_TTL_S = int(os.environ.get("RECEIPT_ORPHAN_TTL_S", str(48 * 3600)))
 

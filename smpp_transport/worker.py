@@ -88,6 +88,10 @@ def open_bind(system_id: str, mode: str) -> Bind:
         except BindAuthError as exc:
             transport_api.stop_account_smpp(system_id=system_id, reason=f"bind refused: {exc}")
             logger.error("account %s: the SMSC refused the credentials; sending stopped", system_id)
+        except TimeoutError:
+            # The SMSC is down or slow: the bind keeps reconnecting in the background and
+            # batches wait for it (their parts come back as "retry" if it takes too long).
+            logger.warning("account %s: not bound yet; still trying", system_id)
         _bind, _account = bind, account
         return bind
 

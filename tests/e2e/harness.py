@@ -52,6 +52,11 @@ class Platform:
             "VAR_DIR": str(tmp_path / "var"),
             "CELERY_DEFAULT_QUEUE": f"default-{self.tag}",
             "TICK_INTERVAL_S": "0.5",
+            # Recover batches lost with a killed worker quickly (the file-system broker
+            # does not redeliver; RabbitMQ does, before these ever fire).
+            "QUEUED_STALL_S": "10",
+            "SUBMITTING_STALL_S": "20",
+            "SMPP_BATCH_TIMEOUT_S": "15",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }
