@@ -3,6 +3,7 @@
 from campaigns.models.accounts import Account, BindMode, MessageIdFormat
 from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientList
 from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignStatus, Channel
+from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
 from campaigns.models.messages import Message, MessagePart
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
 
@@ -14,6 +15,9 @@ __all__ = [
     "CampaignStatus",
     "Channel",
     "Contact",
+    "IdempotencyKey",
+    "ImportJob",
+    "ImportJobStatus",
     "InboundMessage",
     "Message",
     "MessageIdFormat",

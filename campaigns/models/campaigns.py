@@ -96,6 +96,7 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("send_campaign", "Can send, schedule, pause, resume and cancel campaigns")]
 
     def __str__(self) -> str:
         return self.name
