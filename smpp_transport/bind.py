@@ -51,6 +51,9 @@ class Bind(ReaderMixin):
 
     ``on_deliver`` runs on the reader thread for every deliver_sm / data_sm (receipt or
     MO), in arrival order; if it raises, the SMSC gets ESME_RX_T_APPN and will redeliver.
+    If it returns a ``concurrent.futures.Future``, the acknowledgement waits for that
+    future (ESME_ROK when it succeeds, ESME_RX_T_APPN when it fails) while the reader goes
+    on: this lets a handler commit many receipts in one transaction.
     It blocks this bind's reading while it runs, so it should only store the PDU.
 
     ``last_error`` keeps the most recent problem (refused bind, lost connection, ...) even
@@ -61,7 +64,7 @@ class Bind(ReaderMixin):
         self,
         config: BindConfig,
         *,
-        on_deliver: Callable[[InboundPdu], None] | None = None,
+        on_deliver: Callable[[InboundPdu], object] | None = None,
         name: str = "",
     ) -> None:
         self.config = config

@@ -19,20 +19,18 @@ import time
 from collections.abc import Sequence
 
 from celery import bootsteps
-from django.db import close_old_connections
 
 from campaigns.services import transport_api
-from campaigns.services.inbound import record_inbound
-from campaigns.services.receipts import record_receipts
 from smpp_transport.adapter import count_segments, to_outbound, to_outcome, to_receipt
-from smpp_transport.bind import Bind, BindAuthError, BindConfig, InboundPdu
-from smpp_transport.encoding import decode
+from smpp_transport.bind import Bind, BindAuthError, BindConfig
+from smpp_transport.inbox_writer import InboxWriter
 
 logger = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _bind: Bind | None = None
 _account: transport_api.AccountSettings | None = None
+_writer: InboxWriter | None = None
 
 BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
 
@@ -53,36 +51,21 @@ def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig
     )
 
 
-class DeliverHandler:
-    """Store a deliver_sm durably; raising makes the bind answer with a temporary error."""
-
-    def __init__(self, account: transport_api.AccountSettings) -> None:
-        self.account = account
-
-    def __call__(self, pdu: InboundPdu) -> None:
-        close_old_connections()
-        receipt = to_receipt(pdu, self.account.message_id_format)
-        if receipt is not None:
-            record_receipts(account_id=self.account.id, receipts=[receipt])
-            return
-        has_udh = bool(pdu.esm_class & 0x40)
-        record_inbound(
-            account_id=self.account.id,
-            source_addr=pdu.source_addr,
-            destination_addr=pdu.destination_addr,
-            text=decode(pdu.short_message, pdu.data_coding, has_udh=has_udh),
-            data_coding=pdu.data_coding,
-        )
-
-
 def open_bind(system_id: str, mode: str) -> Bind:
-    """Open this process's bind for ``system_id`` (idempotent)."""
-    global _bind, _account
+    """Open this process's bind for ``system_id`` (idempotent).
+
+    Every deliver_sm the bind receives (receipts and MO, on any bind of the system_id)
+    goes through an :class:`InboxWriter`: stored in groups, acknowledged after commit.
+    """
+    global _bind, _account, _writer
     with _lock:
         if _bind is not None:
             return _bind
         account = transport_api.account_settings(system_id=system_id)
-        bind = Bind(bind_config(account, mode), on_deliver=DeliverHandler(account), name=f"{system_id}/{mode}")
+        _writer = InboxWriter(
+            account_id=account.id, to_receipt=lambda pdu: to_receipt(pdu, account.message_id_format)
+        )
+        bind = Bind(bind_config(account, mode), on_deliver=_writer.submit, name=f"{system_id}/{mode}")
         try:
             bind.start(wait=True, timeout=30)
         except BindAuthError as exc:
@@ -97,11 +80,14 @@ def open_bind(system_id: str, mode: str) -> Bind:
 
 
 def close_bind() -> None:
-    global _bind
+    global _bind, _writer
     with _lock:
         if _bind is not None:
             _bind.stop(timeout=30)
             _bind = None
+        if _writer is not None:
+            _writer.close()
+            _writer = None
 
 
 def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:

@@ -1,17 +1,107 @@
-"""Mobile-originated messages: store them (keyword handling builds on this)."""
+"""Mobile-originated messages: store them, and honour opt-out / opt-in keywords.
 
+A recipient who replies STOP must not get the next campaign, whatever bind the reply
+came in on. Keywords are matched case-insensitively on the whole message with
+surrounding spaces and punctuation ignored ("Stop." and " STOP!" count, "don't stop" does
+not). Every change is recorded with the message that caused it.
+"""
 from __future__ import annotations
 
-from campaigns.models import InboundMessage
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from campaigns.models import Account, InboundMessage, OptOut, OptOutSource
+from campaigns.services.materialise import suppress_opted_out
+from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
+
+DEFAULT_OPT_OUT = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
+DEFAULT_OPT_IN = ("START", "UNSTOP")
+GLOBAL_OPT_OUT = ("STOPALL",)
+_EDGES = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class InboundIn:
+    """An MO message as a transport decoded it."""
+
+    source_addr: str
+    destination_addr: str
+    text: str
+    data_coding: int = 0
+
+
+def keyword_of(text: str) -> str:
+    """The message reduced to a keyword candidate: trimmed of spaces/punctuation, upper case."""
+    return _EDGES.sub("", text.strip()).upper()
+
+
+def classify(text: str) -> str:
+    """"opt-out", "opt-in" or "" for a message text."""
+    word = keyword_of(text)
+    opt_out = {k.upper() for k in getattr(settings, "OPT_OUT_KEYWORDS", DEFAULT_OPT_OUT)}
+    opt_in = {k.upper() for k in getattr(settings, "OPT_IN_KEYWORDS", DEFAULT_OPT_IN)}
+    if word in opt_out:
+        return "opt-out"
+    if word in opt_in:
+        return "opt-in"
+    return ""
+
+
+def _phone(raw: str) -> str | None:
+    digits = raw.strip()
+    try:
+        return normalise_phone(digits if digits.startswith("+") else "+" + digits.lstrip("0"))
+    except InvalidPhoneNumber:
+        try:
+            return normalise_phone(digits)
+        except InvalidPhoneNumber:
+            return None
 
 
 def record_inbound(*, account_id: int, source_addr: str, destination_addr: str, text: str, data_coding: int) -> int:
-    """Store an MO message durably (before the SMSC is acknowledged); returns its id."""
-    message = InboundMessage.objects.create(
-        account_id=account_id,
-        source_addr=source_addr[:32],
-        destination_addr=destination_addr[:32],
-        text=text,
-        data_coding=data_coding,
+    """Store one MO message (and act on its keyword); returns its id."""
+    return record_inbound_messages(
+        account_id=account_id, messages=[InboundIn(source_addr, destination_addr, text, data_coding)]
+    )[0]
+
+
+def record_inbound_messages(*, account_id: int, messages: Iterable[InboundIn]) -> list[int]:
+    """Store MO messages durably and apply opt-out / opt-in keywords, in one transaction."""
+    ids = []
+    with transaction.atomic():
+        for m in messages:
+            action = classify(m.text)
+            row = InboundMessage.objects.create(
+                account_id=account_id,
+                source_addr=m.source_addr[:32],
+                destination_addr=m.destination_addr[:32],
+                text=m.text,
+                data_coding=m.data_coding,
+                action=action,
+            )
+            ids.append(row.id)
+            phone = _phone(m.source_addr) if action else None
+            if phone and action == "opt-out":
+                _opt_out(account_id, phone, row, global_=keyword_of(m.text) in GLOBAL_OPT_OUT)
+            elif phone and action == "opt-in":
+                OptOut.objects.filter(phone=phone).filter(
+                    Q(account_id=account_id) | Q(account__isnull=True, source=OptOutSource.KEYWORD)
+                ).delete()
+    return ids
+
+
+def _opt_out(account_id: int, phone: str, source: InboundMessage, *, global_: bool) -> None:
+    scope = {"account": None} if global_ else {"account_id": account_id}
+    OptOut.objects.get_or_create(
+        phone=phone,
+        **scope,
+        defaults={"source": OptOutSource.KEYWORD, "note": f"replied {source.text[:40]!r}", "source_message": source},
     )
-    return message.id
+    accounts = Account.objects.all() if global_ else Account.objects.filter(id=account_id)
+    for account in accounts:
+        suppress_opted_out(account=account, phone=phone)

@@ -56,7 +56,7 @@ def stop_account_smpp(*, system_id: str, reason: str) -> None:
     Account.objects.filter(system_id=system_id).update(smpp_stopped_reason=reason[:255])
 
 
-from campaigns.services.inbound import record_inbound  # noqa: E402
+from campaigns.services.inbound import InboundIn, record_inbound, record_inbound_messages  # noqa: E402
 from campaigns.services.receipts import ReceiptIn, record_receipts  # noqa: E402
 from campaigns.services.submit import (  # noqa: E402
     PartToSend,
@@ -70,12 +70,14 @@ from campaigns.services.submit import (  # noqa: E402
 
 __all__ = [
     "AccountSettings",
+    "InboundIn",
     "PartToSend",
     "ReceiptIn",
     "SubmitOutcome",
     "account_settings",
     "begin_submit",
     "record_inbound",
+    "record_inbound_messages",
     "record_receipts",
     "record_submit_results",
     "release_unsent",

@@ -17,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 
 from smpplib import consts
 
@@ -64,7 +65,7 @@ class ReaderMixin:
     _cv: threading.Condition
     _window: SubmitWindow
     _pacer: Pacer
-    _on_deliver: Callable[[InboundPdu], None] | None
+    _on_deliver: Callable[[InboundPdu], object] | None
     _delivers: int
     _deliver_errors: int
     _el_resps: int
@@ -153,6 +154,16 @@ class ReaderMixin:
                      status_name(status), self.config.throttle_pause_s)
         self._pacer.pause_until(now + self.config.throttle_pause_s)
 
+    def _ack_when_done(self, conn: Connection, resp_id: int, seq: int, done: Future) -> None:
+        """Answer a deliver_sm once its deferred handling finished (any thread)."""
+        status = codec.ESME_ROK
+        if done.cancelled() or done.exception() is not None:
+            self._deliver_errors += 1
+            status = codec.ESME_RX_T_APPN
+        if not conn.alive:
+            return  # the SMSC resends what we did not acknowledge on a dead connection
+        self._reply(conn, codec.encode_response(resp_id, seq, status, b"\0"))
+
     def _reply(self, conn: Connection, pdu: bytes) -> None:
         conn.last_tx = time.monotonic()
         error = conn.transport.send_pdus([pdu])[1]
@@ -213,10 +224,18 @@ class ReaderMixin:
             self._delivers += 1
             if self._on_deliver is not None:
                 try:
-                    self._on_deliver(pdu)
+                    pending = self._on_deliver(pdu)
                 except Exception:
                     log.exception("bind %s: on_deliver failed; asking the SMSC to redeliver",
                                   self.name)
                     self._deliver_errors += 1
                     status = codec.ESME_RX_T_APPN
+                else:
+                    if isinstance(pending, Future):
+                        # Deferred acknowledgement: the handler stores PDUs in groups
+                        # (one commit for many receipts) and the reader goes on reading;
+                        # the resp goes out when the group is durable.
+                        pending.add_done_callback(
+                            lambda done: self._ack_when_done(conn, resp_id, seq, done))
+                        return
         self._reply(conn, codec.encode_response(resp_id, seq, status, b"\0"))

@@ -1,0 +1,101 @@
+"""Group commit for deliver_sm: many receipts, one transaction, then the acks.
+
+The bind's reader hands every deliver_sm to :meth:`InboxWriter.submit` and gets a Future;
+the bind answers the SMSC only when that Future completes. A writer thread collects what
+arrived in the last few milliseconds (up to ``max_batch``), parses it, stores receipts and
+MO messages in one transaction, and completes the Futures: ESME_ROK after the commit, a
+temporary error if the commit failed (the SMSC resends). Durable first, and thousands of
+receipts a second instead of one commit each.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+from django.db import close_old_connections, transaction
+
+from campaigns.services.transport_api import InboundIn, ReceiptIn, record_inbound_messages, record_receipts
+from smpp_transport.bind import InboundPdu
+from smpp_transport.encoding import decode
+from smpp_transport.receipts import ReceiptError
+
+logger = logging.getLogger(__name__)
+
+ToReceipt = Callable[[InboundPdu], ReceiptIn | None]
+
+
+class InboxWriter:
+    def __init__(
+        self, *, account_id: int, to_receipt: ToReceipt, max_batch: int = 1000, max_wait_s: float = 0.005
+    ) -> None:
+        self.account_id = account_id
+        self.to_receipt = to_receipt
+        self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
+        self._queue: queue.SimpleQueue[tuple[InboundPdu, Future] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name=f"inbox-writer-{account_id}", daemon=True)
+        self._thread.start()
+
+    def submit(self, pdu: InboundPdu) -> Future:
+        """Queue a PDU for the next group; the Future completes when it is durable."""
+        done: Future = Future()
+        self._queue.put((pdu, done))
+        return done
+
+    def close(self, timeout: float = 10.0) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            group = [first]
+            stop = False
+            while len(group) < self.max_batch:
+                try:
+                    item = self._queue.get(timeout=self.max_wait_s)
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                group.append(item)
+            self._write(group)
+            if stop:
+                return
+
+    def _write(self, group: list[tuple[InboundPdu, Future]]) -> None:
+        receipts: list[ReceiptIn] = []
+        inbound: list[InboundIn] = []
+        for pdu, _ in group:
+            try:
+                receipt = self.to_receipt(pdu)
+            except ReceiptError as exc:
+                # A receipt we can never match (no id): keep it visible, acknowledge it, or
+                # the SMSC would resend it forever.
+                logger.warning("unusable receipt from %s: %s", pdu.system_id, exc)
+                receipt = ReceiptIn(provider_message_id="", status="unknown", raw=repr(pdu.short_message))
+            if receipt is not None:
+                receipts.append(receipt)
+            else:
+                text = decode(pdu.short_message, pdu.data_coding, has_udh=bool(pdu.esm_class & 0x40))
+                inbound.append(InboundIn(pdu.source_addr, pdu.destination_addr, text, pdu.data_coding))
+        try:
+            close_old_connections()
+            with transaction.atomic():
+                if receipts:
+                    record_receipts(account_id=self.account_id, receipts=receipts)
+                if inbound:
+                    record_inbound_messages(account_id=self.account_id, messages=inbound)
+        except Exception as exc:  # noqa: BLE001 - every failure means "not stored": SMSC resends
+            logger.exception("could not store %d delivered PDUs; the SMSC will resend them", len(group))
+            for _, done in group:
+                done.set_exception(exc)
+            return
+        for _, done in group:
+            done.set_result(None)
