@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -56,9 +57,11 @@ class InboxWriter:
                 return
             group = [first]
             stop = False
+            # The group closes max_wait_s after its first PDU, however fast they come.
+            deadline = time.monotonic() + self.max_wait_s
             while len(group) < self.max_batch:
                 try:
-                    item = self._queue.get(timeout=self.max_wait_s)
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
                 if item is None:

@@ -65,6 +65,22 @@ def update_from_values(
     return total
 
 
-def in_list(values: Sequence[Any]) -> tuple[str, list[Any]]:
-    """``(%s, %s, …)`` and its parameters, for an IN clause."""
-    return "(" + ", ".join(["%s"] * len(values)) + ")", list(values)
+def member_of(column: str, values: Sequence[Any], *, cast: str = "bigint") -> tuple[str, list[Any]]:
+    """``column = ANY(%s)`` (one array parameter) on PostgreSQL, ``column IN (%s, …)`` elsewhere."""
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s::{cast}[])", [list(values)]
+    return f"{column} IN (" + ", ".join(["%s"] * len(values)) + ")", list(values)
+
+
+def ids_in(ids: Sequence[int]) -> Any:
+    """A value for ``filter(id__in=…)`` that stays one parameter on PostgreSQL.
+
+    A Python list of 10,000 ids becomes 10,000 placeholders, which the driver must
+    splice into the query text on every call; ``IN (SELECT unnest(%s::bigint[]))`` ships
+    them as one array. SQLite gets the plain list.
+    """
+    if connection.vendor == "postgresql":
+        from django.db.models.expressions import RawSQL
+
+        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+    return list(ids)

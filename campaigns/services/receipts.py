@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import MessagePart, Receipt, ReceiptState
+from campaigns.services.bulk_sql import ids_in
 from campaigns.services.status import advance_parts, roll_up_messages
 from campaigns.statuses import RANK, MessageStatus
 
@@ -62,10 +63,12 @@ def _match_pending(limit: int) -> list[tuple[int, int, str, str]]:
     """(receipt id, part id, status, err) for pending receipts whose part is now known."""
     receipt = connection.ops.quote_name(Receipt._meta.db_table)
     part = connection.ops.quote_name(MessagePart._meta.db_table)
+    # SKIP LOCKED: several appliers (the tick, apply_receipts loops) never do the same work.
+    lock = " FOR UPDATE OF r SKIP LOCKED" if connection.vendor == "postgresql" else ""
     sql = (
         f"SELECT r.id, p.id, r.status, r.err FROM {receipt} r JOIN {part} p "
         f"ON p.account_id = r.account_id AND p.provider_message_id = r.provider_message_id "
-        f"WHERE r.state = %s ORDER BY r.id LIMIT %s"
+        f"WHERE r.state = %s ORDER BY r.id LIMIT %s{lock}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [ReceiptState.PENDING, limit])
@@ -104,7 +107,7 @@ def apply_receipts(*, limit: int = 20000, now: datetime | None = None) -> int:
         for rid, pid in receipt_part.items():
             by_part[pid].append(rid)
         _mark_applied(receipt_part, now)
-        message_ids = MessagePart.objects.filter(id__in=list(by_part)).values_list("message_id", flat=True)
+        message_ids = MessagePart.objects.filter(id__in=ids_in(list(by_part))).values_list("message_id", flat=True)
         roll_up_messages(message_ids)
     return len(matched)
 

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Message, MessagePart
-from campaigns.services.bulk_sql import in_list, quoted_table, update_from_values
+from campaigns.services.bulk_sql import ids_in, member_of, quoted_table, update_from_values
 from campaigns.services.status import advance_messages, advance_parts, release_parts_for_retry, roll_up_messages
 from campaigns.statuses import MessageStatus, rollup, statuses_below
 
@@ -70,7 +70,7 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Call
     with transaction.atomic():
         rows = list(
             Message.objects.select_for_update(of=("self",))
-            .filter(id__in=ids, claim=claim, status__in=[S.QUEUED, S.SUBMITTING])
+            .filter(id__in=ids_in(ids), claim=claim, status__in=[S.QUEUED, S.SUBMITTING])
             .order_by("id")
             .values_list("id", "status", "phone", "body", "segments", "campaign_id", "campaign__status")
         )
@@ -88,7 +88,9 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Call
         redelivered = [r[0] for r in runnable if r[1] == S.SUBMITTING]
         _settle_ambiguous(redelivered)
         with_parts = set(
-            MessagePart.objects.filter(message_id__in=[r[0] for r in runnable]).values_list("message_id", flat=True)
+            MessagePart.objects.filter(message_id__in=ids_in([r[0] for r in runnable])).values_list(
+                "message_id", flat=True
+            )
         )
         totals = {r[0]: r[4] for r in runnable}
         fresh = [r for r in runnable if r[0] not in with_parts]
@@ -144,10 +146,10 @@ def _resume_parts(message_ids: list[int], now: datetime) -> list[tuple[int, int,
     if not message_ids:
         return []
     table = quoted_table(MessagePart)
-    ids_sql, params = in_list(message_ids)
+    ids_sql, params = member_of("message_id", message_ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, updated_at = %s WHERE message_id IN {ids_sql} AND status = %s "
+            f"UPDATE {table} SET status = %s, updated_at = %s WHERE {ids_sql} AND status = %s "
             f'RETURNING id, message_id, "index"',
             [S.SUBMITTING, now, *params, S.PENDING],
         )
@@ -238,11 +240,11 @@ def _roll_up_submitted(part_ids: list[int], now: datetime) -> None:
     """Messages follow their parts; those reaching accepted get their submitted time."""
     parts: dict[int, list[str]] = defaultdict(list)
     table = quoted_table(MessagePart)
-    ids_sql, params = in_list(part_ids)
+    ids_sql, params = member_of("id", part_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT p.message_id, p.status FROM {table} p WHERE p.message_id IN "
-            f"(SELECT message_id FROM {table} WHERE id IN {ids_sql})",
+            f"(SELECT message_id FROM {table} WHERE {ids_sql})",
             params,
         )
         for message_id, status in cursor.fetchall():
@@ -260,14 +262,14 @@ def _record_accepted(accepted: list[SubmitOutcome], now: datetime) -> None:
     if not accepted:
         return
     below = statuses_below(S.ACCEPTED)
-    status_sql, status_params = in_list(below)
     table = quoted_table(MessagePart)
+    status_sql, status_params = member_of(f"{table}.status", below, cast="text")
     updated = update_from_values(
         MessagePart,
         columns=["provider_message_id"],
         rows=[(r.part_id, r.provider_message_id) for r in accepted],
         constants={"status": S.ACCEPTED, "submitted_at": now, "updated_at": now},
-        where=f"{table}.status IN {status_sql}",
+        where=status_sql,
         where_params=status_params,
     )
     if updated < len(accepted):
