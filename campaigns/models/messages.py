@@ -12,9 +12,21 @@ from campaigns.statuses import MessageStatus
 
 
 class Message(models.Model):
-    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="messages")
+    # Index discipline: every index on these hot tables is written on each status change
+    # (status is indexed, so PostgreSQL cannot do HOT updates). The composite indexes that
+    # start with campaign_id / message_id / account_id already serve their foreign keys.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     contact = models.ForeignKey(
-        "campaigns.Contact", on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+        "campaigns.Contact",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The contact it was made from (personalisation); may since have been deleted.",
     )
     phone = models.CharField(max_length=32, help_text="Recipient in international format.")
     body = models.TextField(blank=True, help_text="The text as sent, after personalisation.")
@@ -46,11 +58,12 @@ class Message(models.Model):
 class MessagePart(models.Model):
     """One SMS segment (or one MMS); each gets its own provider message id and receipt."""
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="parts")
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="parts", db_index=False)
     account = models.ForeignKey(
         "campaigns.Account",
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
         help_text="Account it was sent through.",
     )
     index = models.PositiveSmallIntegerField(default=1, help_text="Segment number, from 1.")

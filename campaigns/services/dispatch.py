@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message
+from campaigns.services.bulk_sql import quoted_table, update_from_values
 from campaigns.services.materialise import materialise_recipients
 from campaigns.services.personalise import has_variables, recipient_context, render
 from campaigns.services.quiet_hours import next_allowed, zone_for
@@ -128,44 +129,67 @@ def claim_batches(*, account: Account, channel: str, now: datetime) -> list[Batc
 
 
 def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -> list[int]:
+    """Claim up to ``limit`` due pending messages of a campaign: pending → queued.
+
+    A plain campaign (no personalisation, no quiet hours) is claimed in one statement;
+    otherwise the rows are read as tuples, filtered by quiet hours, personalised and their
+    bodies written with one UPDATE … FROM VALUES.
+    """
     if limit <= 0:
         return []
+    quiet = bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
+    if not quiet and not has_variables(campaign.body):
+        return _claim_plain(campaign, limit, now, claim)
     rows = list(
         Message.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(campaign=campaign, status=S.PENDING)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
-        .select_related("contact")
-        .order_by("id")[:limit]
+        .order_by("id")
+        .values_list("id", "phone", "recipient_tz", "contact__first_name", "contact__last_name", "contact__attributes")[
+            :limit
+        ]
     )
-    if campaign.quiet_hours_start and campaign.quiet_hours_end:
+    if quiet:
         rows = _defer_quiet(campaign, rows, now)
     if has_variables(campaign.body):
-        for message in rows:
-            contact = message.contact
-            message.body = render(
-                campaign.body,
-                recipient_context(
-                    first_name=contact.first_name if contact else "",
-                    last_name=contact.last_name if contact else "",
-                    attributes=contact.attributes if contact else None,
+        bodies = [
+            (
+                mid,
+                render(
+                    campaign.body, recipient_context(first_name=first or "", last_name=last or "", attributes=attrs)
                 ),
             )
-        Message.objects.bulk_update(rows, ["body"], batch_size=1000)
-    ids = [m.id for m in rows]
+            for mid, _, _, first, last, attrs in rows
+        ]
+        update_from_values(Message, columns=["body"], rows=bodies)
+    ids = [row[0] for row in rows]
     advance_messages(ids, S.QUEUED, claim=claim)
     return ids
 
 
-def _defer_quiet(campaign: Campaign, rows: list[Message], now: datetime) -> list[Message]:
+def _claim_plain(campaign: Campaign, limit: int, now: datetime, claim: int) -> list[int]:
+    table = quoted_table(Message)
+    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claim = %s, updated_at = %s WHERE id IN ("
+            f"SELECT id FROM {table} WHERE campaign_id = %s AND status = %s "
+            f"AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s{lock}) RETURNING id",
+            [S.QUEUED, claim, now, campaign.id, S.PENDING, now, limit],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _defer_quiet(campaign: Campaign, rows: list[tuple], now: datetime) -> list[tuple]:
     """Keep messages inside their recipient's window; give the others their opening time."""
     allowed, deferred = [], defaultdict(list)
-    for message in rows:
-        zone = message.recipient_tz or zone_for(message.phone, campaign.timezone)
+    for row in rows:
+        zone = row[2] or zone_for(row[1], campaign.timezone)
         opening = next_allowed(now, zone, campaign.quiet_hours_start, campaign.quiet_hours_end)
         if opening is None:
-            allowed.append(message)
+            allowed.append(row)
         else:
-            deferred[opening].append(message.id)
+            deferred[opening].append(row[0])
     for opening, ids in deferred.items():
         Message.objects.filter(id__in=ids).update(not_before=opening, updated_at=now)
     return allowed
