@@ -170,11 +170,42 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "campaigns.api.schema.ApiAutoSchema",
+    # JSON in (bounded, UTF-8, storable strings); JSON out, and the browsable API for people.
+    "DEFAULT_PARSER_CLASSES": ["campaigns.api.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "campaigns.api.pagination.PagePagination",
+    "PAGE_SIZE": 50,
+    # Every error as {"errors": [{"field", "code", "message"}]}, ApplicationError included.
+    "EXCEPTION_HANDLER": "campaigns.api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Campaign dispatch API",
+    "DESCRIPTION": (
+        "Recipient lists, contacts, opt-outs, campaigns and their actions, messages, and single sends. "
+        "Authenticate with 'Authorization: Token <key>' (manage.py drf_create_token <user>). "
+        'Every error is {"errors": [{"field", "code", "message"}]}. See docs/api.md.'
+    ),
     "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Separate request and response components: read-only fields are not offered as input.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Stable component names for the enums that share a field name (status, source).
+    "ENUM_NAME_OVERRIDES": {
+        "CampaignStatusEnum": "campaigns.models.campaigns.CampaignStatus",
+        "MessageStatusEnum": "campaigns.statuses.MessageStatus",
+        "ChannelEnum": "campaigns.models.campaigns.Channel",
+        "OptOutSourceEnum": "campaigns.models.audience.OptOutSource",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "campaigns.api.schema.strict_request_bodies",
+    ],
 }
 
 LOGGING = {

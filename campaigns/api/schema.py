@@ -1,0 +1,51 @@
+"""OpenAPI generation: every operation documents the error envelope it can return.
+
+Clients (and schemathesis) read the schema as a contract, so the 4xx answers are listed
+with their real body rather than left implicit; request bodies say
+``additionalProperties: false`` because the serializers refuse unknown fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+
+from campaigns.api.serializers.common import ErrorEnvelopeSerializer
+
+_ERRORS = {
+    "400": "Invalid input: each error names the field and the reason.",
+    "401": "Not authenticated: send 'Authorization: Token <key>'.",
+    "403": "Authenticated, but your role lacks the permission.",
+    "404": "No such object, page or cursor.",
+    "405": "Method not allowed on this path.",
+}
+_WRITE_ERRORS = {
+    "409": "Refused by the current state (e.g. pausing a completed campaign, a reused Idempotency-Key).",
+    "413": "The body is too large.",
+    "415": "Unsupported Content-Type.",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    """drf-spectacular's AutoSchema plus the documented error responses."""
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        errors = dict(_ERRORS)
+        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
+            errors |= _WRITE_ERRORS
+        for code, description in errors.items():
+            if code not in responses:
+                response = OpenApiResponse(response=ErrorEnvelopeSerializer, description=description)
+                responses[code] = self._get_response_for_code(response, code, direction=direction)
+        return responses
+
+
+def strict_request_bodies(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Postprocessing hook: request components allow no properties beyond those listed."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component.setdefault("additionalProperties", False)
+    return result

@@ -1,0 +1,1 @@
+"""Serializers: the shape and validation of each resource, one module per resource."""

@@ -1,0 +1,166 @@
+"""Campaigns: the editable fields, the action payloads, and the stats shape.
+
+The status and its timestamps are read-only here: they change only through the action
+routes (schedule, send-now, …), which call ``campaign_actions`` and so keep the same rules
+as the admin buttons.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from campaigns.api.serializers.common import IdListField, StrictModelSerializer, StrictSerializer
+from campaigns.models import Account, Campaign, RecipientList
+from campaigns.services.personalise import template_problems
+from campaigns.statuses import MessageStatus
+
+MAX_BODY = 5000
+MAX_RECIPIENT_LISTS = 100
+MAX_TEST_PHONES = 20
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+class CampaignSerializer(StrictModelSerializer):
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.only("id", "active"), help_text="The provider account to send through (its id)."
+    )
+    body = serializers.CharField(
+        max_length=MAX_BODY,
+        allow_blank=True,
+        required=False,
+        help_text='The text; personalise with {{ first_name }} or {{ first_name|default:"there" }}.',
+    )
+    recipient_lists = IdListField(
+        queryset=RecipientList.objects.only("id"),
+        max_length=MAX_RECIPIENT_LISTS,
+        required=False,
+        help_text="Ids of the recipient lists; a number on several lists receives the campaign once.",
+    )
+    timezone = serializers.CharField(
+        max_length=64, required=False, help_text="IANA time zone for the schedule and quiet hours, e.g. Europe/London."
+    )
+    send_rate = serializers.IntegerField(
+        min_value=1, max_value=100_000, allow_null=True, required=False, help_text="Optional cap in messages/s."
+    )
+    validity_period = serializers.DurationField(
+        min_value=timedelta(minutes=1),
+        max_value=timedelta(days=365),
+        allow_null=True,
+        required=False,
+        help_text="How long the network keeps trying, e.g. '1 00:00:00' (a day) or 'P1D'.",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "channel",
+            "account",
+            "sender",
+            "body",
+            "mms_subject",
+            "recipient_lists",
+            "timezone",
+            "send_rate",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "validity_period",
+            "status",
+            "scheduled_at",
+            "is_test",
+            "resend_of",
+            "created_at",
+            "started_at",
+            "completed_at",
+        ]
+        read_only_fields = [
+            "id",
+            "status",
+            "scheduled_at",
+            "is_test",
+            "resend_of",
+            "created_at",
+            "started_at",
+            "completed_at",
+        ]
+
+    def validate_timezone(self, value: str) -> str:
+        if value not in _zones():
+            raise serializers.ValidationError("Unknown time zone; use an IANA name such as Europe/London.")
+        return value
+
+    def validate_body(self, value: str) -> str:
+        problems = template_problems(value)
+        if problems:
+            raise serializers.ValidationError(problems[0], code="invalid_template")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start = attrs.get("quiet_hours_start", getattr(self.instance, "quiet_hours_start", None))
+        end = attrs.get("quiet_hours_end", getattr(self.instance, "quiet_hours_end", None))
+        if (start is None) != (end is None):
+            raise serializers.ValidationError(
+                {"quiet_hours_end": ["Give both ends of the sending window, or neither."]}, code="invalid"
+            )
+        return attrs
+
+
+class WallClockDateTimeField(serializers.DateTimeField):
+    """Keeps a naive input naive, so the view can read it in the campaign's own zone."""
+
+    def enforce_timezone(self, value: datetime) -> datetime:
+        return value
+
+
+class ScheduleSerializer(StrictSerializer):
+    """When to start sending. A time without an offset is read in the campaign's own time zone."""
+
+    # Needs context["campaign"] for that zone, as the admin's schedule does.
+
+    scheduled_at = WallClockDateTimeField(
+        help_text="When to start, ISO 8601. Without an offset it is read in the campaign's time zone.",
+    )
+
+    def validate_scheduled_at(self, value: datetime) -> datetime:
+        if timezone.is_naive(value):
+            campaign: Campaign = self.context["campaign"]
+            zone = zoneinfo.ZoneInfo(campaign.timezone if campaign.timezone in _zones() else "UTC")
+            value = timezone.make_aware(value, zone)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise serializers.ValidationError("The time is out of range.", code="overflow") from None
+
+
+class TestSendSerializer(StrictSerializer):
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        min_length=1,
+        max_length=MAX_TEST_PHONES,
+        help_text=f"Up to {MAX_TEST_PHONES} numbers to send a test to.",
+    )
+
+
+class CampaignStatsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Messages in the campaign.")
+    waiting = serializers.IntegerField(help_text="Pending, queued or being submitted.")
+    sent = serializers.IntegerField(help_text="Accepted by the provider (whatever happened next).")
+    delivered = serializers.IntegerField()
+    failed = serializers.IntegerField(help_text="Failed, rejected, undelivered or expired.")
+    suppressed = serializers.IntegerField(help_text="Not sent: opted out or invalid number.")
+    cancelled = serializers.IntegerField()
+    delivery_rate = serializers.FloatField(allow_null=True, help_text="delivered / sent; null before any is sent.")
+    by_status = serializers.DictField(
+        child=serializers.IntegerField(), help_text=f"Count per status: {', '.join(MessageStatus.values)}."
+    )

@@ -1,0 +1,65 @@
+"""Messages and their parts (read-only), and the query parameters that filter them."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from campaigns.api.serializers.common import MAX_ID, PhoneField
+from campaigns.models import Channel, Message, MessagePart
+from campaigns.statuses import MessageStatus
+
+MAX_STATUS_FILTERS = len(MessageStatus.values)
+
+
+class MessagePartSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MessagePart
+        fields = ["index", "status", "provider_message_id", "error_code", "error", "submitted_at", "done_at"]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    channel = serializers.ChoiceField(source="campaign.channel", choices=Channel.choices, read_only=True)
+    parts = MessagePartSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "campaign",
+            "channel",
+            "phone",
+            "body",
+            "status",
+            "reason",
+            "segments",
+            "attempts",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "done_at",
+            "parts",
+        ]
+        read_only_fields = fields
+
+
+class MessageFilterSerializer(serializers.Serializer):
+    """Query parameters of GET /messages/, validated like a body (a bad value is a 400)."""
+
+    campaign = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="A campaign id.")
+    status = serializers.CharField(
+        required=False,
+        max_length=200,
+        help_text=f"One status or several, comma-separated: {', '.join(MessageStatus.values)}.",
+    )
+    phone = PhoneField(required=False, help_text="The recipient, in any common format.")
+
+    def validate_status(self, value: str) -> list[str]:
+        statuses = [s.strip() for s in value.split(",") if s.strip()]
+        unknown = [s for s in statuses if s not in MessageStatus.values]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown status {unknown[0][:30]!r}; use one of {', '.join(MessageStatus.values)}.",
+                code="invalid_choice",
+            )
+        return statuses[:MAX_STATUS_FILTERS]

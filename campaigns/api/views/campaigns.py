@@ -1,0 +1,160 @@
+"""/api/v1/campaigns/: CRUD, the actions a marketer's buttons offer, and the stats.
+
+Each action is a POST sub-route that calls the same ``campaign_actions`` service as the
+admin, so the rules (what may be paused, what is sendable) live in one place; a refusal is
+an ApplicationError, answered as 409 (wrong state) or 400 (bad input) with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from campaigns import selectors
+from campaigns.api.permissions import SEND_CAMPAIGN, RolePermissions, requires
+from campaigns.api.serializers.campaigns import (
+    CampaignSerializer,
+    CampaignStatsSerializer,
+    ScheduleSerializer,
+    TestSendSerializer,
+)
+from campaigns.api.views.base import FilteredListMixin, ResourceViewSet
+from campaigns.errors import ApplicationError
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.services import campaign_actions
+
+VIEW_CAMPAIGN, ADD_CAMPAIGN = "campaigns.view_campaign", "campaigns.add_campaign"
+CAN_SEND = [requires(VIEW_CAMPAIGN, SEND_CAMPAIGN)]
+CAN_SEND_A_COPY = [requires(VIEW_CAMPAIGN, ADD_CAMPAIGN, SEND_CAMPAIGN)]
+TAGS = ["campaigns"]
+# Sending reads the campaign's body and settings: change them only while nothing is sent.
+EDITABLE_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
+
+
+class CampaignFilters(serializers.Serializer):
+    status = serializers.ChoiceField(choices=CampaignStatus.choices, required=False)
+    is_test = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+def _action_schema(summary: str, request: Any = None, code: int = 200) -> Callable[[Any], Any]:
+    return extend_schema(summary=summary, tags=TAGS, request=request, responses={code: CampaignSerializer})
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List campaigns",
+        tags=TAGS,
+        parameters=[
+            OpenApiParameter("status", str, enum=CampaignStatus.values, description="Only campaigns in this state."),
+            OpenApiParameter("is_test", bool, description="true: only test sends; false: leave them out."),
+        ],
+    ),
+    create=extend_schema(summary="Create a draft campaign", tags=TAGS),
+    retrieve=extend_schema(summary="Get a campaign", tags=TAGS),
+    update=extend_schema(summary="Replace a campaign (draft, scheduled or paused)", tags=TAGS),
+    partial_update=extend_schema(summary="Change a campaign (draft, scheduled or paused)", tags=TAGS),
+    destroy=extend_schema(summary="Delete a campaign (not while it is sending)", tags=TAGS),
+)
+class CampaignViewSet(
+    FilteredListMixin,
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ResourceViewSet,
+):
+    serializer_class = CampaignSerializer
+    filters_class = CampaignFilters
+
+    def get_queryset(self) -> QuerySet[Campaign]:
+        return selectors.campaign_list()
+
+    def filtered_queryset(self, filters: dict[str, Any]) -> QuerySet[Campaign]:
+        campaigns = selectors.campaign_list(status=filters.get("status"))
+        if filters.get("is_test") is not None:
+            campaigns = campaigns.filter(is_test=filters["is_test"])
+        return campaigns
+
+    def perform_create(self, serializer: serializers.BaseSerializer) -> None:
+        serializer.save(created_by=self.request.user)
+
+    def perform_update(self, serializer: serializers.BaseSerializer) -> None:
+        campaign: Campaign = serializer.instance
+        if campaign.status not in EDITABLE_STATUSES:
+            raise ApplicationError(
+                f"A {campaign.get_status_display().lower()} campaign cannot be edited (pause it first).",
+                field="status",
+                code="invalid_state",
+            )
+        serializer.save()
+
+    def perform_destroy(self, instance: Campaign) -> None:
+        if selectors.campaign_has_messages_in_flight(instance):
+            raise ApplicationError(
+                "The campaign is sending; pause or cancel it before deleting it.", field="status", code="invalid_state"
+            )
+        instance.delete()
+
+    def _respond(self, campaign: Campaign, code: int = status.HTTP_200_OK) -> Response:
+        return Response(CampaignSerializer(campaign, context=self.get_serializer_context()).data, status=code)
+
+    @_action_schema("Schedule (or reschedule) a draft", ScheduleSerializer)
+    @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        payload = ScheduleSerializer(data=request.data, context={"campaign": campaign})
+        payload.is_valid(raise_exception=True)
+        return self._respond(campaign_actions.schedule(campaign=campaign, at=payload.validated_data["scheduled_at"]))
+
+    @_action_schema("Start sending now")
+    @action(detail=True, methods=["post"], url_path="send-now", permission_classes=CAN_SEND)
+    def send_now(self, request: Request, pk: str | None = None) -> Response:
+        return self._respond(campaign_actions.send_now(campaign=self.get_object()))
+
+    @_action_schema("Pause: stop new submits (queued messages go back to pending)")
+    @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
+    def pause(self, request: Request, pk: str | None = None) -> Response:
+        return self._respond(campaign_actions.pause(campaign=self.get_object()))
+
+    @_action_schema("Resume a paused campaign")
+    @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        return self._respond(campaign_actions.resume(campaign=self.get_object()))
+
+    @_action_schema("Cancel for good (unsent messages are cancelled)")
+    @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        return self._respond(campaign_actions.cancel(campaign=self.get_object()))
+
+    @_action_schema("Send a test to a few numbers (a separate test campaign)", TestSendSerializer, 201)
+    @action(detail=True, methods=["post"], url_path="test-send", permission_classes=CAN_SEND)
+    def test_send(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        payload = TestSendSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        test = campaign_actions.send_test(campaign=campaign, phones=payload.validated_data["phones"])
+        return self._respond(test, status.HTTP_201_CREATED)
+
+    @_action_schema("Duplicate as a new draft", code=201)
+    @action(detail=True, methods=["post"], permission_classes=CAN_SEND_A_COPY)
+    def duplicate(self, request: Request, pk: str | None = None) -> Response:
+        return self._respond(campaign_actions.duplicate(campaign=self.get_object()), status.HTTP_201_CREATED)
+
+    @_action_schema("New draft campaign of the recipients whose messages failed", code=201)
+    @action(detail=True, methods=["post"], url_path="resend-failed", permission_classes=CAN_SEND_A_COPY)
+    def resend_failed(self, request: Request, pk: str | None = None) -> Response:
+        return self._respond(campaign_actions.resend_failed(campaign=self.get_object()), status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Counts per status, sent, delivered, delivery rate", tags=TAGS,
+                   responses={200: CampaignStatsSerializer})  # fmt: skip
+    @action(detail=True, methods=["get"], permission_classes=[RolePermissions])
+    def stats(self, request: Request, pk: str | None = None) -> Response:
+        return Response(CampaignStatsSerializer(selectors.campaign_stats(self.get_object())).data)
