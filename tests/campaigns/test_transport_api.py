@@ -138,3 +138,18 @@ def test_release_unsent_returns_paused_parts_to_pending_and_cancels_cancelled() 
     release_unsent(part_ids=[parts[1].part_id])
     assert MessagePart.objects.get(id=parts[1].part_id).status == S.CANCELLED
     assert Message.objects.get(id=parts[1].message_id).status == S.CANCELLED
+
+
+def test_unmatched_receipts_become_orphaned_after_the_ttl() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.services.receipts import orphan_stale_receipts
+
+    campaign, _ = _queued(1)
+    record_receipts(account_id=campaign.account_id, receipts=[ReceiptIn("nosuchid", S.DELIVERED, "DELIVRD")])
+    assert orphan_stale_receipts() == 0  # young: may still match
+    assert orphan_stale_receipts(now=timezone.now() + timedelta(hours=49)) == 1
+    assert Receipt.objects.get().state == ReceiptState.ORPHANED
+    assert apply_receipts() == 0
