@@ -208,6 +208,9 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# /metrics is open unless a token is set (then: Authorization: Bearer <token>).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

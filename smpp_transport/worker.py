@@ -23,6 +23,7 @@ from celery import bootsteps
 from campaigns.services import transport_api
 from smpp_transport.adapter import count_segments, to_outbound, to_outcome, to_receipt
 from smpp_transport.bind import Bind, BindAuthError, BindConfig
+from smpp_transport.health import Heartbeat
 from smpp_transport.inbox_writer import InboxWriter
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ _lock = threading.Lock()
 _bind: Bind | None = None
 _account: transport_api.AccountSettings | None = None
 _writer: InboxWriter | None = None
+_heartbeat: Heartbeat | None = None
 
 BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
 
@@ -57,14 +59,12 @@ def open_bind(system_id: str, mode: str) -> Bind:
     Every deliver_sm the bind receives (receipts and MO, on any bind of the system_id)
     goes through an :class:`InboxWriter`: stored in groups, acknowledged after commit.
     """
-    global _bind, _account, _writer
+    global _bind, _account, _writer, _heartbeat
     with _lock:
         if _bind is not None:
             return _bind
         account = transport_api.account_settings(system_id=system_id)
-        _writer = InboxWriter(
-            account_id=account.id, to_receipt=lambda pdu: to_receipt(pdu, account.message_id_format)
-        )
+        _writer = InboxWriter(account_id=account.id, to_receipt=lambda pdu: to_receipt(pdu, account.message_id_format))
         bind = Bind(bind_config(account, mode), on_deliver=_writer.submit, name=f"{system_id}/{mode}")
         try:
             bind.start(wait=True, timeout=30)
@@ -76,15 +76,19 @@ def open_bind(system_id: str, mode: str) -> Bind:
             # batches wait for it (their parts come back as "retry" if it takes too long).
             logger.warning("account %s: not bound yet; still trying", system_id)
         _bind, _account = bind, account
+        _heartbeat = Heartbeat(bind, system_id=system_id, mode=mode, smsc=f"{account.host}:{account.port}").start()
         return bind
 
 
 def close_bind() -> None:
-    global _bind, _writer
+    global _bind, _writer, _heartbeat
     with _lock:
         if _bind is not None:
             _bind.stop(timeout=30)
             _bind = None
+        if _heartbeat is not None:
+            _heartbeat.stop()
+            _heartbeat = None
         if _writer is not None:
             _writer.close()
             _writer = None

@@ -1,0 +1,40 @@
+"""Bind health in the admin: every bind process with its state, SMSC, last error and counters."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.html import format_html
+
+from smpp_transport.models import BindStatus
+
+
+@admin.register(BindStatus)
+class BindStatusAdmin(admin.ModelAdmin):
+    list_display = ("name", "system_id", "mode", "health_badge", "smsc", "submits", "throttles", "reconnects",
+                    "last_error", "updated_at")  # fmt: skip
+    list_filter = ("system_id", "mode", "state")
+    search_fields = ("name", "system_id", "last_error")
+    readonly_fields = [f.name for f in BindStatus._meta.fields]
+
+    @admin.display(description="State")
+    def health_badge(self, obj: BindStatus) -> str:
+        colour = {"bound": "#2e7d32", "gone": "#9e9e9e", "auth_failed": "#c62828"}.get(obj.health, "#ef6c00")
+        return format_html('<b style="color:{}">{}</b>', colour, obj.health)
+
+    @admin.display(description="Submits")
+    def submits(self, obj: BindStatus) -> int:
+        return obj.stats.get("submits", 0)
+
+    @admin.display(description="Throttles")
+    def throttles(self, obj: BindStatus) -> int:
+        return obj.stats.get("throttles", 0)
+
+    @admin.display(description="Reconnects")
+    def reconnects(self, obj: BindStatus) -> int:
+        return obj.stats.get("reconnects", 0)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

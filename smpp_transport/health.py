@@ -1,0 +1,108 @@
+"""Publish this process's bind state: a heartbeat row in the database and Prometheus metrics.
+
+The bind's counters are read when published (every ``interval_s``) or scraped, never
+updated on the hot path, so observability costs nothing per message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+
+from django.db import close_old_connections
+from prometheus_client import REGISTRY, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from smpp_transport.bind import Bind
+
+logger = logging.getLogger(__name__)
+
+
+class BindCollector:
+    """Prometheus collector over one Bind's stats (read at scrape time)."""
+
+    def __init__(self, bind: Bind, system_id: str, mode: str) -> None:
+        self.bind, self.labels = bind, [system_id, mode, f"{socket.gethostname()}:{os.getpid()}"]
+
+    def collect(self):
+        stats, names = self.bind.stats, ["system_id", "mode", "bind"]
+        up = GaugeMetricFamily("smpp_bind_up", "1 when the bind is bound", labels=names)
+        up.add_metric(self.labels, 1.0 if self.bind.state == "bound" else 0.0)
+        yield up
+        window = GaugeMetricFamily("smpp_bind_window_in_use", "submit_sm awaiting a response", labels=names)
+        window.add_metric(self.labels, float(stats.get("window_in_use", 0)))
+        yield window
+        for key, help_text in (
+            ("submits", "submit_sm written"),
+            ("throttles", "ESME_RTHROTTLED / ESME_RMSGQFUL answers"),
+            ("reconnects", "reconnections after a loss"),
+            ("delivers", "deliver_sm received (receipts and MO)"),
+        ):
+            counter = CounterMetricFamily(f"smpp_bind_{key}", help_text, labels=names)
+            counter.add_metric(self.labels, float(stats.get(key, 0)))
+            yield counter
+        responses = CounterMetricFamily("smpp_bind_responses", "submit_sm_resp by status", labels=[*names, "status"])
+        for status, count in (stats.get("responses") or {}).items():
+            responses.add_metric([*self.labels, str(status)], float(count))
+        yield responses
+        last = stats.get("last_enquire_link_resp_at")
+        if last is not None:
+            gauge = GaugeMetricFamily(
+                "smpp_bind_seconds_since_enquire_link_resp", "age of the last enquire_link_resp", labels=names
+            )
+            gauge.add_metric(self.labels, max(0.0, time.time() - float(last)))
+            yield gauge
+
+
+class Heartbeat:
+    """Upsert this process's BindStatus row every ``interval_s`` until stopped."""
+
+    def __init__(self, bind: Bind, *, system_id: str, mode: str, smsc: str, interval_s: float = 5.0) -> None:
+        self.bind, self.system_id, self.mode, self.smsc = bind, system_id, mode, smsc
+        self.interval_s = interval_s
+        self.name = f"{system_id}/{mode}@{socket.gethostname()}:{os.getpid()}"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bind-heartbeat", daemon=True)
+
+    def start(self) -> Heartbeat:
+        port = os.environ.get("SMPP_METRICS_PORT")
+        self._collector = BindCollector(self.bind, self.system_id, self.mode)
+        REGISTRY.register(self._collector)
+        if port:
+            start_http_server(int(port), addr=os.environ.get("SMPP_METRICS_ADDR", "127.0.0.1"))
+        self._thread.start()
+        return self
+
+    def publish(self) -> None:
+        from smpp_transport.models import BindStatus
+
+        close_old_connections()
+        stats = {k: v for k, v in self.bind.stats.items() if isinstance(v, int | float | str | dict | None)}
+        BindStatus.objects.update_or_create(
+            name=self.name,
+            defaults={
+                "system_id": self.system_id, "mode": self.mode, "host": socket.gethostname(), "pid": os.getpid(),
+                "smsc": self.smsc, "state": self.bind.state, "last_error": (self.bind.last_error or "")[:500],
+                "stats": stats,
+            },
+        )  # fmt: skip
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.publish()
+            except Exception:  # noqa: BLE001 - health reporting must never take the bind down
+                logger.exception("could not publish bind health")
+            self._stop.wait(self.interval_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        REGISTRY.unregister(self._collector)
+        try:
+            self.publish()  # the final state ("stopped") for whoever looks next
+        except Exception:  # noqa: BLE001
+            logger.exception("could not publish the final bind health")
