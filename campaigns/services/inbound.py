@@ -5,6 +5,7 @@ came in on. Keywords are matched case-insensitively on the whole message with
 surrounding spaces and punctuation ignored ("Stop." and " STOP!" count, "don't stop" does
 not). Every change is recorded with the message that caused it.
 """
+
 from __future__ import annotations
 
 import re
@@ -41,7 +42,7 @@ def keyword_of(text: str) -> str:
 
 
 def classify(text: str) -> str:
-    """"opt-out", "opt-in" or "" for a message text."""
+    """The keyword action of a message text: "opt-out", "opt-in" or ""."""
     word = keyword_of(text)
     opt_out = {k.upper() for k in getattr(settings, "OPT_OUT_KEYWORDS", DEFAULT_OPT_OUT)}
     opt_in = {k.upper() for k in getattr(settings, "OPT_IN_KEYWORDS", DEFAULT_OPT_IN)}
