@@ -85,3 +85,22 @@ __all__ = [
     "settle_stalled_submits",
     "stop_account_smpp",
 ]
+
+# MMS over MM4: the account's MM4 side and what every message of an MMS campaign carries.
+from campaigns.services.mms import (  # noqa: E402
+    MM4AccountSettings,
+    MmsContent,
+    mm4_account_for_domain,
+    mm4_account_settings,
+    mms_content,
+    stop_account_mm4,
+)
+
+__all__ += [
+    "MM4AccountSettings",
+    "MmsContent",
+    "mm4_account_for_domain",
+    "mm4_account_settings",
+    "mms_content",
+    "stop_account_mm4",
+]
