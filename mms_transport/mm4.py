@@ -187,7 +187,7 @@ def normalise_message_id(raw: str | None) -> str:
     Strips whitespace, quotes and angle brackets and lowercases, so ``<ABC123>`` from the
     SMTP reply and ``"abc123"`` in X-Mms-Message-ID compare equal. ValueError when empty.
     """
-    value = (raw or "").strip().strip("\"'").strip().strip("<>").strip().lower()
+    value = (raw or "").strip(" \t\r\n<>\"'").lower()
     if not value or any(c.isspace() for c in value):
         raise ValueError(f"unusable MM4 message id {raw!r}")
     return value

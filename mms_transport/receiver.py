@@ -24,6 +24,7 @@ import logging
 import ssl
 import threading
 import time
+import warnings
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -125,15 +126,20 @@ def smtp_factory(
     handler: ReportHandler, config: ReceiverConfig, connections: weakref.WeakSet | None = None
 ) -> Callable[[], SMTP]:
     def make() -> SMTP:
-        protocol = SMTP(
+        with warnings.catch_warnings():  # aiosmtpd warns per connection; start_server warns once
+            warnings.simplefilter("ignore", UserWarning)
+            protocol = _smtp()
+        if connections is not None:
+            connections.add(protocol)
+        return protocol
+
+    def _smtp() -> SMTP:
+        return SMTP(
             handler, hostname=config.hostname, ident="MM4 receiver", decode_data=False,
             data_size_limit=config.max_message_bytes, enable_SMTPUTF8=False,
             authenticator=_authenticator(config.auth) if config.auth else None,
             auth_required=bool(config.auth), auth_require_tls=False,
         )  # fmt: skip
-        if connections is not None:
-            connections.add(protocol)
-        return protocol
 
     return make
 
@@ -142,6 +148,8 @@ async def start_server(
     handler: ReportHandler, config: ReceiverConfig, connections: weakref.WeakSet | None = None
 ) -> asyncio.base_events.Server:
     """Listen (implicit TLS when ``config.ssl_context``); ``server.sockets[0]`` has the port."""
+    if config.auth and config.ssl_context is None:
+        logger.warning("MM4 receiver: AUTH on a plain connection sends credentials in clear; use --tls-cert")
     loop = asyncio.get_running_loop()
     factory = smtp_factory(handler, config, connections)
     return await loop.create_server(factory, config.host, config.port, ssl=config.ssl_context)

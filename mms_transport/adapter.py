@@ -1,0 +1,126 @@
+"""Translate between the domain's transport API and MM4 value types.
+
+Pure functions (no ORM, no sockets): a part to send becomes an envelope and an
+MM4_forward.REQ, a session's answer becomes a submit outcome, an inbound MM4 report becomes
+a receipt for the inbox. Provider ids are normalised here, with one function
+(:func:`mms_transport.mm4.normalise_message_id`), on submit and on receipt alike.
+
+Status mapping (3GPP TS 23.140 X-Mms-MM-Status-Code → part status):
+
+=============  ===========  ==========================================================
+Retrieved      delivered    the handset fetched the message
+Rejected       rejected     the recipient or its MMSC refused it
+Deferred       accepted     the recipient postponed retrieval: still on its way
+Expired        expired      not retrieved before it expired
+Indeterminate  unknown      the MMSC cannot tell
+Forwarded      accepted     passed to another MMSC: still on its way
+Unrecognised   unknown      the MMSC does not know the message
+=============  ===========  ==========================================================
+
+MM4_forward.RES (X-Mms-Request-Status-Code): ``Ok`` → accepted (the next MMSC took it; a
+delivery report follows), any ``Error-*`` → rejected (it will not be delivered).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from campaigns.services.transport_api import MM4AccountSettings, MmsContent, PartToSend, ReceiptIn, SubmitOutcome
+from mms_transport import mm4
+from mms_transport.client import Endpoint, SendResult
+
+MM_STATUS: dict[str, str] = {
+    "retrieved": "delivered", "rejected": "rejected", "deferred": "accepted", "expired": "expired",
+    "indeterminate": "unknown", "forwarded": "accepted", "unrecognised": "unknown", "unrecognized": "unknown",
+}  # fmt: skip
+
+
+def count_segments(body: str) -> int:
+    """An MMS is one part whatever its text: one provider id, one receipt."""
+    return 1
+
+
+def endpoint(account: MM4AccountSettings, *, timeout_s: float = 30.0) -> Endpoint:
+    """Where the account's MM4 session goes; the login is the SMPP system_id and the API key."""
+    return Endpoint(
+        host=account.host, port=account.port, username=account.system_id, password=account.api_key,
+        tls=account.tls, ca_file=account.tls_ca_file or None, timeout_s=timeout_s,
+        auth_mechanism="PLAIN",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message ready for the wire."""
+
+    part_id: int
+    mail_from: str
+    rcpt_to: str
+    data: bytes
+
+
+def to_outbound(part: PartToSend, content: MmsContent, account: MM4AccountSettings, *, now: datetime) -> Outbound:
+    """The envelope and MM4_forward.REQ of one part; ValueError when the sender is no number."""
+    try:
+        sender = mm4.e164_digits(part.sender)
+    except ValueError:
+        raise ValueError(f"the MMS sender {part.sender!r} is not a phone number in international format") from None
+    message_id = f"{part.part_id}.{uuid.uuid4().hex[:16]}@{account.originator_domain}"
+    request = mm4.ForwardRequest(
+        sender=sender,
+        recipient=part.phone,
+        originator_domain=account.originator_domain,
+        recipient_domain=account.host,
+        transaction_id=f"{part.part_id}-{uuid.uuid4().hex[:12]}",
+        message_id=message_id,
+        date=now,
+        subject=content.subject,
+        text=part.body,
+        media=tuple(mm4.MediaItem(m.name, m.content_type, m.data) for m in content.media),
+        expiry=now + part.validity if part.validity else None,
+    )
+    return Outbound(
+        part_id=part.part_id,
+        mail_from=mm4.envelope_address(sender, account.originator_domain),
+        rcpt_to=mm4.envelope_address(part.phone, account.host),
+        data=mm4.to_bytes(mm4.build_forward_request(request)),
+    )
+
+
+def to_outcome(part_id: int, result: SendResult) -> SubmitOutcome:
+    """A session's answer as the domain records it; the provider id normalised here, once."""
+    if result.outcome == "accepted":
+        try:
+            provider_id = mm4.normalise_message_id(result.provider_id)
+        except ValueError:
+            # Queued, but without an id its delivery report can never match.
+            return SubmitOutcome(part_id, "unknown", error=f"accepted without a usable id: {result.reply}"[:255])
+        return SubmitOutcome(part_id, "accepted", provider_message_id=provider_id)
+    return SubmitOutcome(part_id, result.outcome, error_code=result.code, error=result.reply[:255])
+
+
+def to_receipt(message: mm4.MM4Message) -> ReceiptIn | None:
+    """An MM4_delivery_report.REQ or MM4_forward.RES as a receipt; None for other types.
+
+    ValueError when it is a report without a usable X-Mms-Message-ID.
+    """
+    kind = message.message_type.strip().lower()
+    if kind == mm4.DELIVERY_REPORT_REQ.lower():
+        stat = (message.header("X-Mms-MM-Status-Code") or "").strip()
+        status = MM_STATUS.get(stat.lower(), "unknown")
+    elif kind == mm4.FORWARD_RES.lower():
+        stat = (message.header("X-Mms-Request-Status-Code") or "").strip()
+        status = "accepted" if stat.lower() == "ok" else "rejected"
+    else:
+        return None
+    return ReceiptIn(
+        provider_message_id=mm4.normalise_message_id(message.message_id),
+        status=status,
+        stat=stat,
+        err="",
+        raw=message.header_block(),
+        done_at=message.date,
+        channel="mm4",
+    )
