@@ -50,6 +50,9 @@ def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig
         window=account.window,
         rate_per_s=float(account.rate_per_bind),
         enquire_link_s=float(account.enquire_link_interval),
+        # Margin so that the provider, counting arrivals, never sees more than the cap in
+        # any second despite network and scheduling jitter (costs guard × rate per second).
+        pacing_guard_s=float(os.environ.get("SMPP_PACING_GUARD_S", "0.005")),
     )
 
 
@@ -151,7 +154,24 @@ class BindStep(bootsteps.StartStopStep):
             open_bind(system_id, os.environ.get("SMPP_BIND_MODE", "trx"))
 
     def stop(self, worker) -> None:
+        _wait_for_running_batches()
         close_bind()
 
     def shutdown(self, worker) -> None:
+        _wait_for_running_batches()
         close_bind()
+
+
+def _wait_for_running_batches() -> None:
+    """Warm shutdown: let the batches in progress finish before the bind unbinds.
+
+    Celery stops this step before its pool (the reverse of the start order), while pool
+    threads may still be submitting; closing the bind under them would leave their parts
+    ambiguous. The consumer has already stopped fetching, so this ends within one batch.
+    """
+    from celery.worker import state
+
+    deadline = time.monotonic() + BATCH_TIMEOUT_S + 30
+    idle = threading.Event()
+    while state.active_requests and time.monotonic() < deadline:
+        idle.wait(0.05)
