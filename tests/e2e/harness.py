@@ -97,6 +97,30 @@ class Platform:
         argv[argv.index("-n") + 1] = f"bind.{system_id}.{index}.{self.tag}@%h"
         return self.start(f"bind-{system_id}-{index}", argv, SMPP_BIND_SYSTEM_ID=system_id, SMPP_BIND_MODE=mode)
 
+    def start_mm4_worker(self, system_id: str, **env: str) -> subprocess.Popen:
+        """An MM4 sender worker of ``system_id`` (one SMTP session), reading media where the test wrote them."""
+        from django.conf import settings
+
+        from mms_transport.management.commands.run_mm4_workers import mm4_worker_argv
+
+        argv = mm4_worker_argv(system_id, concurrency=2, loglevel="INFO")
+        argv[argv.index("-n") + 1] = f"mm4.{system_id}.{self.tag}@%h"
+        return self.start(
+            f"mm4-{system_id}", argv, MM4_WORKER_SYSTEM_ID=system_id, MEDIA_ROOT=str(settings.MEDIA_ROOT), **env
+        )
+
+    def start_mm4_receiver(self, *args: str, timeout: float = 60.0) -> int:
+        """``manage.py mm4_receiver`` on an ephemeral port; returns the port once it listens."""
+        name = f"mm4-receiver-{sum(n.startswith('mm4-receiver') for n in self.procs)}"
+        port_file = self.tmp / f"{name}.port"
+        self.start(name, [sys.executable, "manage.py", "mm4_receiver", "--port", "0", "--port-file", str(port_file),
+                          *args])  # fmt: skip
+        try:
+            wait_until(port_file.exists, timeout=timeout, what="the MM4 receiver to listen")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}\n{self.logs()}") from None
+        return int(port_file.read_text())
+
     def logs(self) -> str:
         out = []
         for name in self.procs:

@@ -1,0 +1,50 @@
+"""Start the MM4 sender worker of every active account that has an MM4 host.
+
+Each is ``celery -A config worker -Q mm4.<system_id> -P threads`` holding one SMTP session
+of its own (``MM4_WORKER_SYSTEM_ID``), supervised like the SMPP bind workers: restarted
+with backoff when it dies, stopped warmly (SIGTERM: finish the batch, QUIT) on shutdown.
+Accounts whose MMS sending was stopped (login refused) get no worker until the reason is
+cleared; the supervisor looks for new or re-enabled accounts every 30 s.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from campaigns.models import Account
+from config.celery import account_queues
+from smpp_transport.supervisor import Supervisor
+
+
+def mm4_worker_argv(system_id: str, *, concurrency: int, loglevel: str) -> list[str]:
+    """The Celery command line of one account's MM4 sender worker."""
+    return [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "-Q", account_queues(system_id).mm4, "-P", "threads", "-c", str(concurrency),
+        "-n", f"mm4.{system_id}@%h", "--without-gossip", "--without-mingle", "-l", loglevel,
+    ]  # fmt: skip
+
+
+class Command(BaseCommand):
+    help = "Run one MM4 sender worker per active account with an MM4 host, restarting any that dies."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--system-id", action="append", help="Only these accounts (repeatable).")
+        parser.add_argument("--concurrency", type=int, default=2, help="Batch threads per worker (one session).")
+        parser.add_argument("--loglevel", default="INFO")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        supervisor = Supervisor()
+
+        def refresh() -> None:
+            accounts = Account.objects.filter(active=True, mm4_stopped_reason="").exclude(mm4_host="")
+            if options["system_id"]:
+                accounts = accounts.filter(system_id__in=options["system_id"])
+            for system_id in accounts.values_list("system_id", flat=True):
+                argv = mm4_worker_argv(system_id, concurrency=options["concurrency"], loglevel=options["loglevel"])
+                supervisor.add(f"mm4.{system_id}", argv, {"MM4_WORKER_SYSTEM_ID": system_id})
+
+        supervisor.run(refresh=refresh)

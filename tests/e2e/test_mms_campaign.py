@@ -1,0 +1,138 @@
+"""End to end: beat → dispatch worker → MM4 sender worker → MM4 simulator → delivery reports →
+inbound receiver → receipt inbox → report.
+
+Real processes (beat, the dispatch worker, an MM4 sender worker, ``manage.py mm4_receiver``),
+real sockets, the real database and broker of the run (PostgreSQL and RabbitMQ in CI); the
+simulator runs in the test process so the test can read what it chose. Nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db.models import Count
+
+from campaigns.models import Account, Campaign, CampaignStatus, Channel, Contact, Message, MessagePart, Receipt
+from campaigns.services import campaign_actions as actions
+from campaigns.services.mms import add_media
+from campaigns.statuses import MessageStatus as S
+from mms_transport import mm4
+from mms_transport.adapter import MM_STATUS
+from mms_transport.simulator import SimulatorConfig, SimulatorThread
+from tests.e2e.harness import Platform, wait_until
+from tests.factories import AccountFactory, RecipientListFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
+
+API_KEY = "e2e-mm4-key"
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+# Outcomes that settle a message (Deferred and Forwarded would leave it "accepted").
+OUTCOMES = {"Retrieved": 80, "Rejected": 8, "Expired": 7, "Indeterminate": 5}
+
+
+@pytest.fixture
+def platform(tmp_path: Path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"  # the MM4 worker is told to read media from here
+    p = Platform(tmp_path, extra_env={"MM4_CONNECT_WAIT_S": "5"})
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def system_id() -> str:
+    return f"e2e{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def simulator(platform: Platform, system_id: str, tmp_path: Path):
+    receiver_port = platform.start_mm4_receiver()
+    config = SimulatorConfig(
+        accounts={system_id: API_KEY}, receiver=("127.0.0.1", receiver_port), report_delay_s=0.3,
+        outcomes=OUTCOMES, seed=7, eml_dir=tmp_path / "eml", hostname="mmsc.e2e.test",
+    )  # fmt: skip
+    with SimulatorThread(config) as sim:
+        yield sim
+
+
+def _make_campaign(system_id: str, port: int, recipients: int, *, key: str = API_KEY) -> Campaign:
+    account = AccountFactory(
+        system_id=system_id, mm4_host="127.0.0.1", mm4_port=port, mm4_tls=False, mm4_api_key=key,
+        mm4_originator_domain=f"{system_id}.mms.test", mms_rate=25,
+    )  # fmt: skip
+    lst = RecipientListFactory()
+    Contact.objects.bulk_create(
+        Contact(recipient_list=lst, phone=f"+4479111{i:05d}", first_name=f"N{i}") for i in range(recipients)
+    )
+    campaign = Campaign.objects.create(
+        name="e2e mms", account=account, channel=Channel.MMS, sender="+15550100", mms_subject="Spring sale",
+        body="Hi {{ first_name }}, this weekend only: 20% off.",
+    )  # fmt: skip
+    campaign.recipient_lists.add(lst)
+    add_media(campaign=campaign, file=ContentFile(PNG, name="sale.png"))
+    return campaign
+
+
+def _wait_completed(campaign: Campaign, platform: Platform, sim: SimulatorThread, timeout: float) -> None:
+    def done() -> bool:
+        campaign.refresh_from_db()
+        return campaign.status == CampaignStatus.COMPLETED
+
+    try:
+        wait_until(done, timeout=timeout, what="campaign completed")
+    except TimeoutError:
+        counts = dict(Message.objects.filter(campaign=campaign).values_list("status").annotate(Count("id")))
+        pytest.fail(f"campaign not completed: {counts}\nsimulator: {sim.counters}\n{platform.logs()}")
+
+
+def test_an_mms_campaign_of_200_ends_with_the_simulator_s_chosen_outcomes(platform, simulator, system_id) -> None:
+    sim = simulator
+    campaign = _make_campaign(system_id, sim.port, 200)
+    platform.start_dispatch_worker()
+    platform.start_mm4_worker(system_id)
+    assert sim.wait_for_counter("auth_attempts", 1, timeout=60), platform.logs()  # the worker logged in
+    platform.start_beat()
+    actions.send_now(campaign=campaign)
+    _wait_completed(campaign, platform, sim, timeout=300)
+
+    # Every message ends with the outcome the simulator drew for it, through the receiver.
+    chosen = {"+" + m["numbers"][0]: MM_STATUS[m["outcome"].lower()] for m in sim.messages}
+    final = dict(Message.objects.filter(campaign=campaign).values_list("phone", "status"))
+    assert len(final) == 200 and final == chosen
+    assert set(Counter(final.values())) == {S.DELIVERED, S.REJECTED, S.EXPIRED, S.UNKNOWN}
+    # Sent once each, over one session, as MM4 with the campaign's content.
+    assert sim.counters["accepted"] == 200 and len(chosen) == 200
+    assert sim.counters["auth_attempts"] == 1 and sim.counters["connections"] == 1
+    rows = MessagePart.objects.filter(message__campaign=campaign).values_list("message__phone", "provider_message_id")
+    parts = dict(rows)
+    assert parts == {"+" + m["numbers"][0]: m["id"].lower() for m in sim.messages}
+    sample = mm4.parse_mm4(sim.messages[0]["data"])
+    assert sample.header("Subject") == "Spring sale" and sample.media[0].data == PNG
+    assert len(list(Path(sim.config.eml_dir).glob("*.eml"))) == 200
+    # Both reports of every message went through the inbox and were applied.
+    receipts = Receipt.objects.filter(account=campaign.account)
+    assert receipts.count() == 400 and set(receipts.values_list("state", flat=True)) == {"applied"}
+    assert set(receipts.values_list("channel", flat=True)) == {"mm4"}
+
+
+def test_a_wrong_api_key_stops_mms_sending_after_one_attempt(platform, simulator, system_id) -> None:
+    sim = simulator
+    campaign = _make_campaign(system_id, sim.port, 20, key="not-the-key")
+    platform.start_dispatch_worker()
+    platform.start_mm4_worker(system_id)
+    platform.start_beat()
+    actions.send_now(campaign=campaign)
+
+    def stopped() -> bool:
+        return bool(Account.objects.get(system_id=system_id).mm4_stopped_reason)
+
+    wait_until(stopped, timeout=60, what="the account's MMS sending to stop")
+    assert Account.objects.get(system_id=system_id).mm4_stopped_reason.startswith("MM4 login refused: 535")
+    # No retry loop: for 5 s (ten ticks) nobody logs in again and nothing is sent.
+    assert not sim.wait_for_counter("auth_attempts", 2, timeout=5)
+    assert sim.counters["auth_attempts"] == 1 and sim.counters["messages"] == 0
+    statuses = set(Message.objects.filter(campaign=campaign).values_list("status", flat=True))
+    assert statuses <= {S.PENDING, S.QUEUED}, statuses
