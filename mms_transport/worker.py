@@ -32,9 +32,12 @@ logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _link: Link | None = None
 _system_id: str | None = None
+_active = 0  # batches being sent right now
+_idle = threading.Condition()
 
 TIMEOUT_S = float(os.environ.get("MM4_TIMEOUT_S", "30"))
 CONNECT_WAIT_S = float(os.environ.get("MM4_CONNECT_WAIT_S", "20"))
+DRAIN_S = float(os.environ.get("MM4_DRAIN_S", "60"))
 
 
 def open_link(system_id: str) -> Link:
@@ -63,8 +66,15 @@ def open_link(system_id: str) -> Link:
         return link
 
 
-def close_link() -> None:
+def close_link(drain_s: float = 0.0) -> None:
+    """QUIT the session, after waiting up to ``drain_s`` for batches in progress to finish.
+
+    Celery stops this bootstep before its pool has drained, so a warm shutdown waits here:
+    the batch in hand is sent to the end instead of being handed back as retries.
+    """
     global _link
+    with _idle:
+        _idle.wait_for(lambda: _active == 0, timeout=drain_s)
     with _lock:
         if _link is not None:
             _link.close()
@@ -78,9 +88,21 @@ def _stop(system_id: str, exc: AuthRefused) -> None:
 
 def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
     """Send one batch of MMS through this process's session and record every answer."""
+    global _active
     link, system_id = _link, _system_id
     if link is None or system_id is None:
         raise RuntimeError("no MM4 session in this worker (start it with MM4_WORKER_SYSTEM_ID)")
+    with _idle:
+        _active += 1
+    try:
+        return _send_batch(link, system_id, message_ids, claim)
+    finally:
+        with _idle:
+            _active -= 1
+            _idle.notify_all()
+
+
+def _send_batch(link: Link, system_id: str, message_ids: Sequence[int], claim: int) -> dict[str, int]:
     account = transport_api.mm4_account_settings(system_id=system_id)
     # Settings are re-read per batch: a corrected key or a new rate applies without a restart.
     link.reconfigure(endpoint(account, timeout_s=TIMEOUT_S), float(account.mms_rate))
@@ -151,7 +173,7 @@ class MM4SessionStep(bootsteps.StartStopStep):
             open_link(system_id)
 
     def stop(self, worker) -> None:
-        close_link()
+        close_link(drain_s=DRAIN_S)
 
     def shutdown(self, worker) -> None:
         close_link()

@@ -8,6 +8,7 @@ simulator runs in the test process so the test can read what it chose. Nothing i
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -58,10 +59,10 @@ def simulator(platform: Platform, system_id: str, tmp_path: Path):
         yield sim
 
 
-def _make_campaign(system_id: str, port: int, recipients: int, *, key: str = API_KEY) -> Campaign:
+def _make_campaign(system_id: str, port: int, recipients: int, *, key: str = API_KEY, rate: int = 25) -> Campaign:
     account = AccountFactory(
         system_id=system_id, mm4_host="127.0.0.1", mm4_port=port, mm4_tls=False, mm4_api_key=key,
-        mm4_originator_domain=f"{system_id}.mms.test", mms_rate=25,
+        mm4_originator_domain=f"{system_id}.mms.test", mms_rate=rate,
     )  # fmt: skip
     lst = RecipientListFactory()
     Contact.objects.bulk_create(
@@ -136,3 +137,23 @@ def test_a_wrong_api_key_stops_mms_sending_after_one_attempt(platform, simulator
     assert sim.counters["auth_attempts"] == 1 and sim.counters["messages"] == 0
     statuses = set(Message.objects.filter(campaign=campaign).values_list("status", flat=True))
     assert statuses <= {S.PENDING, S.QUEUED}, statuses
+
+
+def test_a_warm_shutdown_sends_the_batch_in_hand_and_a_restart_sends_the_rest(platform, simulator, system_id) -> None:
+    sim = simulator
+    campaign = _make_campaign(system_id, sim.port, 60, rate=10)  # batches of 10, a second each
+    platform.start_dispatch_worker()
+    platform.start_mm4_worker(system_id)
+    assert sim.wait_for_counter("auth_attempts", 1, timeout=60), platform.logs()
+    platform.start_beat()
+    actions.send_now(campaign=campaign)
+    assert sim.wait_for_messages(5, timeout=60), platform.logs()
+    platform.kill(f"mm4-{system_id}", signal.SIGTERM)  # warm: returns once the worker has exited
+    parts = MessagePart.objects.filter(message__campaign=campaign)
+    assert not parts.filter(status=S.SUBMITTING).exists()  # the batch in hand was sent to its end...
+    assert not parts.filter(error="worker stopping").exists()  # ...not handed back half-done
+    assert parts.exclude(provider_message_id=None).count() == sim.counters["accepted"]
+    platform.start_mm4_worker(system_id)
+    _wait_completed(campaign, platform, sim, timeout=300)
+    numbers = [m["numbers"][0] for m in sim.messages]
+    assert len(numbers) == 60 and len(set(numbers)) == 60  # everyone once, nobody twice
