@@ -112,8 +112,14 @@ def validate_media_upload(*, campaign: Campaign, name: str, size: int, exclude_i
         )
 
 
-def add_media(*, campaign: Campaign, file: File, name: str = "", declared_type: str = "") -> CampaignMedia:
-    """Check and attach one media file to an MMS campaign, after the ones it already has."""
+def check_upload(
+    *, campaign: Campaign, file: File, name: str = "", declared_type: str = "", exclude_id: int | None = None
+) -> tuple[str, int]:
+    """(content type, size) of an upload an MMS can carry, or ApplicationError saying why not.
+
+    One call for every upload path (the API's ``add_media``, an admin form's ``clean``), so they
+    all refuse the same files with the same words; ``exclude_id`` when a file is replaced.
+    """
     name = name or PurePath(file.name or "media").name
     if campaign.channel != Channel.MMS:
         raise ApplicationError("Only MMS campaigns carry media.", field="media", code="not_mms")
@@ -123,9 +129,16 @@ def add_media(*, campaign: Campaign, file: File, name: str = "", declared_type: 
     content_type = media_type_for(name=name, data_head=head, declared=declared_type)
     size = file.size if file.size is not None else len(file.read())
     file.seek(0)
+    validate_media_upload(campaign=campaign, name=name, size=size, exclude_id=exclude_id)
+    return content_type, size
+
+
+def add_media(*, campaign: Campaign, file: File, name: str = "", declared_type: str = "") -> CampaignMedia:
+    """Check and attach one media file to an MMS campaign, after the ones it already has."""
+    name = name or PurePath(file.name or "media").name
     with transaction.atomic():
         Campaign.objects.select_for_update().filter(id=campaign.id).first()  # serialise uploads
-        validate_media_upload(campaign=campaign, name=name, size=size)
+        content_type, size = check_upload(campaign=campaign, file=file, name=name, declared_type=declared_type)
         position = (CampaignMedia.objects.filter(campaign=campaign).aggregate(m=Max("position"))["m"] or 0) + 1
         media = CampaignMedia(campaign=campaign, content_type=content_type, size=size, position=position)
         media.file.save(name, file, save=False)

@@ -141,3 +141,13 @@ def test_accounts_are_found_by_their_originator_domain_only_when_unique() -> Non
     assert api.mm4_account_for_domain(domain="MMS.one.example") == one.id
     assert api.mm4_account_for_domain(domain="mms.shared.example") is None
     assert api.mm4_account_for_domain(domain="nobody.example") is None
+
+
+def test_check_upload_serves_every_upload_path_and_allows_replacing_a_file(settings) -> None:
+    settings.MMS_MAX_BYTES = 1024
+    campaign = mms_campaign()
+    first = mms.add_media(campaign=campaign, file=ContentFile(PNG + b"\x00" * 800, name="one.png"))
+    replacement = ContentFile(JPEG + b"\x00" * 800, name="two.jpg")
+    with pytest.raises(ApplicationError, match="the limit is 1 KB"):
+        mms.check_upload(campaign=campaign, file=replacement)  # as an extra file it does not fit
+    assert mms.check_upload(campaign=campaign, file=replacement, exclude_id=first.id) == ("image/jpeg", 904)
