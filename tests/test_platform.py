@@ -128,14 +128,16 @@ def _entry_point_exists(argv: list[str]) -> None:
 def test_docker_compose_commands_exist() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    for required in ("postgres", "rabbitmq", "web", "beat", "worker"):
+    for required in ("postgres", "rabbitmq", "web", "beat", "worker", "binds", "receipts"):
         assert required in services
     for name, service in services.items():
         if "command" in service:
             command = service["command"]
             _entry_point_exists(command if isinstance(command, list) else shlex.split(command))
-        if name not in {"migrate"}:
-            assert "healthcheck" in service or name in {"beat"} or "<<" in str(service), name
+        if name != "migrate":
+            assert service.get("restart") == "unless-stopped", name
+    for name in ("postgres", "rabbitmq", "web", "worker", "binds"):
+        assert "healthcheck" in services[name], name
     assert (ROOT / ".env.example").exists()
 
 
