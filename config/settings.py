@@ -208,6 +208,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Replies that opt a number out / back in (case-insensitive, punctuation ignored).
+_OPT_OUT_DEFAULT = "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT"
+OPT_OUT_KEYWORDS = [k for k in os.environ.get("OPT_OUT_KEYWORDS", _OPT_OUT_DEFAULT).split(",") if k]
+OPT_IN_KEYWORDS = [k for k in os.environ.get("OPT_IN_KEYWORDS", "START,UNSTOP").split(",") if k]
+
 # /metrics is open unless a token is set (then: Authorization: Bearer <token>).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
