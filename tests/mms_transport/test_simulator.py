@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mms_transport import mm4
 from mms_transport.simulator.cli import parse_config
@@ -209,6 +211,32 @@ def test_tls_listener_speaks_implicit_tls_1_2(make_sim, raw, certs) -> None:
     assert client.sock.version() == "TLSv1.2"
     assert client.login() == "235 Authentication successful"
     assert sim.auth_log[0]["tls"] is True
+
+
+_line = st.binary(max_size=200).map(lambda b: b.replace(b"\n", b" ").replace(b"\r", b" "))
+
+
+@pytest.fixture
+def shared_sim(make_sim):
+    """One simulator for all the examples of a hypothesis test (fixtures are not reset per example)."""
+    return make_sim()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.one_of(_line, st.sampled_from([b"EHLO x", b"AUTH LOGIN", b"MAIL FROM:<1@x>", b"RSET"])),
+                      max_size=12))  # fmt: skip
+def test_any_command_line_gets_a_reply_and_never_breaks_the_simulator(shared_sim, raw, lines) -> None:
+    client = raw(shared_sim.port)
+    for line in lines:
+        if line.upper().startswith((b"DATA", b"QUIT")):
+            continue  # these change the dialogue (data mode, goodbye); covered above
+        reply = client.cmd(line.decode("latin-1"))
+        for i, text in enumerate(reply.split("\n"), start=1):
+            last = i == reply.count("\n") + 1
+            assert text[:3].isdigit() and text[3:4] in ((" ", "") if last else ("-",)), reply
+        if reply.startswith("334"):
+            client.cmd("*")  # leave the AUTH dialogue
+    assert client.cmd("NOOP") == "250 OK"
 
 
 # -- reports -----------------------------------------------------------------------------------------

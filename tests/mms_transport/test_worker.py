@@ -92,7 +92,8 @@ def test_a_batch_goes_out_as_mm4_and_every_part_keeps_the_provider_id(sim, accou
     assert sim.counters["connections"] == 1 and sim.counters["auth_attempts"] == 1
 
 
-def test_a_wrong_key_stops_the_account_s_mms_without_a_retry_loop(sim, account) -> None:
+def test_a_wrong_key_stops_the_account_s_mms_without_a_retry_loop(sim, account, caplog) -> None:
+    caplog.set_level("DEBUG")
     Account.objects.filter(id=account.id).update(mm4_api_key="wrong-key")
     worker.open_link(account.system_id)
     try:
@@ -111,6 +112,7 @@ def test_a_wrong_key_stops_the_account_s_mms_without_a_retry_loop(sim, account) 
         Account.objects.filter(id=account.id).update(mm4_api_key=API_KEY, mm4_stopped_reason="")
         assert run_tick() == [{"accepted": 3}]
         assert sim.counters["auth_attempts"] == 2
+        assert "wrong-key" not in caplog.text and API_KEY not in caplog.text  # keys never reach a log
     finally:
         worker.close_link()
 
