@@ -28,6 +28,14 @@ def mm4_worker_argv(system_id: str, *, concurrency: int, loglevel: str) -> list[
     ]  # fmt: skip
 
 
+def mm4_worker_accounts(system_ids: list[str] | None = None) -> list[str]:
+    """Accounts that get an MM4 worker: active, with an MM4 host, MMS sending not stopped."""
+    accounts = Account.objects.filter(active=True, mm4_stopped_reason="").exclude(mm4_host="")
+    if system_ids:
+        accounts = accounts.filter(system_id__in=system_ids)
+    return list(accounts.order_by("system_id").values_list("system_id", flat=True))
+
+
 class Command(BaseCommand):
     help = "Run one MM4 sender worker per active account with an MM4 host, restarting any that dies."
 
@@ -40,10 +48,7 @@ class Command(BaseCommand):
         supervisor = Supervisor()
 
         def refresh() -> None:
-            accounts = Account.objects.filter(active=True, mm4_stopped_reason="").exclude(mm4_host="")
-            if options["system_id"]:
-                accounts = accounts.filter(system_id__in=options["system_id"])
-            for system_id in accounts.values_list("system_id", flat=True):
+            for system_id in mm4_worker_accounts(options["system_id"]):
                 argv = mm4_worker_argv(system_id, concurrency=options["concurrency"], loglevel=options["loglevel"])
                 supervisor.add(f"mm4.{system_id}", argv, {"MM4_WORKER_SYSTEM_ID": system_id})
 
