@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+import re
+import zoneinfo
 from typing import Any
 
+import phonenumbers
 from django import forms
+from django.conf import settings
 
-from campaigns.models import Account, Contact, OptOut
+from campaigns.models import Account, Campaign, Contact, OptOut
+from campaigns.services.contacts_import import attribute_key
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
 
 
@@ -69,3 +75,139 @@ class OptOutForm(PhoneCleaningMixin, forms.ModelForm):
     class Meta:
         model = OptOut
         fields = "__all__"
+
+
+# --- Campaign builder ---------------------------------------------------------------------
+
+_EDITABLE_TIMEZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class CampaignForm(forms.ModelForm):
+    """The builder's form: recipient lists as checkboxes, and the schedule as a local time in
+    the campaign's own time zone (a marketer in London schedules "09:00 Europe/London", not a
+    UTC instant)."""
+
+    scheduled_local = forms.DateTimeField(
+        required=False,
+        label="Send at",
+        input_formats=[_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=_LOCAL_FORMAT),
+        help_text="Local time in the time zone below. Saving keeps it; press “Schedule” to arm it.",
+    )
+    timezone = forms.ChoiceField(
+        choices=[(z, z) for z in _EDITABLE_TIMEZONES],
+        initial="UTC",
+        help_text="Time zone of “Send at”, and for quiet hours when a number's own zone is unclear.",
+    )
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "name", "channel", "account", "sender", "body", "mms_subject", "recipient_lists", "timezone", "send_rate",
+            "quiet_hours_start", "quiet_hours_end", "validity_period",
+        )  # fmt: skip
+        widgets = {
+            "recipient_lists": forms.CheckboxSelectMultiple,
+            "body": forms.Textarea(attrs={"rows": 6, "cols": 80, "spellcheck": "true"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance: Campaign = self.instance
+        if instance.scheduled_at and instance.timezone in _EDITABLE_TIMEZONES:
+            local = instance.scheduled_at.astimezone(zoneinfo.ZoneInfo(instance.timezone))
+            self.initial["scheduled_local"] = local.replace(tzinfo=None)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        local = data.get("scheduled_local")
+        zone = data.get("timezone") or "UTC"
+        if local is not None:
+            naive = local.replace(tzinfo=None)
+            aware = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+            round_trip = aware.astimezone(datetime.UTC).astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+            if round_trip != naive:
+                message = f"{naive:%H:%M} does not exist on that day in {zone} (the clocks change)."
+                self.add_error("scheduled_local", message)
+            data["scheduled_at"] = aware
+        else:
+            data["scheduled_at"] = None
+        return data
+
+    def save(self, commit: bool = True) -> Campaign:
+        self.instance.scheduled_at = self.cleaned_data.get("scheduled_at")
+        return super().save(commit=commit)
+
+
+class TestSendForm(forms.Form):
+    phones = forms.CharField(
+        label="Test numbers",
+        max_length=2000,
+        help_text="Up to 20 numbers in international form, separated by commas or spaces.",
+    )
+
+    def clean_phones(self) -> list[str]:
+        return [p for p in re.split(r"[,;\s]+", self.cleaned_data["phones"]) if p]
+
+
+# --- Imports ------------------------------------------------------------------------------
+
+
+class CsvUploadForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,text/csv"}),
+        help_text="A header row, then one contact per row. Any encoding Excel writes; up to 200 MB.",
+    )
+
+
+class ImportMappingForm(forms.Form):
+    """Which column is the phone, the names, and which become personalisation attributes."""
+
+    phone = forms.ChoiceField(label="Phone number column")
+    first_name = forms.ChoiceField(label="First name column", required=False)
+    last_name = forms.ChoiceField(label="Last name column", required=False)
+    attributes = forms.MultipleChoiceField(
+        label="Extra columns to keep",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Kept as attributes; use them in messages as {{ variable }} (the name shown).",
+    )
+    region = forms.ChoiceField(
+        label="Country of national numbers",
+        required=False,
+        help_text="Numbers written without +country code are read as numbers of this country.",
+    )
+
+    def __init__(self, *args: Any, header: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        columns = [(c, c) for c in header if c]
+        self.fields["phone"].choices = columns
+        self.fields["first_name"].choices = [("", "— none —"), *columns]
+        self.fields["last_name"].choices = [("", "— none —"), *columns]
+        self.fields["attributes"].choices = [(c, f"{c} → {{{{ {attribute_key(c)} }}}}") for c in header if c]
+        regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+        self.fields["region"].choices = [("", f"Default ({settings.PHONE_DEFAULT_REGION})"), *((r, r) for r in regions)]
+
+    def mapping(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        used = {data["phone"], data.get("first_name"), data.get("last_name")}
+        return {
+            "phone": data["phone"],
+            "first_name": data.get("first_name") or None,
+            "last_name": data.get("last_name") or None,
+            "attributes": {attribute_key(c): c for c in data.get("attributes") or [] if c not in used},
+            "region": data.get("region") or None,
+        }
+
+
+class OptOutImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="A column named phone (or mobile, msisdn), or numbers only.")
+    account = forms.ModelChoiceField(
+        queryset=Account.objects.all(),
+        required=False,
+        empty_label="All accounts",
+        help_text="Block the numbers on this account only; leave empty to block them everywhere.",
+    )
+    note = forms.CharField(required=False, max_length=255, help_text="Why, e.g. “CRM unsubscribes 2026-03”.")

@@ -37,3 +37,8 @@ def tick_task() -> int:
 @shared_task(name="campaigns.housekeeping", ignore_result=True, expires=300)
 def housekeeping_task() -> int:
     return orphan_stale_receipts()
+
+
+# The CSV import task lives in its own module; importing it here registers it with workers
+# (Celery autodiscovers ``campaigns.tasks`` only).
+from campaigns.tasks_import import import_contacts_task  # noqa: E402, F401

@@ -1,0 +1,146 @@
+"""Time the delivery report and the campaign list on a 1,000,000-message campaign; one JSON line.
+
+    .venv/bin/python bench/report_page.py [--messages 1000000] [--requests 20]
+
+The campaign is built with set-based SQL (like bench/fanout.py): one part per message, an
+outcome mix of delivered / undelivered (receipt err codes) / failed (SMPP command statuses) /
+expired / suppressed, submits spread over an hour and receipts seconds later; 30 small
+campaigns keep it company on the list. ANALYZE and VACUUM then run, as autovacuum would have
+after such a load. Each page is fetched with Django's test Client as a logged-in operator:
+one warm-up, then --requests timed requests; p50/p95 are in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from _setup import drop_database, setup_django, use_bench_database
+
+DB = "bench_report"
+
+
+def build(messages: int) -> int:
+    """Create the campaigns and messages; returns the big campaign's id."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from campaigns.models import Account, Campaign, Message, MessagePart
+
+    account = Account.objects.create(name="bench", system_id="bench", smpp_password="pw", binds=4)
+    now = timezone.now()
+    big = Campaign.objects.create(
+        name="Big", account=account, body="Hello {{ first_name }}", status="completed", started_at=now,
+        completed_at=now, materialised_at=now,
+    )  # fmt: skip
+    for i in range(30):
+        small = Campaign.objects.create(name=f"Small {i}", account=account, body="Hi", status="completed")
+        Message.objects.bulk_create(
+            Message(campaign=small, phone=f"+4479111{j:05d}", status="delivered") for j in range(100)
+        )
+    message, part = (connection.ops.quote_name(m._meta.db_table) for m in (Message, MessagePart))
+    # Outcome by mod(g, 100): 0-2 undelivered, 3 failed, 4 expired, 5 suppressed, 6 rejected, rest delivered.
+    status = (
+        "CASE WHEN mod(g, 100) < 3 THEN 'undelivered' WHEN mod(g, 100) = 3 THEN 'failed' "
+        "WHEN mod(g, 100) = 4 THEN 'expired' WHEN mod(g, 100) = 5 THEN 'suppressed' "
+        "WHEN mod(g, 100) = 6 THEN 'rejected' ELSE 'delivered' END"
+    )
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {message} (campaign_id, phone, body, status, reason, segments, recipient_tz, attempts, "
+            f"created_at, updated_at, submitted_at, done_at) "
+            f"SELECT %s, '+447' || lpad(g::text, 9, '0'), 'Hello', {status}, "
+            f"CASE WHEN mod(g, 100) = 5 THEN 'opted out' ELSE '' END, 1, '', 1, %s, %s, "
+            f"CASE WHEN mod(g, 100) IN (3, 5) THEN NULL ELSE %s + (g * interval '3.6 millisecond') END, "
+            f"CASE WHEN mod(g, 100) = 5 THEN NULL ELSE %s + (g * interval '3.6 millisecond') + interval '4 second' END "
+            f"FROM generate_series(100000000, 100000000 + %s - 1) g",
+            [big.id, now, now, now, now, messages],
+        )
+        cur.execute(
+            f"INSERT INTO {part} (message_id, account_id, index, provider_message_id, status, error_code, error, "
+            f"attempts, submitted_at, done_at, updated_at) "
+            f"SELECT m.id, %s, 1, m.id::text, m.status, "
+            f"CASE m.status WHEN 'undelivered' THEN (ARRAY[1, 6, 27])[1 + mod(m.id, 3)] WHEN 'failed' THEN "
+            f"(ARRAY[11, 88])[1 + mod(m.id, 2)] WHEN 'rejected' THEN 13 END, "
+            f"CASE m.status WHEN 'undelivered' THEN 'receipt err ' || (ARRAY['001', '006', '027'])[1 + mod(m.id, 3)] "
+            f"WHEN 'failed' THEN (ARRAY['ESME_RINVDSTADR', 'ESME_RTHROTTLED'])[1 + mod(m.id, 2)] "
+            f"WHEN 'rejected' THEN 'receipt err 013' ELSE '' END, "
+            f"1, m.submitted_at, m.done_at, m.updated_at FROM {message} m "
+            f"WHERE m.campaign_id = %s AND m.status <> 'suppressed'",
+            [account.id, big.id],
+        )
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE")
+    return big.id
+
+
+def timed(client, url: str, requests: int) -> dict[str, float]:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        if hasattr(response, "streaming_content"):
+            b"".join(response.streaming_content)
+        samples.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    samples.sort()
+    return {
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(samples[max(0, round(0.95 * len(samples)) - 1)], 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="reuse a kept database (skip building)")
+    args = parser.parse_args()
+    if not args.reuse:
+        use_bench_database(DB)
+    else:
+        import os
+
+        from _setup import DEFAULT_PG
+
+        os.environ["DATABASE_URL"] = os.environ.get("BENCH_PG_URL", DEFAULT_PG).rsplit("/", 1)[0] + f"/{DB}"
+    setup_django()
+    from django.conf import settings
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from campaigns.models import Campaign
+
+    settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
+    if args.reuse:
+        campaign_id = Campaign.objects.get(name="Big").id
+    else:
+        started = time.perf_counter()
+        campaign_id = build(args.messages)
+        build_s = time.perf_counter() - started
+    user, _ = User.objects.get_or_create(username="bench-operator", defaults={"is_staff": True})
+    user.groups.add(Group.objects.get(name="operator"))
+    client = Client()
+    client.force_login(user)
+    result = {
+        "messages": args.messages,
+        "report": timed(client, reverse("admin:campaigns_campaign_report", args=[campaign_id]), args.requests),
+        "changelist": timed(client, reverse("admin:campaigns_campaign_changelist"), args.requests),
+        "at": timezone.now().isoformat(timespec="seconds"),
+    }
+    if not args.reuse:
+        result["build_s"] = round(build_s, 1)
+    print(json.dumps(result))
+    if not (args.keep or args.reuse):
+        drop_database(DB)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,8 @@
+"""The admin: the marketer's and operator's UI over the domain.
+
+One module per area: accounts, audience (lists and contacts), imports (CSV upload → mapping
+→ job), opt-outs, campaigns (the builder, its buttons and live progress), reports, and the
+message tables. Secrets never render; pages over big tables use aggregates and streams.
+"""
+
+from campaigns.admin import accounts, audience, campaigns, imports, messages, optouts  # noqa: F401

@@ -1,0 +1,91 @@
+"""The campaign page's buttons: each one POST, one service call, its refusal shown as is.
+
+Which buttons a person sees depends on the campaign's status and on their permissions:
+sending, scheduling, pausing, resuming, cancelling, test sends and resends need
+``campaigns.send_campaign``; duplicating needs the right to add campaigns. The same checks
+guard the POST, so a hidden button is also a refused request (403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+
+from campaigns.errors import ApplicationError
+from campaigns.forms import TestSendForm
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.services import campaign_actions
+
+C = CampaignStatus
+SEND, ADD = "send", "add"
+
+
+@dataclass(frozen=True)
+class CampaignAction:
+    name: str
+    label: str
+    statuses: tuple[str, ...]
+    needs: str
+    run: Callable[[Campaign, HttpRequest], Campaign]
+    done: str
+    style: str = ""
+    confirm: str = ""
+
+
+def _schedule(campaign: Campaign, request: HttpRequest) -> Campaign:
+    if campaign.scheduled_at is None:
+        raise ApplicationError("Set “Send at” and save the campaign first.", field="scheduled_at")
+    return campaign_actions.schedule(campaign=campaign, at=campaign.scheduled_at)
+
+
+def _test_send(campaign: Campaign, request: HttpRequest) -> Campaign:
+    form = TestSendForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError("; ".join(e for errors in form.errors.values() for e in errors), field="phones")
+    return campaign_actions.send_test(campaign=campaign, phones=form.cleaned_data["phones"])
+
+
+ACTIONS: dict[str, CampaignAction] = {
+    action.name: action
+    for action in (
+        CampaignAction("send_now", "Send now", (C.DRAFT, C.SCHEDULED), SEND,
+                       lambda c, r: campaign_actions.send_now(campaign=c), "Sending started.", "cd-primary",
+                       "Send this campaign to all its recipients now?"),
+        CampaignAction("schedule", "Schedule", (C.DRAFT,), SEND, _schedule, "Scheduled."),
+        CampaignAction("pause", "Pause", (C.RUNNING, C.SCHEDULED), SEND,
+                       lambda c, r: campaign_actions.pause(campaign=c), "Paused: nothing more is submitted."),
+        CampaignAction("resume", "Resume", (C.PAUSED,), SEND,
+                       lambda c, r: campaign_actions.resume(campaign=c), "Resumed."),
+        CampaignAction("cancel", "Cancel", (C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED), SEND,
+                       lambda c, r: campaign_actions.cancel(campaign=c), "Cancelled: unsent messages will not go out.",
+                       "cd-danger", "Cancel this campaign for good? Unsent messages will not be sent."),
+        CampaignAction("test_send", "Send a test", tuple(C.values), SEND, _test_send,
+                       "Test sent as a separate test campaign."),
+        CampaignAction("resend_failed", "Resend to failed", (C.RUNNING, C.PAUSED, C.COMPLETED, C.CANCELLED), SEND,
+                       lambda c, r: campaign_actions.resend_failed(campaign=c),
+                       "A new draft with the failed recipients was created: check it, then send it."),
+        CampaignAction("duplicate", "Duplicate", tuple(C.values), ADD,
+                       lambda c, r: campaign_actions.duplicate(campaign=c), "Duplicated: this is the copy."),
+    )
+}  # fmt: skip
+
+
+def may_use(request: HttpRequest, action: CampaignAction, *, can_add: bool) -> bool:
+    if action.needs == SEND:
+        return request.user.has_perm("campaigns.send_campaign")
+    return can_add
+
+
+def visible_actions(request: HttpRequest, campaign: Campaign, *, can_add: bool) -> list[CampaignAction]:
+    """The buttons for this person and this campaign's status (none on a test campaign but
+    pause and cancel: a test is not something to duplicate or resend)."""
+    shown = []
+    for action in ACTIONS.values():
+        if campaign.status not in action.statuses or not may_use(request, action, can_add=can_add):
+            continue
+        if campaign.is_test and action.name not in ("pause", "cancel"):
+            continue
+        shown.append(action)
+    return shown

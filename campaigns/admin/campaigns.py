@@ -1,0 +1,229 @@
+"""The campaign builder: edit, preview, send, watch and report, on the campaign's own page.
+
+Writes go through campaigns.services.campaign_actions (buttons in actions.py); reads through
+campaigns.selectors_reports. The JSON endpoints under /admin/campaigns/campaign/ feed the
+page's small script: the live preview, and the progress polls of the list and the page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from campaigns.admin.actions import ACTIONS, may_use, visible_actions
+from campaigns.admin.preview import build_preview
+from campaigns.admin.reports import export_view, report_view
+from campaigns.errors import ApplicationError
+from campaigns.forms import CampaignForm
+from campaigns.models import Account, Campaign, CampaignMedia, CampaignStatus
+from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
+from campaigns.templatetags.campaign_admin import progress_bars, status_badge
+
+C = CampaignStatus
+EDITABLE = (C.DRAFT, C.SCHEDULED)
+LIVE = (C.SCHEDULED, C.RUNNING, C.PAUSED)
+DETAILS = ("is_test", "resend_of", "created_by", "created_at", "started_at", "completed_at", "materialised_at")
+EDIT_FIELDSETS = (
+    (None, {"fields": ("name", ("channel", "account"), "sender")}),
+    ("Message", {"fields": ("body", "preview_panel", "mms_subject")}),
+    ("Recipients", {"fields": ("recipient_lists",)}),
+    ("Schedule", {"fields": (("scheduled_local", "timezone"), "send_rate", ("quiet_hours_start", "quiet_hours_end"),
+                             "validity_period")}),
+)  # fmt: skip
+LOCKED_FIELDSETS = (
+    ("Progress", {"fields": ("live_progress",)}),
+    (None, {"fields": ("name", "status", ("channel", "account"), "sender")}),
+    ("Message", {"fields": ("body", "mms_subject")}),
+    ("Recipients", {"fields": ("recipient_lists",)}),
+    ("Schedule", {"fields": ("schedule_display", "send_rate", ("quiet_hours_start", "quiet_hours_end"),
+                             "validity_period")}),
+    ("Details", {"fields": DETAILS, "classes": ("collapse",)}),
+)  # fmt: skip
+
+
+class CampaignMediaInline(admin.TabularInline):
+    model = CampaignMedia
+    extra = 0
+
+
+class CampaignChangeList(ChangeList):
+    """Progress for the campaigns on the page only, in one GROUP BY."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        progress = campaigns_progress(obj.id for obj in self.result_list)
+        for obj in self.result_list:
+            obj.progress = progress[obj.id]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    form = CampaignForm
+    list_display = ("name", "status_label", "progress_column", "account", "channel", "schedule_display", "started_at")
+    list_filter = ("status", "channel", "account", "is_test")
+    search_fields = ("name",)
+    list_select_related = ("account",)
+    inlines = [CampaignMediaInline]
+    change_form_template = "admin/campaigns/campaign/builder_change_form.html"
+    change_list_template = "admin/campaigns/campaign/campaign_change_list.html"
+
+    # --- Pages --------------------------------------------------------------------------
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CampaignChangeList
+
+    def _editable(self, request: HttpRequest, obj: Campaign | None) -> bool:
+        return obj is None or (obj.status in EDITABLE and self.has_change_permission(request, obj))
+
+    def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
+        return EDIT_FIELDSETS if self._editable(request, obj) else LOCKED_FIELDSETS
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
+        if self._editable(request, obj):
+            return ("preview_panel",)
+        return [f for _, options in LOCKED_FIELDSETS for row in options["fields"]
+                for f in (row if isinstance(row, tuple) else (row,))]  # fmt: skip
+
+    def get_inlines(self, request: HttpRequest, obj: Campaign | None) -> Any:
+        return self.inlines if obj is None or obj.channel == "mms" else []
+
+    def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Campaign | None = None,
+                           **kwargs: Any) -> HttpResponse:  # fmt: skip
+        can_add = self.has_add_permission(request)
+        context.update(
+            campaign_actions=visible_actions(request, obj, can_add=can_add) if obj else [],
+            report_url=reverse("admin:campaigns_campaign_report", args=[obj.pk]) if obj else None,
+            preview_url=reverse("admin:campaigns_campaign_preview"),
+        )
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    # --- Columns and read-only fields -----------------------------------------------------
+
+    @admin.display(description="Status", ordering="status")
+    def status_label(self, obj: Campaign) -> str:
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description="Progress")
+    def progress_column(self, obj: Campaign) -> str:
+        progress = getattr(obj, "progress", None) or Progress()
+        if progress.total == 0:
+            return "—"
+        return progress_bars(progress, obj.pk, live=obj.status in LIVE)
+
+    @admin.display(description="Send at")
+    def schedule_display(self, obj: Campaign) -> str:
+        if obj.scheduled_at is None:
+            return "—"
+        from zoneinfo import ZoneInfo
+
+        local = obj.scheduled_at.astimezone(ZoneInfo(obj.timezone or "UTC"))
+        return f"{local:%Y-%m-%d %H:%M} {obj.timezone}"
+
+    @admin.display(description="Preview")
+    def preview_panel(self, obj: Campaign | None) -> str:
+        return format_html(
+            '<div id="cd-preview" class="cd-preview" aria-live="polite"><p class="cd-quiet">{}</p></div>',
+            "Type a message and choose lists to see what recipients will receive.",
+        )
+
+    @admin.display(description="Progress")
+    def live_progress(self, obj: Campaign) -> str:
+        url = reverse("admin:campaigns_campaign_progress", args=[obj.pk])
+        return format_html(
+            '<div data-progress-url="{}" data-live="{}">{}</div>',
+            url,
+            "1" if obj.status in LIVE else "0",
+            progress_bars(campaign_progress(obj), obj.pk, live=obj.status in LIVE),
+        )
+
+    # --- Endpoints --------------------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        def url(route: str, view: Any, name: str) -> Any:
+            return path(route, self.admin_site.admin_view(view), name=f"campaigns_campaign_{name}")
+
+        return [
+            url("preview/", self.preview_view, "preview"),
+            url("progress/", self.progress_list_view, "progress_list"),
+            url("<path:object_id>/progress/", self.progress_view, "progress"),
+            url("<path:object_id>/report/", self.report_view, "report"),
+            url("<path:object_id>/export/", self.export_view, "export"),
+            url("<path:object_id>/action/<slug:action>/", self.action_view, "action"),
+        ] + super().get_urls()
+
+    def _campaign(self, request: HttpRequest, object_id: str) -> Campaign:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        campaign = self.get_object(request, object_id)
+        if campaign is None:
+            raise Http404("No such campaign.")
+        return campaign
+
+    def preview_view(self, request: HttpRequest) -> JsonResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not (self.has_add_permission(request) or self.has_change_permission(request)):
+            raise PermissionDenied
+        data = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        get_list = getattr(data, "getlist", None)
+        raw_lists = get_list("recipient_lists") if get_list else data.get("recipient_lists") or []
+        list_ids = [int(v) for v in raw_lists if str(v).isdigit()]
+        account_id = str(data.get("account") or "")
+        account = Account.objects.filter(pk=account_id).first() if account_id.isdigit() else None
+        rate = str(data.get("send_rate") or "")
+        preview = build_preview(body=str(data.get("body") or ""), channel=str(data.get("channel") or "sms"),
+                                account=account, list_ids=list_ids, send_rate=int(rate) if rate.isdigit() else None)
+        return JsonResponse(preview)
+
+    def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
+        campaign = self._campaign(request, object_id)
+        progress = campaign_progress(campaign)
+        return JsonResponse({"id": campaign.pk, "status": campaign.status, "status_display":
+                             campaign.get_status_display(), "live": campaign.status in LIVE, **progress.as_dict()})
+
+    def progress_list_view(self, request: HttpRequest) -> JsonResponse:
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:200]
+        statuses = dict(self.get_queryset(request).filter(id__in=ids).values_list("id", "status"))
+        progress = campaigns_progress(statuses)
+        return JsonResponse({str(i): {"status": s, "live": s in LIVE, **progress[i].as_dict()}
+                             for i, s in statuses.items()})  # fmt: skip
+
+    def report_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        campaign = self._campaign(request, object_id)
+        return report_view(request, campaign, {**self.admin_site.each_context(request), "opts": self.opts})
+
+    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return export_view(self._campaign(request, object_id))
+
+    def action_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        campaign = self._campaign(request, object_id)
+        spec = ACTIONS.get(action)
+        if spec is None:
+            raise Http404("No such action.")
+        if not may_use(request, spec, can_add=self.has_add_permission(request)):
+            raise PermissionDenied
+        try:
+            result = spec.run(campaign, request)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("admin:campaigns_campaign_change", campaign.pk)
+        self.log_change(request, campaign, f"{spec.label} (from the campaign page)")
+        messages.success(request, spec.done)
+        return redirect("admin:campaigns_campaign_change", result.pk)

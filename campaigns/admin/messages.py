@@ -1,0 +1,59 @@
+"""Messages, their parts, receipts and replies: read mostly, for support and audits.
+
+These tables hold millions of rows, so no page counts them in full (show_full_result_count
+off) and related objects are raw ids, never dropdowns.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from campaigns.models import InboundMessage, Message, MessagePart, Receipt
+
+
+class MessagePartInline(admin.TabularInline):
+    model = MessagePart
+    extra = 0
+    can_delete = False
+    fields = ("index", "provider_message_id", "status", "error_code", "error", "submitted_at", "done_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ("phone", "campaign", "status", "segments", "reason", "submitted_at", "done_at")
+    list_filter = ("status", "campaign")
+    search_fields = ("phone",)
+    list_select_related = ("campaign",)
+    raw_id_fields = ("contact", "campaign")
+    readonly_fields = ("created_at", "updated_at", "submitted_at", "done_at")
+    inlines = [MessagePartInline]
+    show_full_result_count = False
+
+
+@admin.register(MessagePart)
+class MessagePartAdmin(admin.ModelAdmin):
+    list_display = ("id", "message", "index", "provider_message_id", "status", "error_code", "submitted_at")
+    list_filter = ("status", "account")
+    search_fields = ("provider_message_id",)
+    raw_id_fields = ("message", "account")
+    show_full_result_count = False
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(admin.ModelAdmin):
+    list_display = ("provider_message_id", "account", "stat", "err", "state", "received_at", "applied_at")
+    list_filter = ("state", "account", "stat", "channel")
+    search_fields = ("provider_message_id",)
+    raw_id_fields = ("part",)
+    show_full_result_count = False
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("source_addr", "destination_addr", "text", "action", "account", "received_at")
+    list_filter = ("account", "action")
+    search_fields = ("source_addr", "text")
