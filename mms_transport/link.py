@@ -140,7 +140,7 @@ class Link:
             if self._down_since is not None and now - self._down_since > self.connect_wait_s:
                 if now >= self._next_attempt:
                     self._try_connect()
-                return self._session.connected
+                break  # past the grace period: one attempt at most, no waiting
             if now < self._next_attempt:
                 if self._stopping.wait(self._next_attempt - now):
                     return False
@@ -149,7 +149,7 @@ class Link:
                 break
         if self.auth_refused is not None:
             raise self.auth_refused
-        return True
+        return self._session.connected
 
     def _try_connect(self) -> bool:
         try:
