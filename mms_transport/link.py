@@ -91,10 +91,14 @@ class Link:
         with self._lock:
             return self._try_connect()
 
-    def reconfigure(self, endpoint: Endpoint, rate_per_s: float) -> None:
-        """New settings (a corrected key, another host, a new rate): start afresh if they differ."""
+    def reconfigure(self, endpoint: Endpoint, rate_per_s: float, *, login_allowed: bool = False) -> None:
+        """New settings (a corrected key, another host, a new rate): start afresh if they differ.
+
+        ``login_allowed`` (the operator cleared the stop) permits one new login with the same
+        settings, for a refusal the provider has since fixed on its side.
+        """
         with self._lock:
-            if endpoint != self._endpoint:
+            if endpoint != self._endpoint or (login_allowed and self.auth_refused is not None):
                 self._session.close()
                 self._endpoint = endpoint
                 self._session = MM4Session(endpoint)

@@ -105,7 +105,8 @@ def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
 def _send_batch(link: Link, system_id: str, message_ids: Sequence[int], claim: int) -> dict[str, int]:
     account = transport_api.mm4_account_settings(system_id=system_id)
     # Settings are re-read per batch: a corrected key or a new rate applies without a restart.
-    link.reconfigure(endpoint(account, timeout_s=TIMEOUT_S), float(account.mms_rate))
+    link.reconfigure(endpoint(account, timeout_s=TIMEOUT_S), float(account.mms_rate),
+                     login_allowed=not account.stopped_reason)  # fmt: skip
     parts = transport_api.begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
     if account.stopped_reason or not account.active:
         transport_api.release_unsent(part_ids=[p.part_id for p in parts])

@@ -117,6 +117,21 @@ def test_a_wrong_key_stops_the_account_s_mms_without_a_retry_loop(sim, account, 
         worker.close_link()
 
 
+def test_clearing_the_stop_allows_one_new_login_with_the_same_key(sim, account) -> None:
+    sim.config.accounts[SYSTEM_ID] = "provider-side-mixup"
+    worker.open_link(account.system_id)
+    try:
+        account.refresh_from_db()
+        assert account.mm4_stopped_reason.startswith("MM4 login refused")
+        sim.config.accounts[SYSTEM_ID] = API_KEY  # the provider fixes it on its side
+        Account.objects.filter(id=account.id).update(mm4_stopped_reason="")
+        mms_campaign(account)
+        assert run_tick() == [{"accepted": 3}]
+        assert sim.counters["auth_attempts"] == 2
+    finally:
+        worker.close_link()
+
+
 def test_refused_mid_batch_releases_the_rest(sim, account, link) -> None:
     campaign = mms_campaign(account, n=4)
     batches = tick(enqueue=lambda b: None)
