@@ -19,6 +19,7 @@ import time
 from collections.abc import Sequence
 
 from celery import bootsteps
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from campaigns.services import transport_api
 from smpp_transport.adapter import count_segments, to_outbound, to_outcome, to_receipt
@@ -35,6 +36,7 @@ _writer: InboxWriter | None = None
 _heartbeat: Heartbeat | None = None
 
 BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
+RECORD_RETRY_S = float(os.environ.get("SMPP_RECORD_RETRY_S", "120"))
 
 
 def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig:
@@ -126,7 +128,7 @@ def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
         if _bind.state == "auth_failed":
             transport_api.stop_account_smpp(system_id=_account.system_id, reason=_bind.last_error or "bind refused")
         outcomes = [to_outcome(r, _account.message_id_format) for r in results]
-        transport_api.record_submit_results(outcomes=outcomes)
+        _record_with_retry(outcomes)
         t_record += time.perf_counter() - t2
         for o in outcomes:
             counts[o.outcome] = counts.get(o.outcome, 0) + 1
@@ -138,6 +140,28 @@ def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
         t_record * 1000,
     )
     return counts
+
+
+def _record_with_retry(outcomes: list) -> None:
+    """Record a chunk's answers, riding out a database restart.
+
+    The answers exist only in this process's memory: giving up would leave parts that
+    really were accepted to be settled as "unknown" later. So retry with backoff for up
+    to RECORD_RETRY_S before letting the batch fail (then the sweeper settles them).
+    """
+    deadline = time.monotonic() + RECORD_RETRY_S
+    delay = 0.2
+    while True:
+        try:
+            transport_api.record_submit_results(outcomes=outcomes)
+            return
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                raise
+            logger.warning("database unavailable while recording %d answers; retrying", len(outcomes))
+            close_old_connections()
+            threading.Event().wait(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class BindStep(bootsteps.StartStopStep):

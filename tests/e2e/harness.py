@@ -48,7 +48,7 @@ class Platform:
         self.tag = uuid.uuid4().hex[:8]
         self.env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            "DATABASE_URL": (extra_env or {}).get("DATABASE_URL") or database_url(),
             "VAR_DIR": str(tmp_path / "var"),
             "CELERY_DEFAULT_QUEUE": f"default-{self.tag}",
             "TICK_INTERVAL_S": "0.5",

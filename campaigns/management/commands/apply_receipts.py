@@ -7,13 +7,16 @@ while it finds full batches). Several can run: each batch is claimed with SKIP L
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from campaigns.services.receipts import apply_receipts
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -29,6 +32,12 @@ class Command(BaseCommand):
             signal.signal(sig, lambda *_: stop.set())
         while not stop.is_set():
             close_old_connections()
-            applied = apply_receipts(limit=options["batch"])
+            try:
+                applied = apply_receipts(limit=options["batch"])
+            except (OperationalError, InterfaceError):
+                # The database restarted or is unreachable: the inbox keeps everything.
+                logger.warning("database unavailable; retrying in 1 s")
+                stop.wait(1.0)
+                continue
             if applied < options["batch"]:
                 stop.wait(options["idle_wait"])
