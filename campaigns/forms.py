@@ -96,6 +96,7 @@ class CampaignForm(forms.ModelForm):
         help_text="Local time in the time zone below. Saving keeps it; press “Schedule” to arm it.",
     )
     timezone = forms.ChoiceField(
+        label="Time zone",
         choices=[(z, z) for z in _EDITABLE_TIMEZONES],
         initial="UTC",
         help_text="Time zone of “Send at”, and for quiet hours when a number's own zone is unclear.",
@@ -162,6 +163,12 @@ class CsvUploadForm(forms.Form):
     )
 
 
+def _variable(column: str) -> str:
+    """The attribute name of a column; first_name / last_name stay the contact's own fields."""
+    key = attribute_key(column)
+    return f"column_{key}" if key in ("first_name", "last_name") else key
+
+
 class ImportMappingForm(forms.Form):
     """Which column is the phone, the names, and which become personalisation attributes."""
 
@@ -186,7 +193,7 @@ class ImportMappingForm(forms.Form):
         self.fields["phone"].choices = columns
         self.fields["first_name"].choices = [("", "— none —"), *columns]
         self.fields["last_name"].choices = [("", "— none —"), *columns]
-        self.fields["attributes"].choices = [(c, f"{c} → {{{{ {attribute_key(c)} }}}}") for c in header if c]
+        self.fields["attributes"].choices = [(c, f"{c} → {{{{ {_variable(c)} }}}}") for c in header if c]
         regions = sorted(phonenumbers.SUPPORTED_REGIONS)
         self.fields["region"].choices = [("", f"Default ({settings.PHONE_DEFAULT_REGION})"), *((r, r) for r in regions)]
 
@@ -197,7 +204,7 @@ class ImportMappingForm(forms.Form):
             "phone": data["phone"],
             "first_name": data.get("first_name") or None,
             "last_name": data.get("last_name") or None,
-            "attributes": {attribute_key(c): c for c in data.get("attributes") or [] if c not in used},
+            "attributes": {_variable(c): c for c in data.get("attributes") or [] if c not in used},
             "region": data.get("region") or None,
         }
 

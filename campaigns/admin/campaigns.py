@@ -84,7 +84,12 @@ class CampaignAdmin(admin.ModelAdmin):
         return obj is None or (obj.status in EDITABLE and self.has_change_permission(request, obj))
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
-        return EDIT_FIELDSETS if self._editable(request, obj) else LOCKED_FIELDSETS
+        if self._editable(request, obj):
+            return EDIT_FIELDSETS
+        if obj is not None and obj.channel != "mms":
+            drop = {"mms_subject"}
+            return [(name, {**o, "fields": [f for f in o["fields"] if f not in drop]}) for name, o in LOCKED_FIELDSETS]
+        return LOCKED_FIELDSETS
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         if self._editable(request, obj):
@@ -103,6 +108,9 @@ class CampaignAdmin(admin.ModelAdmin):
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Campaign | None = None,
                            **kwargs: Any) -> HttpResponse:  # fmt: skip
         can_add = self.has_add_permission(request)
+        if obj is not None and not self._editable(request, obj):
+            # Nothing on a running or finished campaign's page is editable: no save buttons.
+            context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         context.update(
             campaign_actions=visible_actions(request, obj, can_add=can_add) if obj else [],
             report_url=reverse("admin:campaigns_campaign_report", args=[obj.pk]) if obj else None,

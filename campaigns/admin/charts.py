@@ -16,6 +16,7 @@ from campaigns.selectors_reports import Timeline
 
 WIDTH, HEIGHT = 960, 260
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 28, 36
+MIN_BARS = 15  # a short campaign still gets narrow bars, with empty minutes after it
 
 
 def _nice_ceiling(value: int) -> int:
@@ -28,12 +29,22 @@ def _nice_ceiling(value: int) -> int:
     return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= value)
 
 
+def _ticks(top: int) -> list[int]:
+    """Gridline values: 0 to ``top`` in whole, evenly spaced steps (top is 1, 2 or 5 × 10ⁿ)."""
+    for divisions in (5, 4, 2, 1):
+        if top % divisions == 0:
+            return list(range(0, top + 1, top // divisions))
+    return [0, top]  # pragma: no cover - top is always divisible by 1
+
+
 def timeline_svg(timeline: Timeline | None) -> SafeString:
     """Submits (bars) and deliveries (line) per bucket, with axes, legend and tooltips."""
     if timeline is None or not timeline.submits:
         return mark_safe('<p class="cd-empty">Nothing submitted yet.</p>')
-    count = len(timeline.submits)
-    top = _nice_ceiling(max(max(timeline.submits), max(timeline.deliveries)))
+    submits = timeline.submits + [0] * (MIN_BARS - len(timeline.submits))
+    deliveries = timeline.deliveries + [0] * (MIN_BARS - len(timeline.deliveries))
+    count = len(submits)
+    top = _nice_ceiling(max(max(submits), max(deliveries)))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / count
 
@@ -46,21 +57,26 @@ def timeline_svg(timeline: Timeline | None) -> SafeString:
         f'aria-label="Submits and deliveries per {escape(unit)}">',
         f"<title>Submits and deliveries per {escape(unit)} (UTC)</title>",
     ]
-    for fraction in (0, 0.25, 0.5, 0.75, 1):
-        value = round(top * fraction)
+    for value in _ticks(top):
         level = f"{y(value):.1f}"
         parts.append(f'<line class="cd-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{level}" y2="{level}"/>')
         parts.append(f'<text class="cd-axis" x="{LEFT - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:,}</text>')
-    for i, n in enumerate(timeline.submits):
+    for i, n in enumerate(submits):
         stamp = timeline.start + timedelta(minutes=i * timeline.minutes)
         width = max(step - 1, 1)
         parts.append(
             f'<rect class="cd-bar-submits" x="{LEFT + i * step:.1f}" y="{y(n):.1f}" width="{width:.1f}" '
             f'height="{TOP + plot_h - y(n):.1f}"><title>{stamp:%H:%M} UTC: {n:,} submitted, '
-            f"{timeline.deliveries[i]:,} delivered</title></rect>"
+            f"{deliveries[i]:,} delivered</title></rect>"
         )
-    points = " ".join(f"{LEFT + (i + 0.5) * step:.1f},{y(n):.1f}" for i, n in enumerate(timeline.deliveries))
+    real = deliveries[: len(timeline.deliveries)]  # no line over the padding after the end
+    points = " ".join(f"{LEFT + (i + 0.5) * step:.1f},{y(n):.1f}" for i, n in enumerate(real))
     parts.append(f'<polyline class="cd-line-deliveries" points="{points}"/>')
+    parts.extend(
+        f'<circle class="cd-dot-deliveries" cx="{LEFT + (i + 0.5) * step:.1f}" cy="{y(n):.1f}" r="3"/>'
+        for i, n in enumerate(deliveries)
+        if n
+    )
     for i in sorted({0, count // 2, count - 1}):
         stamp = timeline.start + timedelta(minutes=i * timeline.minutes)
         anchor = "start" if i == 0 else "end" if i == count - 1 and count > 1 else "middle"

@@ -145,5 +145,6 @@ class ImportJobAdmin(admin.ModelAdmin):
         if job is not None:
             header, rows = _report_head(job)
             extra_context = {**(extra_context or {}), "job": job, "state": _job_state(job),
-                             "report_header": header, "report_rows": rows}  # fmt: skip
+                             "report_header": header, "report_rows": rows,
+                             "title": f"Import into “{job.recipient_list}”", "subtitle": None}  # fmt: skip
         return super().change_view(request, object_id, form_url, extra_context)

@@ -1,0 +1,153 @@
+"""A marketer's day in a real browser: import a CSV with bad rows, build a campaign with its
+preview, send it through the real processes to the SMSC simulator, watch it reach 100 %,
+and read the delivery report. Screenshots go to test-artifacts/browser/.
+
+The import job runs eagerly inside the web request here (the worker path of the same task
+is covered in tests/admin); sending uses the real beat, dispatch worker and bind worker.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from campaigns.models import Campaign, CampaignStatus, Contact, Message
+from config.celery import app
+from smpp_transport.smsc import SimulatorConfig, SimulatorThread
+from tests.e2e.harness import Platform
+from tests.factories import AccountFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
+
+PASSWORD = "brwspass"
+GOOD = ["Ann", "Bob", "Cy", "Di", "Ed", "Flo", "Gus", "Hal", "Ivy", "Jo"]
+
+
+def _csv() -> bytes:
+    rows = ["Mobile,First name,Last name,Town"]
+    rows += [f"+4479111000{i:02d},{name},Smith,Leeds" for i, name in enumerate(GOOD)]
+    rows += ["+44791,Short,Number,York", ",No,Phone,Hull", "+447911100003,Di,Again,Leeds"]
+    return ("\n".join(rows) + "\n").encode()
+
+
+@pytest.fixture
+def simulator():
+    system_id = f"br{uuid.uuid4().hex[:10]}"
+    config = SimulatorConfig(
+        host="127.0.0.1", port=0, accounts={system_id: PASSWORD}, rate_per_bind=50.0, dlr_delay_s=0.3,
+        outcomes={"DELIVRD": 80, "UNDELIV": 20}, seed=3,
+    )  # fmt: skip
+    with SimulatorThread(config) as sim:
+        yield system_id, sim
+
+
+@pytest.fixture
+def platform(tmp_path):
+    p = Platform(tmp_path)
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def eager_imports():
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=True)
+    yield
+    app.conf.update(CELERY_TASK_ALWAYS_EAGER=False)
+
+
+def _marketer() -> User:
+    user = User.objects.create_user("mia", password="mia-Pa55word", is_staff=True)
+    user.groups.add(Group.objects.get(name="marketer"))
+    return user
+
+
+def test_marketer_imports_builds_sends_and_reads_the_report(
+    live_server, page, shoot, simulator, platform, eager_imports, tmp_path
+) -> None:
+    from playwright.sync_api import expect
+
+    system_id, sim = simulator
+    AccountFactory(name="Simulated SMSC", system_id=system_id, smpp_password=PASSWORD, smpp_port=sim.port, binds=1,
+                   rate_per_bind=50, source_addr="SALE", source_addr_ton=5, source_addr_npi=0,
+                   enquire_link_interval=5)  # fmt: skip
+    _marketer()
+    platform.start_dispatch_worker()
+    platform.start_bind_worker(system_id, 0)
+    platform.start_beat()
+    url = live_server.url
+
+    # Log in.
+    page.goto(f"{url}/admin/login/?next=/admin/")
+    page.fill("#id_username", "mia")
+    page.fill("#id_password", "mia-Pa55word")
+    page.click("input[type=submit]")
+    expect(page.locator("#user-tools")).to_contain_text("mia")
+
+    # A new list, then its CSV import: upload, map, row report.
+    page.goto(f"{url}/admin/campaigns/recipientlist/add/")
+    page.fill("#id_name", "Spring customers")
+    page.click("input[name=_continue]")
+    page.click("a.cd-import-link")
+    csv_path = tmp_path / "spring.csv"
+    csv_path.write_bytes(_csv())
+    page.set_input_files("#id_file", str(csv_path))
+    page.click("input[type=submit]")
+    expect(page.locator("#cd-sample")).to_contain_text("Ann")
+    expect(page.locator("#id_phone")).to_have_value("Mobile")
+    shoot("01-import-mapping")
+    page.click("input[type=submit][value=Import]")
+    report = page.locator("#cd-row-report")
+    expect(report).to_contain_text("missing phone")
+    expect(report).to_contain_text("invalid number")
+    expect(report).to_contain_text("duplicate")
+    expect(page.locator("[data-field=imported]")).to_have_text("10")
+    shoot("02-import-row-report")
+    assert Contact.objects.filter(recipient_list__name="Spring customers").count() == 10
+
+    # Build the campaign and watch the preview.
+    page.goto(f"{url}/admin/campaigns/campaign/add/")
+    page.fill("#id_name", "Spring sale")
+    page.select_option("#id_account", label=f"Simulated SMSC ({system_id})")
+    page.get_by_label("Spring customers").check()
+    page.fill("#id_body", "Hi {{ first_name }}, don’t miss our spring sale!")
+    expect(page.locator("#cd-preview [data-fact=Encoding]")).to_have_text("UCS-2")
+    expect(page.locator("#cd-ucs2-reason")).to_contain_text("U+2019")
+    page.locator("#cd-preview").screenshot(path=str(shoot("03-builder-preview").with_name("03a-preview-ucs2.png")))
+    page.fill("#id_body", "Hi {{ first_name }}, our spring sale starts now in every store!")
+    expect(page.locator("#cd-preview [data-fact=Encoding]")).to_have_text("GSM-7")
+    expect(page.locator("#cd-preview .cd-bubble").first).to_have_text(
+        "Hi Ann, our spring sale starts now in every store!"
+    )
+    expect(page.locator("#cd-preview [data-fact=Recipients]")).to_contain_text("10")
+    expect(page.locator("#cd-preview [data-fact='Estimated duration']")).to_contain_text("at 50/s")
+    shoot("03-builder-preview")
+    page.click("input[name=_continue]")
+
+    # Send now, against the simulator, and watch the bar reach 100 %.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("button[data-action=send_now]")
+    expect(page.locator(".messagelist")).to_contain_text("Sending started")
+    sent = page.locator("[data-progress-url] [data-figure=sent]")
+    expect(sent).to_have_text("10 / 10 (100.0 %)", timeout=180_000)
+    expect(page.locator(".cd-subtitle .cd-badge")).to_have_text("Completed", timeout=180_000)
+    shoot("04-campaign-complete")
+    campaign = Campaign.objects.get(name="Spring sale")
+    assert campaign.status == CampaignStatus.COMPLETED
+    assert len([r for r in sim.get_submits() if r["command_status"] == 0]) == 10
+
+    # The list of campaigns shows the same bar.
+    page.goto(f"{url}/admin/campaigns/campaign/")
+    expect(page.locator(".cd-progress [data-figure=sent]").first).to_have_text("10 / 10 (100.0 %)")
+    shoot("05-campaign-list")
+
+    # The delivery report.
+    page.goto(f"{url}/admin/campaigns/campaign/{campaign.pk}/change/")
+    page.click("a.cd-report-link")
+    delivered = Message.objects.filter(campaign=campaign, status="delivered").count()
+    expect(page.locator("#cd-status-table")).to_contain_text("Delivered")
+    expect(page.locator("[data-figure=delivery-rate]")).to_have_text(re.compile(rf"^{delivered * 10}\.0 %$"))
+    expect(page.locator("svg.cd-chart")).to_be_visible()
+    shoot("06-delivery-report")
