@@ -10,7 +10,7 @@ that several people watching a big campaign do not each re-scan it.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -85,9 +85,21 @@ def campaign_progress(campaign: Campaign) -> Progress:
     return progress_from_counts(campaign_stats(campaign)["by_status"])
 
 
-def campaigns_progress(campaign_ids: Iterable[int]) -> dict[int, Progress]:
-    """Progress of several campaigns (a changelist page) in one GROUP BY campaign, status."""
-    ids = list(campaign_ids)
+SETTLED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED, CampaignStatus.DRAFT)
+
+
+def campaigns_progress(campaigns: Mapping[int, str]) -> dict[int, Progress]:
+    """Progress of several campaigns (a changelist page, ``{id: status}``) in one GROUP BY
+    campaign, status. Finished campaigns (and drafts, which have no messages) are cached for
+    a minute: a list of fifty old campaigns should not recount their millions on every
+    visit, while the running ones are always counted afresh."""
+    result: dict[int, Progress] = {}
+    keys = {i: f"campaign-progress:{i}:{s}" for i, s in campaigns.items() if s in SETTLED}
+    cached = cache.get_many(list(keys.values())) if keys else {}
+    for campaign_id, key in keys.items():
+        if key in cached:
+            result[campaign_id] = cached[key]
+    ids = [i for i in campaigns if i not in result]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
     if ids:
         rows = (
@@ -98,7 +110,9 @@ def campaigns_progress(campaign_ids: Iterable[int]) -> dict[int, Progress]:
         )
         for campaign_id, status, n in rows:
             counts[campaign_id][status] = n
-    return {i: progress_from_counts(c) for i, c in counts.items()}
+    fresh = {i: progress_from_counts(c) for i, c in counts.items()}
+    cache.set_many({keys[i]: p for i, p in fresh.items() if i in keys}, REPORT_CACHE_S["settled"])
+    return result | fresh
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class CampaignChangeList(ChangeList):
 
     def get_results(self, request: HttpRequest) -> None:
         super().get_results(request)
-        progress = campaigns_progress(obj.id for obj in self.result_list)
+        progress = campaigns_progress({obj.id: obj.status for obj in self.result_list})
         for obj in self.result_list:
             obj.progress = progress[obj.id]
 
