@@ -10,7 +10,7 @@ from celery import shared_task
 
 from campaigns.models import Channel
 from campaigns.services.dispatch import Batch, tick
-from campaigns.services.receipts import apply_receipts, orphan_stale_receipts
+from campaigns.services.receipts import adopt_ambiguous_parts, apply_receipts, orphan_stale_receipts
 from config.celery import account_queues, app
 
 SEND_SMS_TASK = "smpp_transport.send_batch"
@@ -37,6 +37,14 @@ def tick_task() -> int:
 @shared_task(name="campaigns.housekeeping", ignore_result=True, expires=300)
 def housekeeping_task() -> int:
     return orphan_stale_receipts()
+
+
+@shared_task(name="campaigns.adopt_ambiguous", ignore_result=True, expires=30)
+def adopt_ambiguous_task() -> int:
+    adopted = adopt_ambiguous_parts()
+    if adopted:
+        apply_receipts()
+    return adopted
 
 
 # The CSV import task lives in its own module; importing it here registers it with workers

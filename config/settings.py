@@ -150,6 +150,8 @@ CELERY_BEAT_SCHEDULE = {
     # The one clock of the platform: start due campaigns, hand out batches, apply receipts.
     "tick": {"task": "campaigns.tick", "schedule": float(os.environ.get("TICK_INTERVAL_S", "1.0"))},
     "housekeeping": {"task": "campaigns.housekeeping", "schedule": 300.0},
+    # Receipts for parts whose submit answer was lost: match them by handset (see receipts.py).
+    "adopt-ambiguous": {"task": "campaigns.adopt_ambiguous", "schedule": 10.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How many seconds of sending each account is handed per tick (backpressure).

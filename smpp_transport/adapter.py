@@ -91,4 +91,5 @@ def to_receipt(pdu: InboundPdu, id_format: str) -> ReceiptIn | None:
         err=parsed.err or "",
         raw=pdu.short_message.decode("latin-1"),
         done_at=parsed.done_date,
+        msisdn=parsed.source_addr or pdu.source_addr or "",
     )

@@ -23,6 +23,9 @@ class Receipt(models.Model):
     status = models.CharField(max_length=12, help_text="The message status this receipt means.")
     err = models.CharField(max_length=16, blank=True, help_text="The provider's error code, if any.")
     raw = models.TextField(blank=True, help_text="The receipt exactly as received.")
+    msisdn = models.CharField(
+        max_length=32, blank=True, help_text="The handset the message went to, as the receipt gives it."
+    )
     channel = models.CharField(max_length=4, default="smpp", help_text="smpp or mm4.")
     done_at = models.DateTimeField(null=True, blank=True, help_text="When the network says it finished.")
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)

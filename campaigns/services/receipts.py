@@ -38,6 +38,7 @@ class ReceiptIn:
     raw: str = ""
     done_at: datetime | None = None
     channel: str = "smpp"
+    msisdn: str = ""
 
 
 def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
@@ -52,6 +53,7 @@ def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
             raw=r.raw,
             done_at=r.done_at,
             channel=r.channel,
+            msisdn=r.msisdn[:32],
         )
         for r in receipts
     ]
@@ -80,6 +82,43 @@ def _err_code(err: str) -> int | None:
         return int(err, 16) if err.lower().startswith("0x") else int(err)
     except (TypeError, ValueError):
         return None
+
+
+def adopt_ambiguous_parts(*, now: datetime | None = None, older_than_s: float = 10.0, limit: int = 500) -> int:
+    """Give "unknown" parts the provider id of a receipt that can only be theirs.
+
+    A part is "unknown" when its submit_sm was written but the answer was lost (a crash,
+    a dropped connection): we never learnt its provider id, so its receipt cannot match
+    by id and would end orphaned. A receipt still unmatched after ``older_than_s`` whose
+    handset (``msisdn``) has exactly one single-part "unknown" message on that account
+    proves the submit arrived: the part adopts the receipt's id, and the normal match then
+    applies it (unknown → delivered, say). Anything less certain is left alone.
+    Returns how many parts adopted an id.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=older_than_s)
+    stale = (
+        Receipt.objects.filter(state=ReceiptState.PENDING, received_at__lt=cutoff)
+        .exclude(msisdn="")
+        .values_list("account_id", "msisdn", "provider_message_id")[:limit]
+    )
+    adopted = 0
+    for account_id, msisdn, provider_id in stale:
+        digits = "".join(ch for ch in msisdn if ch.isdigit())
+        candidates = list(
+            MessagePart.objects.filter(
+                account_id=account_id,
+                status=S.UNKNOWN,
+                provider_message_id__isnull=True,
+                message__phone=f"+{digits}",
+                message__segments=1,
+            ).values_list("id", flat=True)[:2]
+        )
+        if len(candidates) == 1:
+            adopted += MessagePart.objects.filter(id=candidates[0], provider_message_id__isnull=True).update(
+                provider_message_id=provider_id
+            )
+    return adopted
 
 
 def apply_receipts(*, limit: int = 20000, now: datetime | None = None) -> int:

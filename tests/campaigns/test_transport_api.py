@@ -153,3 +153,26 @@ def test_unmatched_receipts_become_orphaned_after_the_ttl() -> None:
     assert orphan_stale_receipts(now=timezone.now() + timedelta(hours=49)) == 1
     assert Receipt.objects.get().state == ReceiptState.ORPHANED
     assert apply_receipts() == 0
+
+
+def test_a_receipt_resolves_an_unknown_part_by_its_handset() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.services.receipts import adopt_ambiguous_parts
+
+    campaign, ids = _queued(2)
+    parts = begin_submit(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1)
+    record_submit_results(outcomes=[SubmitOutcome(p.part_id, "unknown") for p in parts])  # answers lost
+    phone = Message.objects.get(id=parts[0].message_id).phone
+    receipt = ReceiptIn("77aa", S.DELIVERED, "DELIVRD", msisdn=phone.lstrip("+"))
+    record_receipts(account_id=campaign.account_id, receipts=[receipt])
+    assert apply_receipts() == 0
+    assert adopt_ambiguous_parts() == 0  # too young: the normal match may still come
+    assert adopt_ambiguous_parts(now=timezone.now() + timedelta(seconds=11)) == 1
+    assert apply_receipts() == 1
+    part = MessagePart.objects.get(id=parts[0].part_id)
+    assert (part.status, part.provider_message_id) == (S.DELIVERED, "77aa")
+    assert Message.objects.get(id=parts[0].message_id).status == S.DELIVERED
+    assert MessagePart.objects.get(id=parts[1].part_id).status == S.UNKNOWN  # the other one stays
