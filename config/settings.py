@@ -215,6 +215,9 @@ _OPT_OUT_DEFAULT = "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT"
 OPT_OUT_KEYWORDS = [k for k in os.environ.get("OPT_OUT_KEYWORDS", _OPT_OUT_DEFAULT).split(",") if k]
 OPT_IN_KEYWORDS = [k for k in os.environ.get("OPT_IN_KEYWORDS", "START,UNSTOP").split(",") if k]
 
+# MMS: the most an MMS (media + text + subject) may weigh, as providers commonly accept.
+MMS_MAX_BYTES = int(os.environ.get("MMS_MAX_BYTES", str(600 * 1024)))
+
 # /metrics is open unless a token is set (then: Authorization: Bearer <token>).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 

@@ -13,9 +13,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.errors import ApplicationError
-from campaigns.models import Campaign, CampaignStatus, Message, OptOut
+from campaigns.models import Campaign, CampaignStatus, Channel, Message, OptOut
 from campaigns.services.dispatch import start_campaign
 from campaigns.services.materialise import REASON_OPTED_OUT
+from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import template_problems
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
 from campaigns.statuses import FAILURE_STATUSES, MessageStatus
@@ -45,6 +46,8 @@ def validate_for_sending(campaign: Campaign) -> None:
         raise ApplicationError("Choose at least one recipient list.", field="recipient_lists")
     if not campaign.account.active:
         raise ApplicationError("The account is inactive.", field="account")
+    if campaign.channel == Channel.MMS:
+        validate_mms_for_sending(campaign)
 
 
 def schedule(*, campaign: Campaign, at: datetime) -> Campaign:
