@@ -180,12 +180,17 @@ class CampaignAdmin(admin.ModelAdmin):
             raise Http404("No such campaign.")
         return campaign
 
-    def preview_view(self, request: HttpRequest) -> JsonResponse:
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if not (self.has_add_permission(request) or self.has_change_permission(request)):
             raise PermissionDenied
-        data = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        try:
+            data = json.loads(request.body or b"{}") if request.content_type == "application/json" else request.POST
+        except ValueError:
+            return JsonResponse({"error": "The body is not JSON."}, status=400)
+        if not hasattr(data, "get"):
+            return JsonResponse({"error": "Send an object."}, status=400)
         get_list = getattr(data, "getlist", None)
         raw_lists = get_list("recipient_lists") if get_list else data.get("recipient_lists") or []
         list_ids = [int(v) for v in raw_lists if str(v).isdigit()]

@@ -74,6 +74,10 @@ def test_preview_estimates_duration_at_the_account_capacity_and_reports_template
 
 def test_preview_is_post_only_and_closed_to_viewers(marketer_client, viewer_client) -> None:
     assert marketer_client.get(reverse(PREVIEW)).status_code == 405
+    bad = marketer_client.post(reverse(PREVIEW), data="{nope", content_type="application/json")
+    assert bad.status_code == 400
+    as_json = marketer_client.post(reverse(PREVIEW), data={"body": "Hi"}, content_type="application/json")
+    assert as_json.json()["encoding"] == "GSM-7"
     assert viewer_client.post(reverse(PREVIEW), {"body": "x"}).status_code == 403
 
 
