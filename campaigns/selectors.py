@@ -92,17 +92,6 @@ def opt_out_list(*, account_id: int | None = None, phone: str | None = None) -> 
     return opt_outs
 
 
-def opt_out_exists(*, phone: str, account_id: int | None, exclude_id: int | None = None) -> bool:
-    """Whether this opt-out (global when ``account_id`` is None) is already recorded."""
-    if account_id is None:
-        opt_outs = OptOut.objects.filter(phone=phone, account__isnull=True)
-    else:
-        opt_outs = OptOut.objects.filter(phone=phone, account_id=account_id)
-    if exclude_id is not None:
-        opt_outs = opt_outs.exclude(id=exclude_id)
-    return opt_outs.exists()
-
-
 def is_opted_out(*, phone: str, account_id: int) -> bool:
     """Whether ``phone`` may not receive from this account (a global or an account opt-out)."""
     return OptOut.objects.filter(Q(account__isnull=True) | Q(account_id=account_id), phone=phone).exists()

@@ -24,6 +24,7 @@ from django.utils import timezone
 from campaigns import selectors
 from campaigns.errors import ApplicationError
 from campaigns.models import Account, Campaign, CampaignStatus, Channel, IdempotencyKey, Message
+from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import render, template_problems
 from campaigns.services.phones import normalise_phone
 
@@ -84,6 +85,8 @@ def send_single(
             user=user, account=account, phone=phone, text=render(body, {}), channel=channel, sender=sender,
             subject=subject, name_suffix=idempotency_key,
         )  # fmt: skip
+        if channel == Channel.MMS:
+            validate_mms_for_sending(message.campaign)  # the MMS rules of every MMS campaign; rolls back
         if key_row is not None:
             key_row.message = message
             key_row.response_status = 201
@@ -115,11 +118,6 @@ def _validate(*, account: Account, phone: str, body: str, channel: str, subject:
         raise ApplicationError(problems[0], field="body")
     if channel == Channel.SMS and not body.strip():
         raise ApplicationError("The message is empty.", field="body")
-    if channel == Channel.MMS:
-        if not account.mm4_host:
-            raise ApplicationError("This account has no MMS (MM4) host configured.", field="account")
-        if not (body.strip() or subject.strip()):
-            raise ApplicationError("An MMS needs a text or a subject.", field="body")
     if selectors.is_opted_out(phone=phone, account_id=account.id):
         raise ApplicationError(f"{phone} has opted out of messages from this account.", field="phone", code="opted_out")
 

@@ -14,6 +14,12 @@ from tests.factories import AccountFactory
 ClientFor = Callable[[str | None], APIClient]
 
 
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Uploaded media and import files go to a temporary folder, not var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def client_for(db: None) -> ClientFor:
     """``client_for("marketer")``: an APIClient with the token of a new user in that role."""

@@ -162,3 +162,10 @@ def test_application_error_keeps_its_field_and_code(operator: APIClient) -> None
     assert _errors(response) == [
         {"field": "status", "code": "invalid_state", "message": "Cannot resume a campaign that is draft."}
     ]
+
+
+def test_paths_with_control_characters_are_json_404s(operator: APIClient) -> None:
+    for path in ("/api/v1/lists/%0A/", "/api/v1/campaigns/b%7F%0A/cancel/", "/api/v1/%00/"):
+        response = operator.post(path)
+        assert response.status_code == 404, path
+        assert _errors(response)[0]["code"] == "not_found"

@@ -87,18 +87,30 @@ def test_opt_out_crud_global_and_per_account(marketer: APIClient, account: Accou
     scoped = marketer.post("/api/v1/opt-outs/", {"phone": "+447911100001", "account": account.id})
     assert scoped.status_code == 201
     again = marketer.post("/api/v1/opt-outs/", {"phone": "+447911100001"})
-    assert again.status_code == 400 and again.json()["errors"][0]["field"] == "phone"
+    assert again.status_code == 200 and again.json()["id"] == glob.json()["id"]
     assert marketer.get("/api/v1/opt-outs/", {"account": account.id}).json()["count"] == 1
     assert marketer.delete(f"/api/v1/opt-outs/{glob.json()['id']}/").status_code == 204
     assert list(OptOut.objects.values_list("account_id", flat=True)) == [account.id]
 
 
-def test_opt_out_update_checks_uniqueness_against_others(marketer: APIClient) -> None:
-    OptOutFactory(phone="+447911100001")
-    other = OptOutFactory(phone="+447911100002")
-    response = marketer.patch(f"/api/v1/opt-outs/{other.id}/", {"phone": "+447911100001"})
-    assert response.status_code == 400
-    assert marketer.patch(f"/api/v1/opt-outs/{other.id}/", {"note": "kept"}).status_code == 200
+def test_an_opt_out_suppresses_the_numbers_unsent_messages(marketer: APIClient) -> None:
+    campaign = CampaignFactory(status=CampaignStatus.RUNNING)
+    pending = MessageFactory(campaign=campaign, phone="+447911100001")
+    delivered = MessageFactory(phone="+447911100001", status=MessageStatus.DELIVERED)
+    assert marketer.post("/api/v1/opt-outs/", {"phone": "+447911100001"}).status_code == 201
+    pending.refresh_from_db()
+    delivered.refresh_from_db()
+    assert (pending.status, delivered.status) == (MessageStatus.SUPPRESSED, MessageStatus.DELIVERED)
+
+
+def test_only_an_opt_outs_note_changes(marketer: APIClient) -> None:
+    opt_out = OptOutFactory(phone="+447911100002")
+    assert marketer.patch(f"/api/v1/opt-outs/{opt_out.id}/", {"note": "kept"}).json()["note"] == "kept"
+    moved = marketer.patch(f"/api/v1/opt-outs/{opt_out.id}/", {"phone": "+447911100001"})
+    assert moved.status_code == 400
+    assert moved.json()["errors"][0] | {"message": ""} == {"field": "phone", "code": "unknown_field", "message": ""}
+    opt_out.refresh_from_db()
+    assert opt_out.phone == "+447911100002"
 
 
 def test_campaign_crud(marketer: APIClient, account: Account) -> None:
@@ -194,3 +206,23 @@ def test_message_filters_are_validated(viewer: APIClient) -> None:
         response = viewer.get("/api/v1/messages/", params)
         assert response.status_code == 400, params
         assert response.json()["errors"][0]["field"] == field
+
+
+def test_campaign_list_includes_test_sends_unless_filtered(viewer: APIClient) -> None:
+    real, test = CampaignFactory(), CampaignFactory(is_test=True)
+
+    def ids(**params: str) -> set[int]:
+        return {c["id"] for c in viewer.get("/api/v1/campaigns/", params).json()["results"]}
+
+    assert ids() == {real.id, test.id}
+    assert ids(is_test="false") == {real.id}
+    assert ids(is_test="true") == {test.id}
+
+
+def test_empty_query_values_are_errors_not_missing_filters(viewer: APIClient, marketer: APIClient) -> None:
+    assert viewer.get("/api/v1/campaigns/", {"is_test": ""}).status_code == 400
+    assert viewer.get("/api/v1/messages/", {"campaign": ""}).status_code == 400
+    assert marketer.get("/api/v1/contacts/", {"list": ""}).status_code == 400
+    assert marketer.get("/api/v1/lists/", {"page": ""}).status_code == 404
+    assert marketer.get("/api/v1/lists/", {"page_size": ""}).status_code == 400
+    assert marketer.get("/api/v1/lists/", {"page": "last"}).status_code == 200

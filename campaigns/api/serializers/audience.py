@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns import selectors
-from campaigns.api.serializers.common import PhoneField, StrictModelSerializer, StrictSerializer
+from campaigns.api.serializers.common import (
+    MAX_ID,
+    PhoneField,
+    QueryIntegerField,
+    StrictCharField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+    StrictSerializer,
+)
 from campaigns.models import Account, Contact, OptOut, OptOutSource, RecipientList
 
 MAX_ATTRIBUTES = 50
@@ -52,6 +60,17 @@ def validate_attributes(value: Any) -> dict[str, str | int | float | bool | None
     return value
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "maxProperties": MAX_ATTRIBUTES,
+        "additionalProperties": {
+            "anyOf": [{"type": "string", "maxLength": MAX_ATTRIBUTE_VALUE}, {"type": "number"}, {"type": "boolean"}],
+            "nullable": True,
+        },
+        "example": {"city": "Leeds"},
+    }
+)
 class AttributesField(serializers.JSONField):
     """A flat JSON object (documented as such, not as 'any')."""
 
@@ -75,9 +94,9 @@ class ContactSerializer(StrictModelSerializer):
 class ContactRowSerializer(StrictSerializer):
     """One row of a bulk add: the phone is checked by the import service, row by row."""
 
-    phone = serializers.CharField(max_length=64, allow_blank=True, help_text="Any common format.")
-    first_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    phone = StrictCharField(max_length=64, allow_blank=True, help_text="Any common format.")
+    first_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    last_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
     attributes = AttributesField(default=dict)
 
 
@@ -132,7 +151,7 @@ class ImportResultSerializer(serializers.Serializer):
 
 class OptOutSerializer(StrictModelSerializer):
     phone = PhoneField()
-    account = serializers.PrimaryKeyRelatedField(
+    account = StrictPrimaryKeyRelatedField(
         queryset=Account.objects.only("id"),
         allow_null=True,
         required=False,
@@ -144,16 +163,25 @@ class OptOutSerializer(StrictModelSerializer):
         model = OptOut
         fields = ["id", "phone", "account", "source", "note", "created_at"]
         read_only_fields = ["id", "created_at"]
-        # DRF would turn the two conditional unique constraints into validators that make
-        # ``account`` required; validate() checks the right one instead.
+        # Adding is idempotent (the service returns the opt-out already recorded), so DRF's
+        # validators for the two conditional unique constraints (which would also make
+        # ``account`` required) are not wanted.
         validators: list = []
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        phone = attrs.get("phone", getattr(self.instance, "phone", None))
-        account = attrs.get("account", getattr(self.instance, "account", None))
-        exists = selectors.opt_out_exists(
-            phone=phone, account_id=account.id if account else None, exclude_id=getattr(self.instance, "id", None)
-        )
-        if exists:
-            raise serializers.ValidationError({"phone": ["This number has already opted out here."]}, code="unique")
-        return attrs
+
+class OptOutUpdateSerializer(OptOutSerializer):
+    """Only the note changes; to block another number, add a new opt-out (its pending messages are suppressed)."""
+
+    phone = serializers.CharField(read_only=True)
+    account = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    source = serializers.ChoiceField(choices=OptOutSource.choices, read_only=True)
+
+
+class ContactFilters(serializers.Serializer):
+    list = QueryIntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="A recipient list id.")
+    phone = PhoneField(required=False, allow_blank=True, help_text="A number, in any common format.")
+
+
+class OptOutFilters(serializers.Serializer):
+    account = QueryIntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="An account id.")
+    phone = PhoneField(required=False, allow_blank=True, help_text="A number, in any common format.")

@@ -7,19 +7,31 @@ as the admin buttons.
 
 from __future__ import annotations
 
+import re
 import zoneinfo
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import cache
 from typing import Any
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from campaigns.api.serializers.common import IdListField, StrictModelSerializer, StrictSerializer
-from campaigns.models import Account, Campaign, RecipientList
+from campaigns.api.serializers.common import (
+    IdListField,
+    QueryBooleanField,
+    StrictCharField,
+    StrictDurationField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+    StrictSerializer,
+)
+from campaigns.models import Account, Campaign, CampaignStatus, RecipientList
 from campaigns.services.personalise import template_problems
 from campaigns.statuses import MessageStatus
 
+LOCAL_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
 MAX_BODY = 5000
 MAX_RECIPIENT_LISTS = 100
 MAX_TEST_PHONES = 20
@@ -30,11 +42,23 @@ def _zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", "example": "09:00"}
+)
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of the recipient, HH:MM[:SS], without offset (the zone is the recipient's)."""
+
+    def to_internal_value(self, value: Any) -> time:
+        if not isinstance(value, str) or not LOCAL_TIME.fullmatch(value):
+            raise serializers.ValidationError("Give a local time as HH:MM, e.g. 09:00.", code="invalid")
+        return super().to_internal_value(value)
+
+
 class CampaignSerializer(StrictModelSerializer):
-    account = serializers.PrimaryKeyRelatedField(
+    account = StrictPrimaryKeyRelatedField(
         queryset=Account.objects.only("id", "active"), help_text="The provider account to send through (its id)."
     )
-    body = serializers.CharField(
+    body = StrictCharField(
         max_length=MAX_BODY,
         allow_blank=True,
         required=False,
@@ -46,13 +70,19 @@ class CampaignSerializer(StrictModelSerializer):
         required=False,
         help_text="Ids of the recipient lists; a number on several lists receives the campaign once.",
     )
-    timezone = serializers.CharField(
+    timezone = StrictCharField(
         max_length=64, required=False, help_text="IANA time zone for the schedule and quiet hours, e.g. Europe/London."
     )
-    send_rate = serializers.IntegerField(
+    send_rate = StrictIntegerField(
         min_value=1, max_value=100_000, allow_null=True, required=False, help_text="Optional cap in messages/s."
     )
-    validity_period = serializers.DurationField(
+    quiet_hours_start = LocalTimeField(
+        allow_null=True, required=False, help_text="Send only from this local time of the recipient, e.g. 09:00."
+    )
+    quiet_hours_end = LocalTimeField(
+        allow_null=True, required=False, help_text="…until this local time of the recipient, e.g. 20:00."
+    )
+    validity_period = StrictDurationField(
         min_value=timedelta(minutes=1),
         max_value=timedelta(days=365),
         allow_null=True,
@@ -145,7 +175,7 @@ class ScheduleSerializer(StrictSerializer):
 
 class TestSendSerializer(StrictSerializer):
     phones = serializers.ListField(
-        child=serializers.CharField(max_length=64),
+        child=StrictCharField(max_length=64),
         min_length=1,
         max_length=MAX_TEST_PHONES,
         help_text=f"Up to {MAX_TEST_PHONES} numbers to send a test to.",
@@ -164,3 +194,10 @@ class CampaignStatsSerializer(serializers.Serializer):
     by_status = serializers.DictField(
         child=serializers.IntegerField(), help_text=f"Count per status: {', '.join(MessageStatus.values)}."
     )
+
+
+class CampaignFilters(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=CampaignStatus.choices, required=False, allow_blank=True, help_text="Only this state."
+    )
+    is_test = QueryBooleanField(required=False, help_text="true: only test sends; false: leave them out.")

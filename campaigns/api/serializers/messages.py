@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from campaigns.api.serializers.common import MAX_ID, PhoneField
+from campaigns.api.serializers.common import MAX_ID, PhoneField, QueryIntegerField
 from campaigns.models import Channel, Message, MessagePart
 from campaigns.statuses import MessageStatus
 
@@ -46,13 +46,14 @@ class MessageSerializer(serializers.ModelSerializer):
 class MessageFilterSerializer(serializers.Serializer):
     """Query parameters of GET /messages/, validated like a body (a bad value is a 400)."""
 
-    campaign = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="A campaign id.")
+    campaign = QueryIntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="A campaign id.")
     status = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=200,
         help_text=f"One status or several, comma-separated: {', '.join(MessageStatus.values)}.",
     )
-    phone = PhoneField(required=False, help_text="The recipient, in any common format.")
+    phone = PhoneField(required=False, allow_blank=True, help_text="The recipient, in any common format.")
 
     def validate_status(self, value: str) -> list[str]:
         statuses = [s.strip() for s in value.split(",") if s.strip()]

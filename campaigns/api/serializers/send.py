@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from campaigns.api.serializers.common import StrictSerializer
+from campaigns.api.serializers.common import StrictCharField, StrictPrimaryKeyRelatedField, StrictSerializer
 from campaigns.models import Account, Channel
 
 MAX_SINGLE_BODY = 1600
@@ -15,11 +15,11 @@ class SingleSendSerializer(StrictSerializer):
 
     # Shape only: the number's validity, opt-outs and the account's state are the service's to judge.
 
-    account = serializers.PrimaryKeyRelatedField(
+    account = StrictPrimaryKeyRelatedField(
         queryset=Account.objects.all(), help_text="The provider account to send through (its id)."
     )
-    phone = serializers.CharField(max_length=64, help_text="The recipient, e.g. +447700900123 (any common format).")
-    body = serializers.CharField(
+    phone = StrictCharField(max_length=64, help_text="The recipient, e.g. +447700900123 (any common format).")
+    body = StrictCharField(
         max_length=MAX_SINGLE_BODY,
         allow_blank=True,
         required=False,
@@ -27,9 +27,9 @@ class SingleSendSerializer(StrictSerializer):
         help_text='The text. {{ name|default:"x" }} tags render their default (there is no contact).',
     )
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.SMS, required=False)
-    sender = serializers.CharField(
+    sender = StrictCharField(
         max_length=21, allow_blank=True, required=False, default="", help_text="Blank: the account's default sender."
     )
-    subject = serializers.CharField(
+    subject = StrictCharField(
         max_length=200, allow_blank=True, required=False, default="", help_text="MMS only: the subject line."
     )

@@ -16,7 +16,7 @@ ID_REGEX = r"[0-9]{1,18}"
 
 
 class ResourceViewSet(viewsets.GenericViewSet):
-    """Base for the resource viewsets: model permissions for every method, numeric ids."""
+    # Base for the resource viewsets: model permissions for every method, numeric ids.
 
     permission_classes = [RolePermissions]
     lookup_value_regex = ID_REGEX
@@ -30,11 +30,10 @@ def query_filters(request: Request, serializer_class: type[serializers.Serialize
 
 
 class FilteredListMixin:
-    """``list`` validates its query filters first (a bad one is a 400), then pages the selector's result.
-
-    Filtering happens in ``list`` rather than ``get_queryset`` because the permission
-    check calls ``get_queryset``: a bad filter must not answer before a missing permission.
-    """
+    # ``list`` validates its query filters first (a bad one is a 400), then pages the
+    # selector's result. Filtering happens in ``list`` rather than ``get_queryset`` because
+    # the permission check calls ``get_queryset``: a bad filter must not answer before a
+    # missing permission. (Comments, not docstrings: drf-spectacular publishes docstrings.)
 
     filters_class: type[serializers.Serializer]
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from campaigns import selectors
 from campaigns.api.permissions import SEND_CAMPAIGN, RolePermissions, requires
 from campaigns.api.serializers.campaigns import (
+    CampaignFilters,
     CampaignSerializer,
     CampaignStatsSerializer,
     ScheduleSerializer,
@@ -34,13 +35,17 @@ VIEW_CAMPAIGN, ADD_CAMPAIGN = "campaigns.view_campaign", "campaigns.add_campaign
 CAN_SEND = [requires(VIEW_CAMPAIGN, SEND_CAMPAIGN)]
 CAN_SEND_A_COPY = [requires(VIEW_CAMPAIGN, ADD_CAMPAIGN, SEND_CAMPAIGN)]
 TAGS = ["campaigns"]
-# Sending reads the campaign's body and settings: change them only while nothing is sent.
 EDITABLE_STATUSES = (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED)
 
 
-class CampaignFilters(serializers.Serializer):
-    status = serializers.ChoiceField(choices=CampaignStatus.choices, required=False)
-    is_test = serializers.BooleanField(required=False, allow_null=True, default=None)
+def require_editable(campaign: Campaign) -> None:
+    """Sending reads the campaign's text, settings and media: change them only while nothing is sent."""
+    if campaign.status not in EDITABLE_STATUSES:
+        raise ApplicationError(
+            f"A {campaign.get_status_display().lower()} campaign cannot be edited (pause it first).",
+            field="status",
+            code="invalid_state",
+        )
 
 
 def _action_schema(summary: str, request: Any = None, code: int = 200) -> Callable[[Any], Any]:
@@ -51,10 +56,7 @@ def _action_schema(summary: str, request: Any = None, code: int = 200) -> Callab
     list=extend_schema(
         summary="List campaigns",
         tags=TAGS,
-        parameters=[
-            OpenApiParameter("status", str, enum=CampaignStatus.values, description="Only campaigns in this state."),
-            OpenApiParameter("is_test", bool, description="true: only test sends; false: leave them out."),
-        ],
+        parameters=[CampaignFilters],
     ),
     create=extend_schema(summary="Create a draft campaign", tags=TAGS),
     retrieve=extend_schema(summary="Get a campaign", tags=TAGS),
@@ -71,6 +73,8 @@ class CampaignViewSet(
     mixins.DestroyModelMixin,
     ResourceViewSet,
 ):
+    """Campaigns; the status changes only through the action routes (schedule, send-now, pause, …)."""
+
     serializer_class = CampaignSerializer
     filters_class = CampaignFilters
 
@@ -87,13 +91,7 @@ class CampaignViewSet(
         serializer.save(created_by=self.request.user)
 
     def perform_update(self, serializer: serializers.BaseSerializer) -> None:
-        campaign: Campaign = serializer.instance
-        if campaign.status not in EDITABLE_STATUSES:
-            raise ApplicationError(
-                f"A {campaign.get_status_display().lower()} campaign cannot be edited (pause it first).",
-                field="status",
-                code="invalid_state",
-            )
+        require_editable(serializer.instance)
         serializer.save()
 
     def perform_destroy(self, instance: Campaign) -> None:

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from campaigns import selectors
-from campaigns.api.serializers.audience import ContactSerializer, OptOutSerializer
-from campaigns.api.serializers.common import MAX_ID, PhoneField
+from campaigns.api.serializers.audience import (
+    ContactFilters,
+    ContactSerializer,
+    OptOutFilters,
+    OptOutSerializer,
+    OptOutUpdateSerializer,
+)
 from campaigns.api.views.base import FilteredListMixin, ResourceViewSet
 from campaigns.models import Contact, OptOut
+from campaigns.services import optouts
 
 
 class CrudViewSet(
@@ -23,28 +31,11 @@ class CrudViewSet(
     mixins.DestroyModelMixin,
     ResourceViewSet,
 ):
-    pass
-
-
-class ContactFilters(serializers.Serializer):
-    list = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="A recipient list id.")
-    phone = PhoneField(required=False, help_text="A number, in any common format.")
-
-
-class OptOutFilters(serializers.Serializer):
-    account = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID, help_text="An account id.")
-    phone = PhoneField(required=False, help_text="A number, in any common format.")
-
-
-def _parameters(filters: type[serializers.Serializer]) -> list[OpenApiParameter]:
-    return [
-        OpenApiParameter(name, int if isinstance(field, serializers.IntegerField) else str, description=field.help_text)
-        for name, field in filters().fields.items()
-    ]
+    """List, create, read, change and delete."""
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List contacts", tags=["contacts"], parameters=_parameters(ContactFilters)),
+    list=extend_schema(summary="List contacts", tags=["contacts"], parameters=[ContactFilters]),
     create=extend_schema(summary="Add a contact to a list", tags=["contacts"]),
     retrieve=extend_schema(summary="Get a contact", tags=["contacts"]),
     update=extend_schema(summary="Replace a contact", tags=["contacts"]),
@@ -52,6 +43,8 @@ def _parameters(filters: type[serializers.Serializer]) -> list[OpenApiParameter]
     destroy=extend_schema(summary="Remove a contact", tags=["contacts"]),
 )
 class ContactViewSet(FilteredListMixin, CrudViewSet):
+    """Contacts of recipient lists; numbers are stored in E.164, one per number and list."""
+
     serializer_class = ContactSerializer
     filters_class = ContactFilters
 
@@ -63,19 +56,38 @@ class ContactViewSet(FilteredListMixin, CrudViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List opt-outs", tags=["opt-outs"], parameters=_parameters(OptOutFilters)),
-    create=extend_schema(summary="Opt a number out", tags=["opt-outs"]),
+    list=extend_schema(summary="List opt-outs", tags=["opt-outs"], parameters=[OptOutFilters]),
+    create=extend_schema(
+        summary="Opt a number out (its unsent messages are suppressed)",
+        description="Idempotent: 201 with the new opt-out, or 200 with the one already recorded.",
+        tags=["opt-outs"],
+        responses={201: OptOutSerializer, 200: OptOutSerializer},
+    ),
     retrieve=extend_schema(summary="Get an opt-out", tags=["opt-outs"]),
-    update=extend_schema(summary="Replace an opt-out", tags=["opt-outs"]),
-    partial_update=extend_schema(summary="Change an opt-out", tags=["opt-outs"]),
+    update=extend_schema(summary="Replace an opt-out's note", tags=["opt-outs"]),
+    partial_update=extend_schema(summary="Change an opt-out's note", tags=["opt-outs"]),
     destroy=extend_schema(summary="Remove an opt-out (the number may receive again)", tags=["opt-outs"]),
 )
 class OptOutViewSet(FilteredListMixin, CrudViewSet):
-    serializer_class = OptOutSerializer
+    """Numbers that must not receive campaigns, from one account or (account null) from all."""
+
     filters_class = OptOutFilters
+
+    def get_serializer_class(self) -> type[OptOutSerializer]:
+        return OptOutUpdateSerializer if self.action in ("update", "partial_update") else OptOutSerializer
 
     def get_queryset(self) -> QuerySet[OptOut]:
         return selectors.opt_out_list()
 
     def filtered_queryset(self, filters: dict[str, Any]) -> QuerySet[OptOut]:
         return selectors.opt_out_list(account_id=filters.get("account"), phone=filters.get("phone"))
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        payload = self.get_serializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        opt_out, created = optouts.add_optout(**payload.validated_data)
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(self.get_serializer(opt_out).data, status=code)
+
+    def perform_destroy(self, instance: OptOut) -> None:
+        optouts.remove_optout(optout=instance)

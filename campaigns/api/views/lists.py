@@ -7,6 +7,8 @@ answer says which rows were refused and why.
 
 from __future__ import annotations
 
+import io
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
@@ -25,7 +27,9 @@ from campaigns.api.serializers.audience import (
 )
 from campaigns.api.views.base import ResourceViewSet
 from campaigns.models import RecipientList
+from campaigns.services import contacts_import
 
+HEADER_BYTES = 64 * 1024
 CAN_ADD_CONTACTS = [requires("campaigns.view_recipientlist", "campaigns.add_contact")]
 TAGS = ["lists"]
 
@@ -46,6 +50,8 @@ class RecipientListViewSet(
     mixins.DestroyModelMixin,
     ResourceViewSet,
 ):
+    """Recipient lists; contacts are added one by one, in bulk as JSON, or from a CSV file."""
+
     serializer_class = RecipientListSerializer
 
     def get_queryset(self) -> QuerySet[RecipientList]:
@@ -59,8 +65,6 @@ class RecipientListViewSet(
     )
     @action(detail=True, methods=["post"], url_path="contacts", permission_classes=CAN_ADD_CONTACTS)
     def add_contacts(self, request: Request, pk: str | None = None) -> Response:
-        from campaigns.services import contacts_import  # imported here until the service is committed
-
         recipient_list = self.get_object()
         payload = BulkContactsSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -81,16 +85,17 @@ class RecipientListViewSet(
         parser_classes=[MultiPartParser],
     )
     def import_csv(self, request: Request, pk: str | None = None) -> Response:
-        from campaigns.services import contacts_import  # imported here until the service is committed
-
         recipient_list = self.get_object()
         payload = ContactImportSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         upload = payload.validated_data["file"]
         mapping = payload.validated_data.get("mapping")
         if mapping is None:
-            mapping = contacts_import.guess_mapping(contacts_import.open_csv(upload).header)
+            # Guess from the header, read from a copy of the first block: open_csv's text
+            # wrapper would close the upload itself when it is dropped.
+            head = io.BytesIO(upload.read(HEADER_BYTES))
             upload.seek(0)
+            mapping = contacts_import.guess_mapping(contacts_import.open_csv(head).header)
         result = contacts_import.import_contacts_csv(
             recipient_list=recipient_list, stream=upload, mapping=mapping, created_by=request.user
         )

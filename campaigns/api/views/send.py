@@ -33,7 +33,9 @@ def idempotency_key(request: Request) -> str | None:
 
 
 class SingleSendView(APIView):
-    """Thin: shape checked here, everything else (number, opt-out, idempotency) in the service."""
+    """One SMS or MMS to one number."""
+
+    # Thin: shape checked here, everything else (number, opt-out, idempotency) in the service.
 
     permission_classes = [requires("campaigns.add_campaign", SEND_CAMPAIGN)]
 

@@ -1,0 +1,132 @@
+"""Contacts in bulk (JSON and CSV upload) and MMS media, through the same services as the admin."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from campaigns.models import CampaignMedia, CampaignStatus, Channel, Contact
+from tests.factories import CampaignFactory, ContactFactory, RecipientListFactory
+
+pytestmark = pytest.mark.django_db
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _csv(text: str, name: str = "contacts.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+
+
+def test_bulk_add_keeps_good_rows_and_explains_the_bad(marketer: APIClient) -> None:
+    recipient_list = RecipientListFactory()
+    ContactFactory(recipient_list=recipient_list, phone="+447911100003")
+    rows = [
+        {"phone": "+44 7911 100001", "first_name": "Ann", "attributes": {"city": "Leeds"}},
+        {"phone": "not a number"},
+        {"phone": "+447911100001"},
+        {"phone": "+447911100003"},
+        {"phone": "+447911100002", "last_name": "Lee"},
+    ]
+    response = marketer.post(f"/api/v1/lists/{recipient_list.id}/contacts/", {"contacts": rows})
+    assert response.status_code == 200, response.json()
+    report = response.json()
+    assert {k: report[k] for k in ("rows", "imported", "duplicates", "rejected")} == {
+        "rows": 5,
+        "imported": 2,
+        "duplicates": 2,
+        "rejected": 1,
+    }
+    assert [r["row"] for r in report["rejected_rows"]] == [2]
+    assert report["rejected_rows"][0]["reason"]
+    ann = Contact.objects.get(recipient_list=recipient_list, phone="+447911100001")
+    assert (ann.first_name, ann.attributes) == ("Ann", {"city": "Leeds"})
+
+
+def test_csv_upload_with_a_mapping(marketer: APIClient) -> None:
+    recipient_list = RecipientListFactory()
+    upload = _csv("Mobile,Given,Town\n+447911100001,Ann,Leeds\nnope,Bob,York\n+447911100002,Cy,Hull\n")
+    response = marketer.post(
+        f"/api/v1/lists/{recipient_list.id}/import/",
+        {"file": upload, "mapping": '{"phone": "Mobile", "first_name": "Given", "attributes": {"city": "Town"}}'},
+        format="multipart",
+    )
+    assert response.status_code == 200, response.json()
+    assert (response.json()["imported"], response.json()["rejected"]) == (2, 1)
+    assert response.json()["rejected_rows"][0]["row"] == 3  # the header is row 1
+    contact = Contact.objects.get(recipient_list=recipient_list, phone="+447911100002")
+    assert (contact.first_name, contact.attributes) == ("Cy", {"city": "Hull"})
+
+
+def test_csv_upload_guesses_the_columns_without_a_mapping(marketer: APIClient) -> None:
+    recipient_list = RecipientListFactory()
+    upload = _csv("phone,first_name\n+447911100001,Ann\n")
+    response = marketer.post(f"/api/v1/lists/{recipient_list.id}/import/", {"file": upload}, format="multipart")
+    assert response.status_code == 200, response.json()
+    assert Contact.objects.get(recipient_list=recipient_list).first_name == "Ann"
+
+
+def test_csv_upload_errors_name_the_field(marketer: APIClient) -> None:
+    recipient_list = RecipientListFactory()
+    url = f"/api/v1/lists/{recipient_list.id}/import/"
+    no_file = marketer.post(url, {"mapping": "{}"}, format="multipart")
+    assert no_file.status_code == 400 and no_file.json()["errors"][0]["field"] == "file"
+    bad_mapping = marketer.post(url, {"file": _csv("a\n1\n"), "mapping": "[1]"}, format="multipart")
+    assert bad_mapping.status_code == 400 and bad_mapping.json()["errors"][0]["field"] == "mapping"
+    unknown_column = marketer.post(url, {"file": _csv("a\n1\n"), "mapping": '{"phone": "Mobile"}'}, format="multipart")
+    assert unknown_column.status_code == 400
+    assert unknown_column.json()["errors"][0] | {"message": ""} == {
+        "field": "mapping",
+        "code": "unknown_column",
+        "message": "",
+    }
+    as_json = marketer.post(url, {"file": "x"})
+    assert as_json.status_code == 415
+    assert not Contact.objects.exists()
+
+
+def test_media_of_an_mms_campaign(marketer: APIClient) -> None:
+    campaign = CampaignFactory(channel=Channel.MMS, body="Look")
+    url = f"/api/v1/campaigns/{campaign.id}/media/"
+    added = marketer.post(url, {"file": SimpleUploadedFile("pic.png", PNG, "image/png")}, format="multipart")
+    assert added.status_code == 201, added.json()
+    assert added.json() | {"id": 0} == {
+        "id": 0,
+        "name": "pic.png",
+        "content_type": "image/png",
+        "size": 72,
+        "position": 1,
+    }
+    listed = marketer.get(url).json()
+    assert [m["id"] for m in listed["results"]] == [added.json()["id"]]
+    assert marketer.delete(f"{url}{added.json()['id']}/").status_code == 204
+    assert not CampaignMedia.objects.exists()
+
+
+def test_media_refusals_say_why(marketer: APIClient, settings) -> None:
+    mms = CampaignFactory(channel=Channel.MMS, body="Look")
+    url = f"/api/v1/campaigns/{mms.id}/media/"
+    text = marketer.post(url, {"file": SimpleUploadedFile("a.txt", b"hello", "text/plain")}, format="multipart")
+    assert text.status_code == 400 and text.json()["errors"][0]["code"] == "media_type"
+    settings.MMS_MAX_BYTES = 50
+    big = marketer.post(url, {"file": SimpleUploadedFile("pic.png", PNG, "image/png")}, format="multipart")
+    assert big.status_code == 400 and big.json()["errors"][0]["code"] == "media_too_large"
+    sms = CampaignFactory()
+    not_mms = marketer.post(
+        f"/api/v1/campaigns/{sms.id}/media/", {"file": SimpleUploadedFile("p.png", PNG)}, format="multipart"
+    )
+    assert not_mms.status_code == 400 and not_mms.json()["errors"][0]["code"] == "not_mms"
+    running = CampaignFactory(channel=Channel.MMS, status=CampaignStatus.RUNNING)
+    late = marketer.post(
+        f"/api/v1/campaigns/{running.id}/media/", {"file": SimpleUploadedFile("p.png", PNG)}, format="multipart"
+    )
+    assert late.status_code == 409
+    assert marketer.get("/api/v1/campaigns/424242/media/").status_code == 404
+    assert not CampaignMedia.objects.exists()
+
+
+def test_viewer_cannot_touch_media(viewer: APIClient) -> None:
+    campaign = CampaignFactory(channel=Channel.MMS)
+    url = f"/api/v1/campaigns/{campaign.id}/media/"
+    assert viewer.get(url).status_code == 403
+    assert viewer.post(url, {"file": SimpleUploadedFile("p.png", PNG)}, format="multipart").status_code == 403
