@@ -68,6 +68,7 @@ def main() -> None:
                 "duplicates": result.duplicates,
                 "seconds": round(elapsed, 2),
                 "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+                "loadavg_1m": round(os.getloadavg()[0], 2),
                 "at": timezone.now().isoformat(timespec="seconds"),
             }
         )

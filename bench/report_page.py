@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -112,8 +113,6 @@ def main() -> None:
     if not args.reuse:
         use_bench_database(DB)
     else:
-        import os
-
         from _setup import DEFAULT_PG
 
         os.environ["DATABASE_URL"] = os.environ.get("BENCH_PG_URL", DEFAULT_PG).rsplit("/", 1)[0] + f"/{DB}"
@@ -145,6 +144,7 @@ def main() -> None:
         "report_cached": timed(client, report_url, args.requests),
         "changelist": timed(client, changelist_url, args.requests, cold=True),
         "changelist_cached": timed(client, changelist_url, args.requests),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
         "at": timezone.now().isoformat(timespec="seconds"),
     }
     if not args.reuse:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterator
 from typing import Any
 
 from django.contrib import admin, messages
@@ -14,32 +12,12 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from campaigns.admin.csv_export import stream_csv
 from campaigns.errors import ApplicationError
 from campaigns.forms import OptOutForm, OptOutImportForm
 from campaigns.models import OptOut
 from campaigns.selectors_reports import optout_export_rows
 from campaigns.services.optouts import add_optout, import_optouts_csv, remove_optout
-
-
-class Echo:
-    """A file-like object whose write returns the line, for csv.writer in a streamed response."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def stream_csv(header: tuple[str, ...], rows: Iterator[tuple], filename: str) -> StreamingHttpResponse:
-    """A CSV streamed row by row (a UTF-8 BOM first, so Excel reads the accents right)."""
-    writer = csv.writer(Echo())
-
-    def lines() -> Iterator[str]:
-        yield "\ufeff" + writer.writerow(header)
-        for row in rows:
-            yield writer.writerow(["" if v is None else v.isoformat() if hasattr(v, "isoformat") else v for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @admin.register(OptOut)

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from campaigns.admin.charts import timeline_svg
+from campaigns.admin.csv_export import stream_csv
 from campaigns.admin.error_codes import describe
-from campaigns.admin.optouts import stream_csv
 from campaigns.models import Campaign
 from campaigns.selectors_reports import EXPORT_COLUMNS, campaign_report, message_export_rows
 from campaigns.statuses import MessageStatus

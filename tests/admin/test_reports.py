@@ -104,3 +104,13 @@ def test_timeline_buckets_keep_every_count(points: list[tuple[int, int]]) -> Non
     assert sum(timeline.submits) == sum(n for _, n in points)
     assert len(timeline.submits) <= 361
     assert timeline.submits[0] > 0 and timeline.submits[-1] > 0
+
+
+def test_export_cells_cannot_become_spreadsheet_formulas() -> None:
+    from campaigns.admin.csv_export import cell
+
+    assert cell("+447911123456") == "+447911123456"
+    assert cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert cell("@SUM(A1)") == "'@SUM(A1)"
+    assert cell("-12") == "-12" and cell("-2+3") == "'-2+3" and cell("+cmd|x") == "'+cmd|x"
+    assert cell(None) == "" and cell(5) == 5
