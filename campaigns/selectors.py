@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from campaigns.models import Account, Campaign, CampaignStatus, Contact, Message, MessagePart, OptOut, RecipientList
 from campaigns.statuses import FAILURE_STATUSES, IN_FLIGHT_STATUSES, MessageStatus
@@ -71,7 +72,21 @@ def account_list() -> QuerySet[Account]:
 
 
 def recipient_list_list() -> QuerySet[RecipientList]:
-    return RecipientList.objects.annotate(contacts_count=Count("contacts")).order_by("-created_at", "-id")
+    """Lists, newest first, each with its number of contacts.
+
+    The count is a correlated subquery rather than a JOIN … GROUP BY: the database then
+    counts only the lists on the requested page (over the (list, phone) unique index),
+    not every contact of every list before the LIMIT.
+    """
+    contacts = (
+        Contact.objects.filter(recipient_list=OuterRef("pk"))
+        .order_by()
+        .values("recipient_list")
+        .annotate(n=Count("id"))
+    )
+    return RecipientList.objects.annotate(contacts_count=Coalesce(Subquery(contacts.values("n")), Value(0))).order_by(
+        "-created_at", "-id"
+    )
 
 
 def contact_list(*, recipient_list_id: int | None = None, phone: str | None = None) -> QuerySet[Contact]:

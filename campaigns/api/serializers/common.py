@@ -124,8 +124,6 @@ class StrictModelSerializer(StrictMixin, serializers.ModelSerializer):
 class PhoneField(StrictCharField):
     """A phone number in any common format, stored as E.164; the error says what is wrong."""
 
-    default_error_messages = {"invalid_phone": "{message}"}
-
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 64)
         kwargs.setdefault("help_text", "Phone number; stored in E.164 form, e.g. +447700900123.")
