@@ -6,6 +6,8 @@ import csv
 import io
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from campaigns.errors import ApplicationError
 from campaigns.models import Contact
@@ -218,3 +220,24 @@ def test_guess_mapping() -> None:
         "last_name": "Surname",
         "attributes": {"favourite_colour": "Favourite colour"},
     }
+
+
+_names = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00") | st.sampled_from(',"\n\r;'),
+    max_size=30,
+).map(str.strip)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_names, _names), min_size=1, max_size=15), st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+def test_any_text_written_by_a_csv_writer_comes_back_unchanged(rows, encoding) -> None:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(["phone", "first", "last"])
+    for i, (first, last) in enumerate(rows):
+        writer.writerow([f"+4479111{i:05d}", first, last])
+    mapping = {"phone": "phone", "first_name": "first", "last_name": "last"}
+    lst, result = _import(out.getvalue().encode(encoding), mapping)
+    assert (result.imported, result.rejected) == (len(rows), 0), result.rejected_rows
+    got = {phone: (first, last) for phone, (first, last, _) in _contacts(lst).items()}
+    assert got == {f"+4479111{i:05d}": (f.strip(), ln.strip()) for i, (f, ln) in enumerate(rows)}
