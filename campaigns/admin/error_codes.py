@@ -83,6 +83,9 @@ def describe(kind: str, code: int | None, sample: str = "") -> tuple[str, str]:
     """(name, meaning) for a failure group's code; the recorded error text when unknown."""
     if code is None:
         return "—", sample or "No error code recorded"
+    if kind == "mm4":
+        band = "temporary: retried" if 400 <= code < 500 else "permanent" if 500 <= code < 600 else "unexpected"
+        return f"SMTP {code}", f"{sample or 'MM4 server reply'} ({band})"
     if kind == "receipt":
         return f"err {code:03d}", RECEIPT_ERR.get(code, "Provider-specific: see your provider's error list")
     name, meaning = SMPP_COMMAND_STATUS.get(code, (f"0x{code:08X}", "Vendor-specific command status"))

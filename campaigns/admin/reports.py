@@ -46,9 +46,11 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
         if report.by_status.get(s, 0)
     ]  # fmt: skip
     failures = []
+    mms = campaign.channel == "mms"
     for group in report.failures:
-        name, meaning = describe(group.kind, group.code, group.sample)
-        kind = "Delivery receipt" if group.kind == "receipt" else "SMPP submit"
+        source = "mm4" if mms and group.kind == "smpp" else group.kind
+        name, meaning = describe(source, group.code, group.sample)
+        kind = {"receipt": "Delivery receipt", "mm4": "MM4 submit"}.get(source, "SMPP submit")
         failures.append({"kind": kind, "name": name, "meaning": meaning, "status": labels.get(group.status),
                          "count": group.count})  # fmt: skip
     context.update(

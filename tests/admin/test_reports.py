@@ -114,3 +114,14 @@ def test_export_cells_cannot_become_spreadsheet_formulas() -> None:
     assert cell("@SUM(A1)") == "'@SUM(A1)"
     assert cell("-12") == "-12" and cell("-2+3") == "'-2+3" and cell("+cmd|x") == "'+cmd|x"
     assert cell(None) == "" and cell(5) == 5
+
+
+def test_error_code_meanings() -> None:
+    from campaigns.admin.error_codes import describe
+
+    assert describe("smpp", 0x58) == ("ESME_RTHROTTLED (0x58)", "Throttled: sent faster than the provider allows")
+    assert describe("smpp", 0x400)[1] == "Vendor-specific command status"
+    assert describe("receipt", 27) == ("err 027", "Absent subscriber (phone off or out of coverage)")
+    assert describe("receipt", 999)[1].startswith("Provider-specific")
+    assert describe("mm4", 550, "550 5.1.1 no such user") == ("SMTP 550", "550 5.1.1 no such user (permanent)")
+    assert describe("smpp", None, "gave up after 3 tries") == ("—", "gave up after 3 tries")
