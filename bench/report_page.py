@@ -11,6 +11,8 @@ one warm-up, then --requests timed requests; p50/p95 are in milliseconds. "repor
 "changelist" clear the aggregate cache before every request (every figure recounted from
 the million rows); the "_cached" figures are what further viewers get while the cached
 aggregates are fresh (a minute for a finished campaign, seconds for a running one).
+"report_chart" is the timeline SVG, which the report page loads as an image (its own
+request, in parallel with the rest of the page).
 """
 
 from __future__ import annotations
@@ -138,10 +140,13 @@ def main() -> None:
     client.force_login(user)
     report_url = reverse("admin:campaigns_campaign_report", args=[campaign_id])
     changelist_url = reverse("admin:campaigns_campaign_changelist")
+    chart_url = reverse("admin:campaigns_campaign_timeline", args=[campaign_id])
     result = {
         "messages": args.messages,
         "report": timed(client, report_url, args.requests, cold=True),
         "report_cached": timed(client, report_url, args.requests),
+        "report_chart": timed(client, chart_url, args.requests, cold=True),
+        "report_chart_cached": timed(client, chart_url, args.requests),
         "changelist": timed(client, changelist_url, args.requests, cold=True),
         "changelist_cached": timed(client, changelist_url, args.requests),
         "loadavg_1m": round(os.getloadavg()[0], 2),

@@ -20,7 +20,7 @@ from django.utils.html import format_html
 
 from campaigns.admin.actions import ACTIONS, may_use, visible_actions
 from campaigns.admin.preview import build_preview
-from campaigns.admin.reports import export_view, report_view
+from campaigns.admin.reports import export_view, report_view, timeline_view
 from campaigns.errors import ApplicationError
 from campaigns.forms import CampaignForm
 from campaigns.models import Account, Campaign, CampaignMedia, CampaignStatus
@@ -168,6 +168,7 @@ class CampaignAdmin(admin.ModelAdmin):
             url("progress/", self.progress_list_view, "progress_list"),
             url("<path:object_id>/progress/", self.progress_view, "progress"),
             url("<path:object_id>/report/", self.report_view, "report"),
+            url("<path:object_id>/report/timeline.svg", self.timeline_view, "timeline"),
             url("<path:object_id>/export/", self.export_view, "export"),
             url("<path:object_id>/action/<slug:action>/", self.action_view, "action"),
         ] + super().get_urls()
@@ -219,6 +220,9 @@ class CampaignAdmin(admin.ModelAdmin):
     def report_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         campaign = self._campaign(request, object_id)
         return report_view(request, campaign, {**self.admin_site.each_context(request), "opts": self.opts})
+
+    def timeline_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        return timeline_view(request, self._campaign(request, object_id))
 
     def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return export_view(self._campaign(request, object_id))

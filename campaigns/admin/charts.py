@@ -37,10 +37,25 @@ def _ticks(top: int) -> list[int]:
     return [0, top]  # pragma: no cover - top is always divisible by 1
 
 
-def timeline_svg(timeline: Timeline | None) -> SafeString:
+# Served as an image, the SVG cannot see the page's stylesheet: it carries its own, with a
+# dark variant that follows the viewer's setting like the admin does.
+STYLE = (
+    "<style>.cd-grid{stroke:#e3e3e3;stroke-width:1}.cd-axis{fill:#666;font:11px sans-serif}"
+    ".cd-legend{fill:#333;font:12px sans-serif}.cd-bar-submits{fill:#5b9bd5;opacity:.8}"
+    ".cd-line-deliveries{fill:none;stroke:#3f9c55;stroke-width:2}.cd-dot-deliveries{fill:#3f9c55}"
+    ".cd-empty{fill:#888;font:14px sans-serif}"
+    "@media (prefers-color-scheme:dark){.cd-grid{stroke:#444}.cd-axis{fill:#aaa}.cd-legend{fill:#ddd}}</style>"
+)
+
+
+def timeline_svg(timeline: Timeline | None, *, standalone: bool = False) -> SafeString:
     """Submits (bars) and deliveries (line) per bucket, with axes, legend and tooltips."""
+    style = STYLE if standalone else ""
     if timeline is None or not timeline.submits:
-        return mark_safe('<p class="cd-empty">Nothing submitted yet.</p>')
+        return mark_safe(
+            f'<svg class="cd-chart" viewBox="0 0 {WIDTH} 60" xmlns="http://www.w3.org/2000/svg">{style}'
+            '<text class="cd-empty" x="12" y="34">Nothing submitted yet.</text></svg>'
+        )
     submits = timeline.submits + [0] * (MIN_BARS - len(timeline.submits))
     deliveries = timeline.deliveries + [0] * (MIN_BARS - len(timeline.deliveries))
     count = len(submits)
@@ -56,6 +71,7 @@ def timeline_svg(timeline: Timeline | None) -> SafeString:
         f'<svg class="cd-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" xmlns="http://www.w3.org/2000/svg" '
         f'aria-label="Submits and deliveries per {escape(unit)}">',
         f"<title>Submits and deliveries per {escape(unit)} (UTC)</title>",
+        style,
     ]
     for value in _ticks(top):
         level = f"{y(value):.1f}"

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.models import CampaignStatus
-from campaigns.selectors_reports import _timeline, campaign_report
+from campaigns.selectors_reports import _timeline, campaign_report, campaign_timeline
 from tests.factories import CampaignFactory, MessageFactory, MessagePartFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_report_aggregates() -> None:
     assert report.delivery_rate == 60.0
     failures = {(f.kind, f.code, f.status): f.count for f in report.failures}
     assert failures == {("receipt", 1, "undelivered"): 2, ("smpp", 11, "failed"): 1}
-    timeline = report.timeline
+    timeline = campaign_timeline(campaign)
     assert timeline.start == T0 and timeline.minutes == 1
     assert timeline.submits == [2, 2, 1] and timeline.deliveries == [0, 2, 1]
 
@@ -58,7 +58,13 @@ def test_report_page_as_viewer(viewer_client) -> None:
     assert "60.0 %" in page
     assert "ESME_RINVDSTADR (0x0B)" in page and "Invalid destination address" in page
     assert "err 001" in page and "Unknown subscriber" in page
-    assert "<svg" in page and 'class="cd-bar-submits"' in page and "cd-line-deliveries" in page
+    chart_url = reverse("admin:campaigns_campaign_timeline", args=[campaign.pk])
+    assert f'src="{chart_url}"' in page
+    chart = viewer_client.get(chart_url)
+    assert chart["Content-Type"].startswith("image/svg+xml")
+    svg = chart.content.decode()
+    assert svg.startswith("<svg") and 'class="cd-bar-submits"' in svg and "cd-line-deliveries" in svg
+    assert "2 submitted, 0 delivered" in svg and "<style>" in svg
     assert "Export all messages (CSV)" in page
     assert "/action/" not in page
 

@@ -154,5 +154,8 @@ def test_marketer_imports_builds_sends_and_reads_the_report(
     delivered = Message.objects.filter(campaign=campaign, status="delivered").count()
     expect(page.locator("#cd-status-table")).to_contain_text("Delivered")
     expect(page.locator("[data-figure=delivery-rate]")).to_have_text(re.compile(rf"^{delivered * 10}\.0 %$"))
-    expect(page.locator("svg.cd-chart")).to_be_visible()
+    chart = page.locator("img.cd-chart")
+    expect(chart).to_be_visible()
+    page.wait_for_function("document.querySelector('img.cd-chart').complete")
+    assert chart.evaluate("img => img.naturalWidth") > 0  # the SVG loaded and rendered
     shoot("06-delivery-report")
