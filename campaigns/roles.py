@@ -53,3 +53,25 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
 
 def codename(action: str, model: str) -> str:
     return action if action == "send_campaign" else f"{action}_{model}"
+
+
+def sync_roles(apps=None) -> None:
+    """Create or update the role groups (used by migration 0004, and by tests after a flush)."""
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    registry = apps or global_apps
+    config = registry.get_app_config("campaigns")
+    if apps is not None:
+        config.models_module = True  # let create_permissions run inside a migration
+    create_permissions(config, apps=registry, verbosity=0)
+    if apps is not None:
+        config.models_module = None
+    group_model = registry.get_model("auth", "Group")
+    permission_model = registry.get_model("auth", "Permission")
+    for role, models in ROLE_PERMISSIONS.items():
+        group, _ = group_model.objects.get_or_create(name=role)
+        wanted = [codename(action, model) for model, actions in models.items() for action in actions]
+        group.permissions.set(
+            permission_model.objects.filter(content_type__app_label="campaigns", codename__in=wanted)
+        )

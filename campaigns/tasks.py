@@ -36,6 +36,16 @@ def tick_task() -> int:
 
 @shared_task(name="campaigns.housekeeping", ignore_result=True, expires=300)
 def housekeeping_task() -> int:
+    """Slow-moving upkeep: orphan receipts past their TTL, forget old idempotency keys."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from campaigns.models import IdempotencyKey
+
+    keep = timedelta(days=getattr(settings, "IDEMPOTENCY_KEY_TTL_DAYS", 7))
+    IdempotencyKey.objects.filter(created_at__lt=timezone.now() - keep).delete()
     return orphan_stale_receipts()
 
 

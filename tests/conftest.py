@@ -36,3 +36,13 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {name} is not a {scheme} URL: {url!r}")
         if not _reachable(url, port):
             raise pytest.UsageError(f"REQUIRE_SERVICES=1 but {name} cannot be reached")
+
+
+@pytest.fixture
+def roles(django_db_blocker):
+    """The role groups, recreated if a transactional test flushed them (flush empties every
+    table, data migrations' rows included)."""
+    from campaigns.roles import sync_roles
+
+    with django_db_blocker.unblock():
+        sync_roles()

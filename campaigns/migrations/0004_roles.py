@@ -1,21 +1,11 @@
 """Create the operator, marketer and viewer groups with their permissions."""
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
 
 def create_roles(apps, schema_editor):
-    from campaigns.roles import ROLE_PERMISSIONS, codename
+    from campaigns.roles import sync_roles
 
-    config = apps.get_app_config("campaigns")
-    config.models_module = True  # let create_permissions run inside a migration
-    create_permissions(config, apps=apps, verbosity=0)
-    config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, models in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = [codename(action, model) for model, actions in models.items() for action in actions]
-        group.permissions.set(Permission.objects.filter(content_type__app_label="campaigns", codename__in=wanted))
+    sync_roles(apps)
 
 
 class Migration(migrations.Migration):

@@ -147,7 +147,11 @@ def add_media(*, campaign: Campaign, file: File, name: str = "", declared_type: 
 
 
 def validate_mms_for_sending(campaign: Campaign) -> None:
-    """An MMS campaign can start: something to send, within the limit, an account that can send."""
+    """An MMS campaign can start: something to send, within the limit, an account with MM4.
+
+    A stopped account (refused login) does not block starting: its messages wait, and go
+    out once an operator fixes the key and clears the reason.
+    """
     if not campaign.body.strip() and not campaign.media.exists():
         raise ApplicationError("An MMS needs a text or at least one media file.", field="body")
     preview = mms_preview(campaign=campaign)
@@ -156,8 +160,6 @@ def validate_mms_for_sending(campaign: Campaign) -> None:
         raise ApplicationError(f"This MMS is {total} including the text; the limit is {allowed}.", field="media")
     if not campaign.account.mm4_host:
         raise ApplicationError("The account has no MM4 host for MMS.", field="account")
-    if campaign.account.mm4_stopped_reason:
-        raise ApplicationError(f"MMS sending is stopped: {campaign.account.mm4_stopped_reason}", field="account")
 
 
 # -- content for the sender ---------------------------------------------------------------------
