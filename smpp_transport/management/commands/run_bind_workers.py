@@ -39,9 +39,22 @@ class Command(BaseCommand):
         parser.add_argument("--system-id", action="append", help="Only these accounts (repeatable).")
         parser.add_argument("--concurrency", type=int, default=4, help="Batch threads per bind worker.")
         parser.add_argument("--loglevel", default="INFO")
+        parser.add_argument(
+            "--metrics-port-base",
+            type=int,
+            default=None,
+            help="serve each bind's Prometheus metrics on base, base+1, … (in start order)",
+        )
 
     def handle(self, *args, **options) -> None:
         supervisor = Supervisor()
+        ports: dict[str, int] = {}
+
+        def metrics_env(name: str) -> dict[str, str]:
+            if options["metrics_port_base"] is None:
+                return {}
+            port = ports.setdefault(name, options["metrics_port_base"] + len(ports))
+            return {"SMPP_METRICS_PORT": str(port)}
 
         def refresh() -> None:
             accounts = Account.objects.filter(active=True, smpp_stopped_reason="")
@@ -55,9 +68,11 @@ class Command(BaseCommand):
                         f"bind.{account.system_id}.{i}",
                         bind_worker_argv(account.system_id, i, concurrency=options["concurrency"],
                                          loglevel=options["loglevel"]),
-                        {"SMPP_BIND_SYSTEM_ID": account.system_id, "SMPP_BIND_MODE": mode},
+                        {"SMPP_BIND_SYSTEM_ID": account.system_id, "SMPP_BIND_MODE": mode,
+                         **metrics_env(f"bind.{account.system_id}.{i}")},
                     )  # fmt: skip
                     if separate:
-                        supervisor.add(f"rx.{account.system_id}.{i}", receiver_argv(account.system_id), {})
+                        name = f"rx.{account.system_id}.{i}"
+                        supervisor.add(name, receiver_argv(account.system_id), metrics_env(name))
 
         supervisor.run(refresh=refresh)
