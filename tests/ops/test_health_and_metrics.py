@@ -79,3 +79,22 @@ def test_web_metrics_show_campaigns_inbox_and_binds(client) -> None:
 def test_metrics_token(client) -> None:
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code == 200
+
+
+def test_a_bind_process_serves_its_own_metrics_on_its_port(monkeypatch) -> None:
+    import urllib.request
+
+    from tests.faults.private_services import free_port
+
+    port = free_port()
+    monkeypatch.setenv("SMPP_METRICS_PORT", str(port))
+    system_id = f"m{uuid.uuid4().hex[:12]}"
+    sim = SimulatorThread(SimulatorConfig(host="127.0.0.1", port=0, accounts={system_id: "pw"})).start()
+    AccountFactory(system_id=system_id, smpp_password="pw", smpp_port=sim.port)
+    worker.open_bind(system_id, "trx")
+    try:
+        body = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        assert any(line.startswith("smpp_bind_up{") and system_id in line for line in body.splitlines())
+    finally:
+        worker.close_bind()
+        sim.stop()
