@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.core.cache import cache
 from django.test import Client
 
-from campaigns.roles import MARKETER, OPERATOR, VIEWER
+from campaigns.roles import MARKETER, OPERATOR, VIEWER, sync_roles
 
 
 @pytest.fixture(autouse=True)
@@ -18,6 +18,7 @@ def _fresh_cache():
 
 
 def _user(role: str) -> User:
+    sync_roles()  # a transactional test elsewhere may have flushed the groups the migration made
     user = User.objects.create_user(f"{role}-user", password="pw-for-tests", is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     return user

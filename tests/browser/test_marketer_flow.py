@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from campaigns.models import Campaign, CampaignStatus, Contact, Message
+from campaigns.roles import sync_roles
 from campaigns.tasks_import import import_contacts_task
 from smpp_transport.smsc import SimulatorConfig, SimulatorThread
 from tests.e2e.harness import Platform
@@ -61,6 +62,7 @@ def queued_imports(monkeypatch) -> list[int]:
 
 
 def _marketer() -> User:
+    sync_roles()  # an earlier transactional test may have flushed the groups the migration made
     user = User.objects.create_user("mia", password="mia-Pa55word", is_staff=True)
     user.groups.add(Group.objects.get(name="marketer"))
     return user
