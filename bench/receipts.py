@@ -66,8 +66,8 @@ def apply_throughput(n: int, account_id: int) -> float:
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {receipt} (account_id, provider_message_id, stat, status, err, raw, channel, "
-            f"received_at, state) SELECT account_id, provider_message_id, 'DELIVRD', 'delivered', '000', "
-            f"'id:x stat:DELIVRD', 'smpp', now(), 'pending' FROM {part} WHERE account_id = %s "
+            f"received_at, state, msisdn) SELECT account_id, provider_message_id, 'DELIVRD', 'delivered', '000', "
+            f"'id:x stat:DELIVRD', 'smpp', now(), 'pending', '' FROM {part} WHERE account_id = %s "
             f"AND status = 'accepted'",
             [account_id],
         )

@@ -16,6 +16,12 @@ from campaigns.services.personalise import has_variables
 from campaigns.statuses import MessageStatus
 
 E164_PATTERN = r"^\+[1-9][0-9]{6,14}$"
+# The same test as E164_PATTERN in plain string functions (PostgreSQL and SQLite alike):
+# a regex per row was most of the statement's cost on a million contacts.
+E164_CHECK = (
+    "substr(phone, 1, 1) = '+' AND length(phone) BETWEEN 8 AND 16 AND substr(phone, 2, 1) <> '0' "
+    "AND ltrim(substr(phone, 2), '0123456789') = ''"
+)
 REASON_OPTED_OUT = "opted out"
 REASON_INVALID = "invalid phone number"
 
@@ -24,16 +30,17 @@ def _table(model: type) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
-def materialise_sql(*, list_ids: list[int]) -> tuple[str, list]:
+def materialise_sql(*, list_ids: list[int], first_run: bool = False) -> tuple[str, list]:
     """The INSERT … SELECT statement and its trailing parameters (exposed for the benchmark).
 
     Duplicates across lists fall to ``ON CONFLICT (campaign_id, phone) DO NOTHING``; with
     several lists the rows go in contact-id order so the lowest contact id wins. Opt-outs
-    are one hash join, not a subquery per row.
+    are one hash join, not a subquery per row. ``first_run`` (one list, the campaign locked
+    and still without messages) drops ON CONFLICT: phones are unique within a list, so no
+    row can conflict, and PostgreSQL's speculative insertion costs a third of the time.
     """
     if not list_ids:
         raise ValueError("no recipient lists")
-    regex = "~" if connection.vendor == "postgresql" else "REGEXP"
     placeholders = ", ".join(["%s"] * len(list_ids))
     order = "ORDER BY c.id" if len(list_ids) > 1 else ""
     message, contact, optout = _table(Message), _table(Contact), _table(OptOut)
@@ -46,7 +53,7 @@ def materialise_sql(*, list_ids: list[int]) -> tuple[str, list]:
             CASE WHEN NOT c.ok THEN %s WHEN o.phone IS NOT NULL THEN %s ELSE '' END,
             1, '', 0, %s, %s
         FROM (
-            SELECT id, phone, (phone {regex} %s) AS ok FROM {contact}
+            SELECT id, phone, ({E164_CHECK}) AS ok FROM {contact}
             WHERE recipient_list_id IN ({placeholders})
         ) c
         LEFT JOIN (
@@ -54,7 +61,7 @@ def materialise_sql(*, list_ids: list[int]) -> tuple[str, list]:
         ) o ON o.phone = c.phone
         WHERE 1 = 1
         {order}
-        ON CONFLICT (campaign_id, phone) DO NOTHING
+        {"" if first_run and len(list_ids) == 1 else "ON CONFLICT (campaign_id, phone) DO NOTHING"}
     """
     return sql, list_ids
 
@@ -65,13 +72,19 @@ def materialise_recipients(*, campaign: Campaign) -> int:
     now = timezone.now()
     inserted = 0
     with transaction.atomic():
+        # The lock serialises concurrent starts of the same campaign (SQLite serialises
+        # writers anyway); a campaign already materialised is left alone.
+        locked = Campaign.objects.select_for_update().filter(id=campaign.id, materialised_at__isnull=True)
+        if not locked.exists():
+            return 0
         if list_ids:
-            sql, list_params = materialise_sql(list_ids=list_ids)
+            first_run = not Message.objects.filter(campaign_id=campaign.id).exists()
+            sql, list_params = materialise_sql(list_ids=list_ids, first_run=first_run)
             static_body = "" if has_variables(campaign.body) else campaign.body
             S = MessageStatus
             params = [
                 campaign.id, static_body, S.SUPPRESSED, S.PENDING, REASON_INVALID, REASON_OPTED_OUT,
-                now, now, E164_PATTERN, *list_params, campaign.account_id,
+                now, now, *list_params, campaign.account_id,
             ]  # fmt: skip
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)

@@ -83,3 +83,19 @@ def test_static_body_is_stored_and_personalised_body_is_deferred() -> None:
     static.save()
     materialise_recipients(campaign=static)
     assert Message.objects.get(campaign=static).body == "Sale today"
+
+
+@pytest.mark.parametrize(
+    "phone", ["+447911100001", "+1234567", "+123456", "+0123456789", "447911100001", "+44 7911", "+4479a1",
+              "+" + "1" * 15, "+" + "1" * 16, "", "+"],
+)  # fmt: skip
+def test_sql_e164_check_agrees_with_the_pattern(phone: str) -> None:
+    import re
+
+    from django.db import connection
+
+    from campaigns.services.materialise import E164_CHECK, E164_PATTERN
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT CASE WHEN {E164_CHECK} THEN 1 ELSE 0 END FROM (SELECT %s AS phone) t", [phone])
+        assert bool(cursor.fetchone()[0]) == bool(re.match(E164_PATTERN, phone))
