@@ -7,15 +7,45 @@ off) and related objects are raw ids, never dropdowns.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from campaigns.models import InboundMessage, Message, MessagePart, Receipt
+
+
+def part_history(part: MessagePart) -> str:
+    """A part's status history: its submit, then every receipt received for it, in order."""
+    events = []
+    if part.submitted_at:
+        events.append(f"{part.submitted_at:%Y-%m-%d %H:%M:%S} submitted (attempt {part.attempts or 1})")
+    for receipt in part.receipts.order_by("received_at", "id"):
+        err = f" err {receipt.err}" if receipt.err and receipt.err not in ("000", "0") else ""
+        events.append(f"{receipt.received_at:%Y-%m-%d %H:%M:%S} receipt {receipt.stat or receipt.status}{err}")
+    if part.error:
+        events.append(f"error: {part.error}")
+    return format_html_join(mark_safe("<br>"), "{}", ((e,) for e in events)) or "–"
 
 
 class MessagePartInline(admin.TabularInline):
     model = MessagePart
     extra = 0
     can_delete = False
-    fields = ("index", "provider_message_id", "status", "error_code", "error", "submitted_at", "done_at")
+    fields = ("index", "provider_message_id", "status", "error_code", "history", "done_at")
+    readonly_fields = fields
+
+    @admin.display(description="History")
+    def history(self, obj: MessagePart) -> str:
+        return part_history(obj)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ReceiptInline(admin.TabularInline):
+    model = Receipt
+    extra = 0
+    can_delete = False
+    fields = ("received_at", "stat", "err", "state", "applied_at", "raw")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -41,6 +71,7 @@ class MessagePartAdmin(admin.ModelAdmin):
     search_fields = ("provider_message_id",)
     raw_id_fields = ("message", "account")
     show_full_result_count = False
+    inlines = [ReceiptInline]
 
 
 @admin.register(Receipt)
