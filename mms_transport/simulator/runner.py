@@ -8,82 +8,26 @@ server notifies, so tests synchronise on events instead of sleeping.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import signal
-import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+
+from config.server_thread import ServerThread
 
 from .config import SimulatorConfig
 from .server import MM4Server
 
-T = TypeVar("T")
 
-
-class SimulatorThread:
+class SimulatorThread(ServerThread):
     """An :class:`MM4Server` on its own event loop in a daemon thread."""
 
+    label = "MM4 simulator"
+
     def __init__(self, config: SimulatorConfig) -> None:
+        super().__init__()
         self.config = config
-        self._cond = threading.Condition()
         self._server = MM4Server(config, on_change=self._notify)
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def start(self, timeout: float = 10.0) -> SimulatorThread:
-        """Start listening; returns once the ports are bound (``port``, ``tls_port``)."""
-        if self._thread is not None:
-            raise RuntimeError("simulator already running")
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            try:
-                loop.run_until_complete(self._server.start())
-            except BaseException as exc:  # handed to the starting thread
-                failure.append(exc)
-                loop.close()
-                ready.set()
-                return
-            self._loop = loop
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.close()
-
-        thread = threading.Thread(target=run, name="mm4-sim", daemon=True)
-        thread.start()
-        if not ready.wait(timeout):
-            raise TimeoutError("MM4 simulator did not start")
-        if failure:
-            thread.join(timeout)
-            raise failure[0]
-        self._thread = thread
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop listening, drop connections, stop the report thread, end the loop thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._server.close(), loop).result(timeout)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout)
-        self._loop = self._thread = None
-        self._notify()
-
-    def __enter__(self) -> SimulatorThread:
-        if self._thread is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:
@@ -137,50 +81,12 @@ class SimulatorThread:
         return list(self._server.reports.log)
 
     @property
-    def counters(self) -> dict[str, int]:
-        return dict(self._server.counters)
-
-    @property
     def open_connections(self) -> int:
         return self._server.open_connections
-
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Block until ``predicate()`` holds or ``timeout`` passes; re-checked on each event.
-
-        The predicate runs with the condition held: it may read snapshots, not call controls.
-        """
-        with self._cond:
-            return self._cond.wait_for(predicate, timeout)
-
-    def wait_for_counter(self, name: str, n: int, timeout: float = 5.0) -> bool:
-        """Wait until ``counters[name] >= n``, e.g. ``("reports_sent", 200)``."""
-        return self.wait_for(lambda: self._server.counters[name] >= n, timeout)
 
     def wait_for_messages(self, n: int, timeout: float = 5.0) -> bool:
         """Wait until at least ``n`` messages were accepted (queued)."""
         return self.wait_for_counter("accepted", n, timeout)
-
-    # -- internals ----------------------------------------------------------------------------
-
-    def _notify(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
-
-    def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn`` on the loop thread (or directly when stopped) and return its result."""
-        loop = self._loop
-        if loop is None:
-            return fn(*args)
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # re-raised in the caller
-                future.set_exception(exc)
-
-        loop.call_soon_threadsafe(run)
-        return future.result(timeout=10)
 
 
 def _set_or_pop(table: dict[str, str], key: str, value: str | None) -> None:

@@ -8,102 +8,36 @@ loop notifies, so tests synchronise on events instead of sleeping.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import dataclasses
 import logging
 import signal
-import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+
+from config.server_thread import ServerThread
 
 from .config import SimulatorConfig
 from .server import SMSCServer
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
-
-class SimulatorThread:
+class SimulatorThread(ServerThread):
     """An :class:`SMSCServer` on its own event loop in a daemon thread.
 
     State (message id counter, records, counters, owed receipts) belongs to the object,
     not to one run, so ``restart()`` behaves like a provider coming back after a crash.
     """
 
+    label = "SMSC simulator"
+
     def __init__(self, config: SimulatorConfig) -> None:
+        super().__init__()
         self.config = config
-        self._cond = threading.Condition()
         self._server = SMSCServer(config, on_change=self._notify)
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self.port: int = config.port
 
-    # -- lifecycle -----------------------------------------------------------------------
-
-    def start(self, timeout: float = 10.0) -> SimulatorThread:
-        """Start listening; returns once the port is bound (``self.port``)."""
-        if self._thread is not None:
-            raise RuntimeError("simulator already running")
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            loop = asyncio.new_event_loop()
-            try:
-                loop.run_until_complete(self._server.start())
-            except BaseException as exc:  # handed to the starting thread
-                failure.append(exc)
-                loop.close()
-                ready.set()
-                return
-            self._loop = loop
-            self.port = self._server.port
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.close()
-
-        thread = threading.Thread(target=run, name=f"smsc-sim-{self.port}", daemon=True)
-        thread.start()
-        if not ready.wait(timeout):
-            raise TimeoutError("SMSC simulator did not start")
-        if failure:
-            thread.join(timeout)
-            raise failure[0]
-        self._thread = thread
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop listening, unbind every bind, flush the log, end the thread."""
-        loop, thread = self._loop, self._thread
-        if loop is None or thread is None:
-            return
-        asyncio.run_coroutine_threadsafe(self._server.close(), loop).result(timeout)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout)
-        self._loop = None
-        self._thread = None
-        self._notify()
-
-    def restart(self, timeout: float = 10.0) -> None:
-        """Stop, then listen again on the same port (the ids keep counting)."""
-        self.stop(timeout)
-        self.start(timeout)
-
-    def __enter__(self) -> SimulatorThread:
-        if self._thread is None:
-            self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        """True between start() and stop()."""
-        return self._thread is not None
+    def _on_started(self) -> None:
+        self.port = self._server.port
 
     # -- live controls -------------------------------------------------------------------
 
@@ -149,23 +83,9 @@ class SimulatorThread:
         """Same as :attr:`submits`; the name says it is a copy."""
         return list(self._server.records)
 
-    @property
-    def counters(self) -> dict[str, int]:
-        """Snapshot of the counters (submits, throttled, receipts_sent, receipts_acked...)."""
-        return dict(self._server.counters)
-
     def binds(self) -> list[dict[str, Any]]:
         """Current binds: bind_id, system_id, bind_type ("tx", "rx", "trx"), peer."""
         return [dict(b) for b in self._server.bound]
-
-    def wait_for(self, predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
-        """Block until ``predicate()`` holds or ``timeout`` passes; re-checked on each event.
-
-        The predicate runs with the condition held, so it must only read snapshots
-        (counters, submits, binds()) and not call the live controls.
-        """
-        with self._cond:
-            return self._cond.wait_for(predicate, timeout)
 
     def wait_for_binds(self, n: int, timeout: float = 5.0) -> bool:
         """Wait until at least ``n`` binds are bound."""
@@ -174,32 +94,6 @@ class SimulatorThread:
     def wait_for_submits(self, n: int, timeout: float = 5.0) -> bool:
         """Wait until at least ``n`` submit_sm were received (throttled ones included)."""
         return self.wait_for(lambda: self._server.counters["submits"] >= n, timeout)
-
-    def wait_for_counter(self, name: str, n: int, timeout: float = 5.0) -> bool:
-        """Wait until ``counters[name] >= n``, e.g. ``("receipts_acked", 3)``."""
-        return self.wait_for(lambda: self._server.counters[name] >= n, timeout)
-
-    # -- internals -----------------------------------------------------------------------
-
-    def _notify(self) -> None:
-        with self._cond:
-            self._cond.notify_all()
-
-    def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn`` on the loop thread (or directly when stopped) and return its result."""
-        loop = self._loop
-        if loop is None:
-            return fn(*args)
-        future: concurrent.futures.Future[T] = concurrent.futures.Future()
-
-        def run() -> None:
-            try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # re-raised in the caller
-                future.set_exception(exc)
-
-        loop.call_soon_threadsafe(run)
-        return future.result(timeout=10)
 
 
 async def serve(config: SimulatorConfig, stop: asyncio.Event | None = None) -> None:
