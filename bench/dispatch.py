@@ -79,9 +79,19 @@ def run_platform(tmp: Path, binds: int):
 
 
 def accepted_count(campaign) -> int:
+    """Messages recorded as accepted (an index-only count: cheap enough to poll)."""
+    from campaigns.models import Message
+
+    return Message.objects.filter(campaign=campaign, status="accepted").count()
+
+
+def last_recorded(campaign):
+    """When the campaign's last submit answer was recorded (the database's own clock)."""
+    from django.db.models import Max
+
     from campaigns.models import MessagePart
 
-    return MessagePart.objects.filter(message__campaign=campaign, status="accepted").count()
+    return MessagePart.objects.filter(message__campaign=campaign).aggregate(t=Max("submitted_at"))["t"]
 
 
 def uncapped(count: int, tmp: Path) -> float:
@@ -94,10 +104,14 @@ def uncapped(count: int, tmp: Path) -> float:
     try:
         campaign = make_campaign(count, rate=0, binds=1, port=port)
         platform = run_platform(tmp / "uncapped", binds=1)
-        started = time.perf_counter()
+        from django.utils import timezone
+
+        started = timezone.now()
         campaign_actions.send_now(campaign=campaign)
-        wait_until(lambda: accepted_count(campaign) >= count, timeout=600, interval=0.05, what="all accepted")
-        return count / (time.perf_counter() - started)
+        # Polled gently (a busy poll would take CPU from the path it measures); the end time
+        # is the last answer's own timestamp, so the poll interval adds no error.
+        wait_until(lambda: accepted_count(campaign) >= count, timeout=600, interval=0.25, what="all accepted")
+        return count / (last_recorded(campaign) - started).total_seconds()
     finally:
         if platform:
             platform.stop()

@@ -5,3 +5,7 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = "Campaigns"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the ``__any`` lookup (``id = ANY(array)``) used by the hot paths.
+        from campaigns.services import bulk_sql  # noqa: F401

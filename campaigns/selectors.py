@@ -19,7 +19,7 @@ S = MessageStatus
 # Handed to the provider and accepted by it: what "sent" means in reports. A message that
 # failed at submit (``failed``) never left; one rejected by a later receipt did.
 SENT_STATUSES: tuple[str, ...] = (S.ACCEPTED, S.UNKNOWN, S.DELIVERED, S.UNDELIVERED, S.EXPIRED, S.REJECTED)
-WAITING_STATUSES: tuple[str, ...] = (S.PENDING, S.QUEUED, S.SUBMITTING)
+WAITING_STATUSES: tuple[str, ...] = (S.PENDING, S.QUEUED)
 
 
 class CampaignStats(TypedDict):

@@ -17,7 +17,6 @@ from django.db import models
 class MessageStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     QUEUED = "queued", "Queued"
-    SUBMITTING = "submitting", "Submitting"
     ACCEPTED = "accepted", "Accepted by provider"
     UNKNOWN = "unknown", "Unknown"
     DELIVERED = "delivered", "Delivered"
@@ -35,7 +34,6 @@ FINAL_RANK = 100
 RANK: dict[str, int] = {
     S.PENDING: 0,
     S.QUEUED: 10,
-    S.SUBMITTING: 20,
     S.ACCEPTED: 30,
     # "unknown" sits below the finals: a part whose submit was ambiguous may still get
     # its real receipt, which must win.
@@ -52,7 +50,9 @@ FINAL_STATUSES: frozenset[str] = frozenset(s for s, r in RANK.items() if r == FI
 # A campaign is complete when each message is final or unknown (nothing more will happen).
 SETTLED_STATUSES: frozenset[str] = FINAL_STATUSES | {S.UNKNOWN}
 FAILURE_STATUSES: tuple[str, ...] = (S.FAILED, S.REJECTED, S.UNDELIVERED, S.EXPIRED)
-IN_FLIGHT_STATUSES: frozenset[str] = frozenset({S.QUEUED, S.SUBMITTING})
+# Claimed by a batch and not yet answered: a message stays "queued" while it is on the wire
+# (which messages are on the wire is kept per batch, in BatchInFlight, not per row).
+IN_FLIGHT_STATUSES: frozenset[str] = frozenset({S.QUEUED})
 
 
 def rank(status: str) -> int:

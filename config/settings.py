@@ -121,7 +121,7 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 # --- Domain defaults -------------------------------------------------------------------
 # Region used to read national-format numbers (e.g. "07700 900123" with GB).
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "US")
-# A part left in "submitting" after a crash may or may not have reached the SMSC.
+# A part on the wire when its worker died may or may not have reached the SMSC.
 # "unknown" (default) never risks a duplicate; "resend" never risks a loss.
 SUBMIT_AMBIGUOUS_POLICY = os.environ.get("SUBMIT_AMBIGUOUS_POLICY", "unknown")
 
@@ -157,9 +157,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How many seconds of sending each account is handed per tick (backpressure).
 DISPATCH_HORIZON_S = float(os.environ.get("DISPATCH_HORIZON_S", "2.0"))
 # A batch that vanished (a broker without redelivery lost it) is recovered from the
-# database: queued messages after QUEUED_STALL_S, parts stuck in submitting after
-# SUBMITTING_STALL_S (settled by SUBMIT_AMBIGUOUS_POLICY). Keep the latter above
-# SMPP_BATCH_TIMEOUT_S so a slow but live batch is never settled under its feet.
+# database: queued messages no live batch holds after QUEUED_STALL_S; a batch silent for
+# SUBMITTING_STALL_S is taken over (its on-wire parts settled by SUBMIT_AMBIGUOUS_POLICY).
+# Keep the latter above SMPP_BATCH_TIMEOUT_S so a slow but live batch keeps its parts.
 QUEUED_STALL_S = int(os.environ.get("QUEUED_STALL_S", "30"))
 SUBMITTING_STALL_S = int(os.environ.get("SUBMITTING_STALL_S", "300"))
 # Pending receipts that never match a message become "orphaned" after this long.

@@ -55,7 +55,7 @@ def endpoint(account: MM4AccountSettings, *, timeout_s: float = 30.0) -> Endpoin
 class Outbound:
     """One message ready for the wire."""
 
-    part_id: int
+    part: PartToSend
     mail_from: str
     rcpt_to: str
     data: bytes
@@ -67,13 +67,13 @@ def to_outbound(part: PartToSend, content: MmsContent, account: MM4AccountSettin
         sender = mm4.e164_digits(part.sender)
     except ValueError:
         raise ValueError(f"the MMS sender {part.sender!r} is not a phone number in international format") from None
-    message_id = f"{part.part_id}.{uuid.uuid4().hex[:16]}@{account.originator_domain}"
+    message_id = f"{part.message_id}.{part.index}.{uuid.uuid4().hex[:16]}@{account.originator_domain}"
     request = mm4.ForwardRequest(
         sender=sender,
         recipient=part.phone,
         originator_domain=account.originator_domain,
         recipient_domain=account.host,
-        transaction_id=f"{part.part_id}-{uuid.uuid4().hex[:12]}",
+        transaction_id=f"{part.message_id}-{part.index}-{uuid.uuid4().hex[:12]}",
         message_id=message_id,
         date=now,
         subject=content.subject,
@@ -82,23 +82,23 @@ def to_outbound(part: PartToSend, content: MmsContent, account: MM4AccountSettin
         expiry=now + part.validity if part.validity else None,
     )
     return Outbound(
-        part_id=part.part_id,
+        part=part,
         mail_from=mm4.envelope_address(sender, account.originator_domain),
         rcpt_to=mm4.envelope_address(part.phone, account.host),
         data=mm4.to_bytes(mm4.build_forward_request(request)),
     )
 
 
-def to_outcome(part_id: int, result: SendResult) -> SubmitOutcome:
+def to_outcome(part: PartToSend, result: SendResult) -> SubmitOutcome:
     """A session's answer as the domain records it; the provider id normalised here, once."""
     if result.outcome == "accepted":
         try:
             provider_id = mm4.normalise_message_id(result.provider_id)
         except ValueError:
             # Queued, but without an id its delivery report can never match.
-            return SubmitOutcome(part_id, "unknown", error=f"accepted without a usable id: {result.reply}"[:255])
-        return SubmitOutcome(part_id, "accepted", provider_message_id=provider_id)
-    return SubmitOutcome(part_id, result.outcome, error_code=result.code, error=result.reply[:255])
+            return SubmitOutcome(part, "unknown", error=f"accepted without a usable id: {result.reply}"[:255])
+        return SubmitOutcome(part, "accepted", provider_message_id=provider_id)
+    return SubmitOutcome(part, result.outcome, error_code=result.code, error=result.reply[:255])
 
 
 def to_receipt(message: mm4.MM4Message) -> ReceiptIn | None:

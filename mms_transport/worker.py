@@ -7,9 +7,9 @@ last task on a warm shutdown. Batch tasks, running in the pool's threads, hand t
 messages to that link, whose lock and pacing keep one transaction at a time at the
 account's MMS rate.
 
-Mirrors ``smpp_transport.worker``: ids in, :func:`transport_api.begin_submit` marks the
-parts ``submitting``, half-second chunks with a pause/cancel check between them, every
-chunk's answers recorded at once. A refused login stops the account's MMS sending
+Mirrors ``smpp_transport.worker``: ids in, :func:`transport_api.send_batch` drives the
+batch (half-second chunks with a pause/cancel check between them, every chunk's answers
+recorded at once) and this module only sends. A refused login stops the account's MMS sending
 (``stop_account_mm4``) and hands the unsent parts back, with no retry loop.
 """
 
@@ -107,46 +107,41 @@ def _send_batch(link: Link, system_id: str, message_ids: Sequence[int], claim: i
     # Settings are re-read per batch: a corrected key or a new rate applies without a restart.
     link.reconfigure(endpoint(account, timeout_s=TIMEOUT_S), float(account.mms_rate),
                      login_allowed=not account.stopped_reason)  # fmt: skip
-    parts = transport_api.begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
-    if account.stopped_reason or not account.active:
-        transport_api.release_unsent(part_ids=[p.part_id for p in parts])
-        return {"released": len(parts)} if parts else {}
-    contents, broken = _load_contents({p.campaign_id for p in parts})
-    counts: dict[str, int] = {}
-    chunk = max(1, account.mms_rate // 2)  # about half a second of sending
-    pending = list(parts)
-    while pending:
-        running = transport_api.running_campaigns(p.campaign_id for p in pending)
-        stopped = [p.part_id for p in pending if p.campaign_id not in running]
-        if stopped:
-            transport_api.release_unsent(part_ids=stopped)
-            pending = [p for p in pending if p.campaign_id in running]
-        todo, pending = pending[:chunk], pending[chunk:]
+    contents: dict[int, transport_api.MmsContent] = {}
+    broken: dict[int, str] = {}
+
+    def send(parts: list[transport_api.PartToSend]) -> list[transport_api.SubmitOutcome]:
+        """Each part in turn; returns early (the rest unsent, handed back) if the account
+        is stopped or the server refuses the login."""
+        if account.stopped_reason or not account.active:
+            return []
+        new = {p.campaign_id for p in parts} - set(contents) - set(broken)
+        if new:
+            loaded, failed = _load_contents(new)
+            contents.update(loaded)
+            broken.update(failed)
         outcomes = []
-        for i, part in enumerate(todo):
+        for part in parts:
             if part.campaign_id in broken:
-                outcomes.append(transport_api.SubmitOutcome(part.part_id, "retry", error=broken[part.campaign_id]))
+                outcomes.append(transport_api.SubmitOutcome(part, "retry", error=broken[part.campaign_id]))
                 continue
             try:
                 outbound = to_outbound(part, contents[part.campaign_id], account, now=timezone.now())
             except ValueError as exc:
-                outcomes.append(transport_api.SubmitOutcome(part.part_id, "failed", error=str(exc)[:255]))
+                outcomes.append(transport_api.SubmitOutcome(part, "failed", error=str(exc)[:255]))
                 continue
             try:
                 result = link.submit(outbound.mail_from, outbound.rcpt_to, outbound.data)
             except AuthRefused as exc:
                 _stop(system_id, exc)
-                unsent = [p.part_id for p in todo[i:]] + [p.part_id for p in pending]
-                pending = []
-                transport_api.release_unsent(part_ids=unsent)
-                counts["released"] = counts.get("released", 0) + len(unsent)
                 break
-            outcomes.append(to_outcome(part.part_id, result))
-        if outcomes:
-            transport_api.record_submit_results(outcomes=outcomes)
-        for o in outcomes:
-            counts[o.outcome] = counts.get(o.outcome, 0) + 1
-    logger.info("MMS batch of %d: %s", len(parts), counts)
+            outcomes.append(to_outcome(part, result))
+        return outcomes
+
+    # Chunks of about half a second of sending, with a pause/cancel check between them.
+    counts = transport_api.send_batch(message_ids=message_ids, claim=claim, count_segments=count_segments,
+                                      chunk_size=max(1, account.mms_rate // 2), send=send)  # fmt: skip
+    logger.info("MMS batch of %d: %s", len(message_ids), counts)
     return counts
 
 

@@ -37,13 +37,14 @@ def validity_period(delta: timedelta | None) -> str | None:
 
 def to_outbound(part: PartToSend) -> OutboundPart:
     """The submit_sm for one part; the concatenation reference derives from the message id,
-    so a resent part carries the same reference as its siblings."""
+    so a resent part carries the same reference as its siblings. The part itself is the
+    bind's opaque ``ref`` and comes back with its result."""
     segments = split_message(part.body, ref=part.message_id)
     if len(segments) != part.total:
         logger.warning("message %s: %d segments now, %d planned", part.message_id, len(segments), part.total)
     segment = segments[min(part.index, len(segments)) - 1]
     return OutboundPart(
-        ref=part.part_id,
+        ref=part,
         source_addr=part.sender,
         source_addr_ton=part.sender_ton,
         source_addr_npi=part.sender_npi,
@@ -63,10 +64,10 @@ def to_outcome(result: SubmitResult, id_format: str) -> SubmitOutcome:
             provider_id = normalise_message_id(result.message_id or "", id_format, source="resp")
         except ReceiptError as exc:
             # Accepted but without a usable id: receipts can never match it.
-            return SubmitOutcome(int(result.ref), "unknown", error=f"unusable message id: {exc}")
-        return SubmitOutcome(int(result.ref), "accepted", provider_message_id=provider_id)
+            return SubmitOutcome(result.ref, "unknown", error=f"unusable message id: {exc}")
+        return SubmitOutcome(result.ref, "accepted", provider_message_id=provider_id)
     return SubmitOutcome(
-        part_id=int(result.ref),
+        part=result.ref,
         outcome=result.outcome,
         error_code=result.command_status,
         error=result.status_name or "",

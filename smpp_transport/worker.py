@@ -19,7 +19,6 @@ import time
 from collections.abc import Sequence
 
 from celery import bootsteps
-from django.db import InterfaceError, OperationalError, close_old_connections
 
 from campaigns.services import transport_api
 from smpp_transport.adapter import count_segments, to_outbound, to_outcome, to_receipt
@@ -36,7 +35,6 @@ _writer: InboxWriter | None = None
 _heartbeat: Heartbeat | None = None
 
 BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
-RECORD_RETRY_S = float(os.environ.get("SMPP_RECORD_RETRY_S", "120"))
 
 
 def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig:
@@ -100,68 +98,25 @@ def close_bind() -> None:
 
 
 def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
-    """Send one batch through this process's bind and record every answer in bulk."""
+    """Send one batch through this process's bind; the domain records every answer in bulk."""
     if _bind is None or _account is None:
         raise RuntimeError("no SMPP bind in this worker (start it with SMPP_BIND_SYSTEM_ID)")
-    t0 = time.perf_counter()
-    parts = transport_api.begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
-    t_begin = time.perf_counter() - t0
-    t_submit = t_record = 0.0
-    counts: dict[str, int] = {}
-    # Chunks of about half a second: between them a paused or cancelled campaign is seen,
-    # and each chunk's answers are recorded at once (a crash leaves little unrecorded).
-    chunk = max(_account.window, _account.rate_per_bind // 2 or 500)
-    pending = list(parts)
-    while pending:
-        running = transport_api.running_campaigns(p.campaign_id for p in pending)
-        stopped = [p.part_id for p in pending if p.campaign_id not in running]
-        if stopped:
-            transport_api.release_unsent(part_ids=stopped)
-            pending = [p for p in pending if p.campaign_id in running]
-        todo, pending = pending[:chunk], pending[chunk:]
-        if not todo:
-            break
-        t1 = time.perf_counter()
-        results = _bind.submit([to_outbound(p) for p in todo], timeout=BATCH_TIMEOUT_S)
-        t2 = time.perf_counter()
-        t_submit += t2 - t1
-        if _bind.state == "auth_failed":
-            transport_api.stop_account_smpp(system_id=_account.system_id, reason=_bind.last_error or "bind refused")
-        outcomes = [to_outcome(r, _account.message_id_format) for r in results]
-        _record_with_retry(outcomes)
-        t_record += time.perf_counter() - t2
-        for o in outcomes:
-            counts[o.outcome] = counts.get(o.outcome, 0) + 1
-    logger.info(
-        "batch of %d parts: begin %.0f ms, submit %.0f ms, record %.0f ms",
-        len(parts),
-        t_begin * 1000,
-        t_submit * 1000,
-        t_record * 1000,
-    )
+    bind, account = _bind, _account
+
+    def send(parts: list[transport_api.PartToSend]) -> list[transport_api.SubmitOutcome]:
+        results = bind.submit([to_outbound(p) for p in parts], timeout=BATCH_TIMEOUT_S)
+        if bind.state == "auth_failed":
+            transport_api.stop_account_smpp(system_id=account.system_id, reason=bind.last_error or "bind refused")
+        return [to_outcome(r, account.message_id_format) for r in results]
+
+    started = time.perf_counter()
+    # Chunks of about half a second: between them a paused or cancelled campaign is seen.
+    counts = transport_api.send_batch(
+        message_ids=message_ids, claim=claim, count_segments=count_segments,
+        chunk_size=max(account.window, account.rate_per_bind // 2 or 500), send=send,
+    )  # fmt: skip
+    logger.info("batch of %d messages in %.0f ms: %s", len(message_ids), (time.perf_counter() - started) * 1000, counts)
     return counts
-
-
-def _record_with_retry(outcomes: list) -> None:
-    """Record a chunk's answers, riding out a database restart.
-
-    The answers exist only in this process's memory: giving up would leave parts that
-    really were accepted to be settled as "unknown" later. So retry with backoff for up
-    to RECORD_RETRY_S before letting the batch fail (then the sweeper settles them).
-    """
-    deadline = time.monotonic() + RECORD_RETRY_S
-    delay = 0.2
-    while True:
-        try:
-            transport_api.record_submit_results(outcomes=outcomes)
-            return
-        except (OperationalError, InterfaceError):
-            if time.monotonic() > deadline:
-                raise
-            logger.warning("database unavailable while recording %d answers; retrying", len(outcomes))
-            close_old_connections()
-            threading.Event().wait(delay)
-            delay = min(delay * 2, 5.0)
 
 
 class BindStep(bootsteps.StartStopStep):

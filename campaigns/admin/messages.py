@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
-from campaigns.models import InboundMessage, Message, MessagePart, Receipt
+from campaigns.models import BatchInFlight, InboundMessage, Message, MessagePart, Receipt
 
 
 def part_history(part: MessagePart) -> str:
@@ -88,3 +88,26 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_display = ("source_addr", "destination_addr", "text", "action", "account", "received_at")
     list_filter = ("account", "action")
     search_fields = ("source_addr", "text")
+
+
+@admin.register(BatchInFlight)
+class BatchInFlightAdmin(admin.ModelAdmin):
+    """The batches workers are sending now: read-only (the sweeper and workers own them)."""
+
+    list_display = ("id", "account", "worker", "size", "on_wire_count", "started_at", "heartbeat_at")
+    list_filter = ("account",)
+    readonly_fields = ("account", "claim", "worker", "message_ids", "on_wire", "started_at", "heartbeat_at")
+
+    @admin.display(description="Messages")
+    def size(self, obj: BatchInFlight) -> int:
+        return len(obj.message_ids)
+
+    @admin.display(description="Parts on the wire")
+    def on_wire_count(self, obj: BatchInFlight) -> int:
+        return len(obj.on_wire)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

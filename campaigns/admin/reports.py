@@ -26,7 +26,7 @@ from campaigns.statuses import MessageStatus
 STATUS_ORDER = [
     MessageStatus.DELIVERED, MessageStatus.ACCEPTED, MessageStatus.UNKNOWN, MessageStatus.UNDELIVERED,
     MessageStatus.EXPIRED, MessageStatus.REJECTED, MessageStatus.FAILED, MessageStatus.SUPPRESSED,
-    MessageStatus.CANCELLED, MessageStatus.PENDING, MessageStatus.QUEUED, MessageStatus.SUBMITTING,
+    MessageStatus.CANCELLED, MessageStatus.PENDING, MessageStatus.QUEUED,
 ]  # fmt: skip
 
 

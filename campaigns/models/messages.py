@@ -87,3 +87,34 @@ class MessagePart(models.Model):
 
     def __str__(self) -> str:
         return f"part {self.index} of message {self.message_id} ({self.status})"
+
+
+class BatchInFlight(models.Model):
+    """A batch a worker is sending: its messages, and which of them are on the wire now.
+
+    Nothing is written per message before it is sent (that would cost a row version per
+    message on the hot path). Instead the worker keeps this one row per batch: before each
+    chunk it records the chunk's parts in ``on_wire`` (also its heartbeat), and clears it in
+    the transaction that records the chunk's answers. If the worker dies, exactly the
+    ``on_wire`` parts are ambiguous (settled as "unknown", or resent by policy); the rest of
+    the batch was never sent and is simply sent again. Taking a batch over deletes its row,
+    and a worker that finds its row gone stops at once (a fencing token), so a batch is
+    never sent by two workers.
+    """
+
+    account = models.ForeignKey("campaigns.Account", on_delete=models.CASCADE, related_name="+", db_index=False)
+    claim = models.BigIntegerField(help_text="The tick's claim the batch's messages carry.")
+    message_ids = models.JSONField(default=list, help_text="Every message of the batch.")
+    on_wire = models.JSONField(
+        default=list, help_text="[message_id, index] of the parts handed to the SMSC and not yet recorded."
+    )
+    worker = models.CharField(max_length=255, blank=True, help_text="Host and process sending it.")
+    started_at = models.DateTimeField(auto_now_add=True)
+    heartbeat_at = models.DateTimeField(help_text="Last sign of life: updated before every chunk.")
+
+    class Meta:
+        verbose_name = "batch in flight"
+        verbose_name_plural = "batches in flight"
+
+    def __str__(self) -> str:
+        return f"batch {self.id} ({len(self.message_ids)} messages, {len(self.on_wire)} on the wire)"

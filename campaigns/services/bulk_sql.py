@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import Field, ForeignObject, Lookup, Model
 
 
 def quoted_table(model: type[Model]) -> str:
@@ -72,15 +72,57 @@ def member_of(column: str, values: Sequence[Any], *, cast: str = "bigint") -> tu
     return f"{column} IN (" + ", ".join(["%s"] * len(values)) + ")", list(values)
 
 
-def ids_in(ids: Sequence[int]) -> Any:
-    """A value for ``filter(id__in=…)`` that stays one parameter on PostgreSQL.
+def values_source(columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> tuple[str, list[Any]]:
+    """Rows as a table ``v`` for ``FROM`` / ``INSERT … SELECT``: ``(sql, params)``.
 
-    A Python list of 10,000 ids becomes 10,000 placeholders, which the driver must
-    splice into the query text on every call; ``IN (SELECT unnest(%s::bigint[]))`` ships
-    them as one array. SQLite gets the plain list.
+    ``columns`` are (name, PostgreSQL type). On PostgreSQL the rows travel as one array per
+    column through ``unnest`` (a handful of parameters, whatever the row count); elsewhere
+    as ``VALUES`` (keep rows × columns under SQLite's 32,766 parameters).
     """
+    names = ", ".join(connection.ops.quote_name(name) for name, _ in columns)
     if connection.vendor == "postgresql":
-        from django.db.models.expressions import RawSQL
+        arrays = ", ".join(f"%s::{pg_type}[]" for _, pg_type in columns)
+        return f"unnest({arrays}) AS v({names})", [[row[i] for row in rows] for i in range(len(columns))]
+    select = ", ".join(f"column{i + 1} AS {connection.ops.quote_name(n)}" for i, (n, _) in enumerate(columns))
+    row_sql = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    params = [value for row in rows for value in row]
+    return f"(SELECT {select} FROM (VALUES {', '.join([row_sql] * len(rows))})) AS v", params
 
-        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
-    return list(ids)
+
+def rank_sql(expression: str) -> str:
+    """SQL for the forward-only rank of a status expression (see campaigns.statuses.RANK)."""
+    from campaigns.statuses import RANK
+
+    whens = " ".join(f"WHEN '{status}' THEN {rank}" for status, rank in RANK.items())
+    return f"(CASE {expression} {whens} ELSE -1 END)"
+
+
+class AnyOf(Lookup):
+    """``filter(id__any=[…])``: ``id = ANY(%s)`` with ONE array parameter on PostgreSQL.
+
+    Django's ``__in`` with a list of 10,000 ids makes 10,000 placeholders; its subquery form
+    (``IN (SELECT unnest(…))``) lets the planner pick a semi-join that, on a freshly filled
+    table with no statistics, compares every row with every id (seconds for a 500-id batch).
+    ``= ANY(array)`` is always an index scan by the ids. SQLite gets ``IN (%s, …)``.
+    """
+
+    lookup_name = "any"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
+        field = self.lhs.output_field
+        return "%s", [field.get_db_prep_value(v, connection, prepared=False) for v in value]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        if not values:
+            return "1 = 0", []
+        db_type = self.lhs.output_field.cast_db_type(connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s::{db_type}[])", [*lhs_params, values]
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)  # foreign keys keep their own lookup table

@@ -14,7 +14,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -196,31 +196,12 @@ def _defer_quiet(campaign: Campaign, rows: list[tuple], now: datetime) -> list[t
 
 
 def recover_stalled(*, now: datetime) -> int:
-    """The database, not the broker, decides what is still owed.
+    """The database, not the broker, decides what is still owed (see
+    :func:`campaigns.services.submit_recovery.recover_abandoned`)."""
+    from campaigns.services.submit_recovery import recover_abandoned
 
-    A batch can vanish (a broker without redelivery, a purged queue): messages queued for
-    longer than ``QUEUED_STALL_S`` go back to pending with their claim cleared, so the
-    stale batch skips them if it ever runs. Messages stuck in ``submitting`` longer than
-    ``SUBMITTING_STALL_S`` had a worker die mid-batch with no redelivery: their parts are
-    settled by the ambiguous-submit policy.
-    """
-    from campaigns.services.submit import settle_stalled_submits
-
-    running = list(Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("id", flat=True))
-    queued_cutoff = now - timedelta(seconds=getattr(settings, "QUEUED_STALL_S", 30))
-    released = Message.objects.filter(campaign_id__in=running, status=S.QUEUED, updated_at__lt=queued_cutoff).update(
-        status=S.PENDING, claim=None, updated_at=now
-    )
-    submitting_cutoff = now - timedelta(seconds=getattr(settings, "SUBMITTING_STALL_S", 300))
-    stuck = list(
-        Message.objects.filter(
-            campaign_id__in=running, status=S.SUBMITTING, updated_at__lt=submitting_cutoff
-        ).values_list("id", flat=True)
-    )
-    settle_stalled_submits(stuck)
-    if released or stuck:
-        logger.warning("recovered %d stalled queued and %d stalled submitting messages", released, len(stuck))
-    return released + len(stuck)
+    released, taken = recover_abandoned(now=now)
+    return released + taken
 
 
 def complete_finished_campaigns(*, now: datetime) -> list[int]:

@@ -20,7 +20,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import MessagePart, Receipt, ReceiptState
-from campaigns.services.bulk_sql import ids_in
 from campaigns.services.status import advance_parts, roll_up_messages
 from campaigns.statuses import RANK, MessageStatus
 
@@ -146,7 +145,7 @@ def apply_receipts(*, limit: int = 20000, now: datetime | None = None) -> int:
         for rid, pid in receipt_part.items():
             by_part[pid].append(rid)
         _mark_applied(receipt_part, now)
-        message_ids = MessagePart.objects.filter(id__in=ids_in(list(by_part))).values_list("message_id", flat=True)
+        message_ids = MessagePart.objects.filter(id__any=list(by_part)).values_list("message_id", flat=True)
         roll_up_messages(message_ids)
     return len(matched)
 

@@ -15,8 +15,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from campaigns.models import Message, MessagePart
-from campaigns.services.bulk_sql import ids_in
-from campaigns.statuses import FINAL_STATUSES, MessageStatus, rollup, statuses_below
+from campaigns.statuses import FINAL_STATUSES, rollup, statuses_below
 
 
 def _advance(model: type[Model], ids: Iterable[int], status: str, fields: dict[str, Any]) -> int:
@@ -26,7 +25,7 @@ def _advance(model: type[Model], ids: Iterable[int], status: str, fields: dict[s
     values: dict[str, Any] = {"status": status, "updated_at": timezone.now(), **fields}
     if status in FINAL_STATUSES and "done_at" not in values:
         values["done_at"] = values["updated_at"]
-    return model.objects.filter(id__in=ids_in(id_list), status__in=statuses_below(status)).update(**values)
+    return model.objects.filter(id__any=id_list, status__in=statuses_below(status)).update(**values)
 
 
 def advance_parts(part_ids: Iterable[int], status: str, **fields: Any) -> int:
@@ -42,20 +41,6 @@ def advance_messages(message_ids: Iterable[int], status: str, **fields: Any) -> 
     return _advance(Message, message_ids, status, fields)
 
 
-def release_parts_for_retry(part_ids: Iterable[int], **fields: Any) -> int:
-    """The one sanctioned step back: ``submitting`` → ``pending`` after a transient error.
-
-    Only parts still in ``submitting`` move, so a part that meanwhile got a receipt or a
-    final result is never pulled back.
-    """
-    id_list = list(part_ids)
-    if not id_list:
-        return 0
-    return MessagePart.objects.filter(id__in=id_list, status=MessageStatus.SUBMITTING).update(
-        status=MessageStatus.PENDING, updated_at=timezone.now(), **fields
-    )
-
-
 def roll_up_messages(message_ids: Iterable[int]) -> int:
     """Recompute each message's status from its parts (rule: :func:`campaigns.statuses.rollup`).
 
@@ -65,9 +50,7 @@ def roll_up_messages(message_ids: Iterable[int]) -> int:
     if not id_list:
         return 0
     parts: dict[int, list[str]] = defaultdict(list)
-    for message_id, status in MessagePart.objects.filter(message_id__in=ids_in(id_list)).values_list(
-        "message_id", "status"
-    ):
+    for message_id, status in MessagePart.objects.filter(message_id__any=id_list).values_list("message_id", "status"):
         parts[message_id].append(status)
     by_status: dict[str, list[int]] = defaultdict(list)
     for message_id, statuses in parts.items():

@@ -1,195 +1,259 @@
 """The submit half of a batch: hand parts to a transport, record what the provider said.
 
-This is the hot path (thousands of messages a second), so it works on tuples and a few
-set-based statements per batch, never on one model instance per message.
+This is the hot path (thousands of messages a second). Per message it costs three row
+writes in all: the claim (pending → queued, by the tick), then, once the provider has
+answered, one INSERT of its parts already answered and one UPDATE of the message. Before
+sending nothing is written per message: the batch's one :class:`BatchInFlight` row says
+which parts are on the wire, which is what keeps each message sent once or marked
+"unknown" when a worker dies (see that model).
+
+A transport drives a batch with :func:`send_batch` and a ``send`` function of its own.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import TypeVar
 
-from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignStatus, Message, MessagePart
-from campaigns.services.bulk_sql import ids_in, member_of, quoted_table, update_from_values
-from campaigns.services.status import advance_messages, advance_parts, release_parts_for_retry, roll_up_messages
-from campaigns.statuses import MessageStatus, rollup, statuses_below
+from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, MessagePart
+from campaigns.services.bulk_sql import member_of, quoted_table, update_from_values
+from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
+from campaigns.services.submit_writes import PartRow, roll_up, set_message_statuses, write_parts
+from campaigns.statuses import MessageStatus
 
 logger = logging.getLogger(__name__)
 
 S = MessageStatus
 MAX_SUBMIT_ATTEMPTS = 5
 RETRY_BACKOFF_S = (1, 5, 15, 60, 300)
+DB_RETRY_S = float(os.environ.get("SUBMIT_DB_RETRY_S", "120"))
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass(frozen=True)
 class PartToSend:
-    part_id: int
+    """One part to hand to the provider; (message_id, index) is its key until it is stored."""
+
     message_id: int
-    campaign_id: int
     index: int
     total: int
+    account_id: int
+    campaign_id: int
     phone: str
     body: str
     sender: str
     sender_ton: int
     sender_npi: int
     validity: timedelta | None
+    first_send: bool = True  # the message had no part rows when the batch began
+
+    @property
+    def key(self) -> tuple[int, int]:
+        return (self.message_id, self.index)
 
 
 @dataclass(frozen=True)
 class SubmitOutcome:
     """What the provider said to one part: outcome accepted | failed | retry | unknown."""
 
-    part_id: int
+    part: PartToSend
     outcome: str
     provider_message_id: str | None = None
     error_code: int | None = None
     error: str = ""
 
 
-def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Callable[[str], int]) -> list[PartToSend]:
-    """Mark the batch's sendable parts ``submitting`` and return them, in message order.
+@dataclass(frozen=True)
+class BatchToSend:
+    """The parts a batch is to send; ``id`` is its BatchInFlight row (None: nothing to send)."""
 
-    Only messages still held by ``claim`` are considered, so a stale batch (its messages
-    released and re-claimed since) does nothing. Safe on redelivery of the same batch:
-    messages already past ``submitting`` are skipped; a part still in ``submitting`` was
-    written by a worker that died before its result was recorded, the one ambiguous case:
-    marked ``unknown`` (default) or resent (SUBMIT_AMBIGUOUS_POLICY). Messages of paused
+    id: int | None
+    parts: list[PartToSend]
+
+
+Send = Callable[[list[PartToSend]], list[SubmitOutcome]]
+OUTCOMES = frozenset({"accepted", "failed", "unknown", "retry"})
+
+
+def send_batch(
+    *, message_ids: Sequence[int], claim: int, count_segments: Callable[[str], int], chunk_size: int, send: Send
+) -> dict[str, int]:
+    """Send one batch in chunks of about ``chunk_size`` parts; returns counts by outcome.
+
+    Between chunks a paused or cancelled campaign is seen (its parts go back or are
+    cancelled), each chunk is marked on the wire before ``send`` and its answers recorded
+    at once after. ``send`` returns an outcome per part it dealt with; parts it returns
+    nothing for were not sent (the transport cannot go on): they and the rest of the
+    batch are released. A batch taken over by another worker stops before its next chunk.
+    """
+    batch = begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
+    counts: dict[str, int] = {}
+    if batch.id is None:
+        return counts
+    pending = batch.parts
+    while pending:
+        running = running_campaigns(p.campaign_id for p in pending)
+        stopped = [p for p in pending if p.campaign_id not in running]
+        if stopped:
+            _with_db_retry(partial(release_unsent, batch_id=batch.id, parts=stopped))
+            counts["released"] = counts.get("released", 0) + len(stopped)
+            pending = [p for p in pending if p.campaign_id in running]
+        todo, pending = split_chunk(pending, chunk_size)
+        if not todo:
+            break
+        if not _with_db_retry(partial(mark_on_wire, batch_id=batch.id, parts=todo)):
+            logger.warning("batch %s was taken over by another worker; stopping", batch.id)
+            return counts
+        outcomes = send(todo)
+        _with_db_retry(partial(record_submit_results, batch_id=batch.id, outcomes=outcomes))
+        for o in outcomes:
+            counts[o.outcome] = counts.get(o.outcome, 0) + 1
+        answered = {o.part.key for o in outcomes}
+        unsent = [p for p in todo if p.key not in answered]
+        if unsent:
+            unsent += pending
+            _with_db_retry(partial(release_unsent, batch_id=batch.id, parts=unsent))
+            counts["released"] = counts.get("released", 0) + len(unsent)
+            break
+    _with_db_retry(partial(finish_batch, batch_id=batch.id))
+    return counts
+
+
+def split_chunk(parts: list[PartToSend], size: int) -> tuple[list[PartToSend], list[PartToSend]]:
+    """The first ``size`` parts, extended so that no message is split between two chunks
+    (a message is rolled up from its parts in hand when all of them are answered)."""
+    end = min(max(1, size), len(parts))
+    while end < len(parts) and parts[end].message_id == parts[end - 1].message_id:
+        end += 1
+    return parts[:end], parts[end:]
+
+
+T = TypeVar("T")
+
+
+def _with_db_retry(step: Callable[[], T]) -> T:
+    """Run a step of a batch, riding out a database restart (up to SUBMIT_DB_RETRY_S).
+
+    The answers of a chunk exist only in this process's memory: giving up at once would
+    leave parts that were accepted to be settled as "unknown" later.
+    """
+    deadline = time.monotonic() + DB_RETRY_S
+    delay = 0.2
+    while True:
+        try:
+            return step()
+        except (OperationalError, InterfaceError):
+            if time.monotonic() > deadline:
+                raise
+            logger.warning("database unavailable during a batch; retrying in %.1f s", delay)
+            close_old_connections()
+            threading.Event().wait(delay)
+            delay = min(delay * 2, 5.0)
+
+
+def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Callable[[str], int]) -> BatchToSend:
+    """Which parts of these messages to send now, and the batch's BatchInFlight row.
+
+    Only messages still ``queued`` under ``claim`` are considered, so a stale batch (its
+    messages released and re-claimed since) does nothing. A redelivered batch first takes
+    over its earlier attempt: the parts that attempt had on the wire are settled by
+    SUBMIT_AMBIGUOUS_POLICY; everything else it never sent is sent now. Messages of paused
     campaigns go back to pending, of cancelled ones are cancelled. ``count_segments`` is
     the transport's segmenter: the domain does not encode text.
     """
-    ids = list(message_ids)
+    ids = sorted(set(message_ids))
     now = timezone.now()
     with transaction.atomic():
-        rows = list(
-            Message.objects.select_for_update(of=("self",))
-            .filter(id__in=ids_in(ids), claim=claim, status__in=[S.QUEUED, S.SUBMITTING])
-            .order_by("id")
-            .values_list("id", "status", "phone", "body", "segments", "campaign_id", "campaign__status")
-        )
-        runnable = [r for r in rows if r[6] == CampaignStatus.RUNNING]
-        cancelled = [r[0] for r in rows if r[6] == CampaignStatus.CANCELLED]
-        paused = [r[0] for r in rows if r[6] not in (CampaignStatus.RUNNING, CampaignStatus.CANCELLED)]
-        if paused:
-            Message.objects.filter(id__in=paused, status=S.QUEUED).update(status=S.PENDING, claim=None, updated_at=now)
-        advance_messages(cancelled, S.CANCELLED, reason="campaign cancelled")
+        hold_off_sweeper(exclusive=False)
+        earlier = [b.id for b in BatchInFlight.objects.filter(claim=claim).only("id", "message_ids")
+                   if set(b.message_ids) & set(ids)]  # fmt: skip
+        if earlier:
+            take_over(earlier, now=now)
+        rows = _queued(ids, claim)
+        runnable = [r for r in rows if r[5] == CampaignStatus.RUNNING]
+        release_messages([r[0] for r in rows if r[5] != CampaignStatus.RUNNING], now=now)
         if not runnable:
-            return []
+            return BatchToSend(None, [])
         campaigns = {
-            c.id: c for c in Campaign.objects.filter(id__in={r[5] for r in runnable}).select_related("account")
+            c.id: c for c in Campaign.objects.filter(id__in={r[4] for r in runnable}).select_related("account")
         }
-        redelivered = [r[0] for r in runnable if r[1] == S.SUBMITTING]
-        _settle_ambiguous(redelivered)
-        with_parts = set(
-            MessagePart.objects.filter(message_id__in=ids_in([r[0] for r in runnable])).values_list(
-                "message_id", flat=True
-            )
-        )
-        totals = {r[0]: r[4] for r in runnable}
-        fresh = [r for r in runnable if r[0] not in with_parts]
-        for r in fresh:
-            totals[r[0]] = max(1, count_segments(r[3] or campaigns[r[5]].body))
-        parts = _insert_parts([(r[0], campaigns[r[5]].account_id, totals[r[0]]) for r in fresh], now) + _resume_parts(
-            [r[0] for r in runnable if r[0] in with_parts], now
-        )
-        multi = [(mid, n) for mid, n in totals.items() if n != 1 and mid not in with_parts]
-        update_from_values(Message, columns=["segments"], rows=multi)
-        advance_messages([r[0] for r in runnable], S.SUBMITTING)
-    by_id = {r[0]: r for r in runnable}
-    out = []
-    for part_id, message_id, index in sorted(parts, key=lambda p: (p[1], p[2])):
-        _, _, phone, body, _, campaign_id, _ = by_id[message_id]
-        c = campaigns[campaign_id]
-        out.append(
-            PartToSend(
-                part_id=part_id, message_id=message_id, campaign_id=campaign_id, index=index,
-                total=totals[message_id], phone=phone, body=body or c.body,
-                sender=c.sender or c.account.source_addr, sender_ton=c.account.source_addr_ton,
-                sender_npi=c.account.source_addr_npi, validity=c.validity_period,
-            )
+        parts = _parts_to_send(runnable, campaigns, count_segments, now)
+        if not parts:
+            return BatchToSend(None, [])
+        batch = BatchInFlight.objects.create(
+            account_id=parts[0].account_id, claim=claim, message_ids=sorted({p.message_id for p in parts}),
+            worker=WORKER, heartbeat_at=now,
         )  # fmt: skip
-    return out
+    return BatchToSend(batch.id, parts)
 
 
-def _insert_parts(messages: list[tuple[int, int, int]], now: datetime) -> list[tuple[int, int, int]]:
-    """Create the parts of first-time messages directly in ``submitting``; (id, message, index)."""
-    values = [(mid, account, i) for mid, account, n in messages for i in range(1, n + 1)]
-    if not values:
+def _queued(ids: list[int], claim: int) -> list[tuple]:
+    """(id, phone, body, segments, campaign_id, campaign status, has parts) of the batch's
+    messages still queued under ``claim``, in id order."""
+    if not ids:
         return []
-    table = quoted_table(MessagePart)
-    columns = 'message_id, account_id, "index", status, error, attempts, updated_at'
-    if connection.vendor == "postgresql":
-        # Three array parameters instead of thousands of placeholders.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) SELECT m, a, i, %s, '', 0, %s "
-                f"FROM unnest(%s::bigint[], %s::bigint[], %s::int[]) AS t(m, a, i) "
-                f'RETURNING id, message_id, "index"',
-                [S.SUBMITTING, now, [v[0] for v in values], [v[1] for v in values], [v[2] for v in values]],
-            )
-            return cursor.fetchall()
-    out: list[tuple[int, int, int]] = []
-    for start in range(0, len(values), 2000):
-        chunk = values[start : start + 2000]
-        placeholders = ", ".join(["(%s, %s, %s, %s, '', 0, %s)"] * len(chunk))
-        params: list = []
-        for mid, account, index in chunk:
-            params.extend([mid, account, index, S.SUBMITTING, now])
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f'INSERT INTO {table} ({columns}) VALUES {placeholders} RETURNING id, message_id, "index"', params
-            )
-            out.extend(cursor.fetchall())
-    return out
-
-
-def _resume_parts(message_ids: list[int], now: datetime) -> list[tuple[int, int, int]]:
-    """Pending parts of messages seen before (retries, resend policy) → ``submitting``."""
-    if not message_ids:
-        return []
-    table = quoted_table(MessagePart)
-    ids_sql, params = member_of("message_id", message_ids)
+    m, c, p = quoted_table(Message), quoted_table(Campaign), quoted_table(MessagePart)
+    ids_sql, params = member_of("m.id", ids)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, updated_at = %s WHERE {ids_sql} AND status = %s "
-            f'RETURNING id, message_id, "index"',
-            [S.SUBMITTING, now, *params, S.PENDING],
+            f"SELECT m.id, m.phone, m.body, m.segments, m.campaign_id, c.status, "
+            f"EXISTS (SELECT 1 FROM {p} p WHERE p.message_id = m.id) "
+            f"FROM {m} m JOIN {c} c ON c.id = m.campaign_id "
+            f"WHERE {ids_sql} AND m.claim = %s AND m.status = %s ORDER BY m.id",
+            [*params, claim, S.QUEUED],
         )
         return cursor.fetchall()
 
 
-def _settle_ambiguous(message_ids: list[int]) -> None:
-    if not message_ids:
-        return
-    stuck = MessagePart.objects.filter(message_id__in=message_ids, status=S.SUBMITTING)
-    if getattr(settings, "SUBMIT_AMBIGUOUS_POLICY", "unknown") == "resend":
-        stuck.update(status=S.PENDING, updated_at=timezone.now())
-        return
-    ids = list(stuck.values_list("id", flat=True))
-    if ids:
-        logger.warning("%d parts left in submitting by a lost worker marked unknown", len(ids))
-        advance_parts(ids, S.UNKNOWN, error="worker stopped before the SMSC answered")
-
-
-def settle_stalled_submits(message_ids: list[int]) -> None:
-    """Messages whose worker vanished mid-batch: settle their parts, roll them up."""
-    if not message_ids:
-        return
-    with transaction.atomic():
-        _settle_ambiguous(message_ids)
-        if getattr(settings, "SUBMIT_AMBIGUOUS_POLICY", "unknown") == "resend":
-            Message.objects.filter(id__in=message_ids, status=S.SUBMITTING).update(
-                status=S.PENDING, claim=None, updated_at=timezone.now()
+def _parts_to_send(rows: list[tuple], campaigns: dict[int, Campaign], count_segments, now) -> list[PartToSend]:
+    """First-time messages: every segment; messages seen before: their pending parts."""
+    segments: dict[str, int] = {}  # one count per distinct text (most campaigns: one text)
+    keys: list[tuple[int, int, int]] = []  # (message_id, index, total)
+    seen_before = [r for r in rows if r[6]]
+    for mid, _, body, _, campaign_id, _, has_parts in rows:
+        if has_parts:
+            continue
+        text = body or campaigns[campaign_id].body
+        if text not in segments:
+            segments[text] = max(1, count_segments(text))
+        keys.extend((mid, i, segments[text]) for i in range(1, segments[text] + 1))
+    if seen_before:
+        totals = {r[0]: r[3] for r in seen_before}
+        pending = list(
+            MessagePart.objects.filter(message_id__any=list(totals), status=S.PENDING).values_list(
+                "message_id", "index"
             )
-        else:
-            roll_up_messages(message_ids)
+        )
+        keys.extend((mid, index, totals[mid]) for mid, index in pending)
+        nothing_left = set(totals) - {mid for mid, _ in pending}
+        if nothing_left:  # every part answered already: the message just follows them
+            roll_up([], {mid: totals[mid] for mid in nothing_left}, now)
+    by_id = {r[0]: r for r in rows}
+    out = []
+    for mid, index, total in sorted(keys):
+        _, phone, body, _, campaign_id, _, _ = by_id[mid]
+        c = campaigns[campaign_id]
+        out.append(
+            PartToSend(
+                message_id=mid, index=index, total=total, account_id=c.account_id, campaign_id=campaign_id,
+                phone=phone, body=body or c.body, sender=c.sender or c.account.source_addr,
+                sender_ton=c.account.source_addr_ton, sender_npi=c.account.source_addr_npi,
+                validity=c.validity_period, first_send=not by_id[mid][6],
+            )
+        )  # fmt: skip
+    return out
 
 
 def running_campaigns(campaign_ids: Iterable[int]) -> set[int]:
@@ -200,115 +264,100 @@ def running_campaigns(campaign_ids: Iterable[int]) -> set[int]:
     )
 
 
-def release_unsent(*, part_ids: Iterable[int]) -> None:
-    """Parts a batch did not send because their campaign stopped: back to pending (paused)
-    or cancelled, with their messages; nothing was written to the SMSC for them."""
-    ids = list(part_ids)
-    if not ids:
-        return
-    now = timezone.now()
+def mark_on_wire(*, batch_id: int, parts: Sequence[PartToSend]) -> bool:
+    """Record the chunk about to be sent (and a heartbeat); False if the batch was taken
+    over, in which case nothing may be sent."""
+    return bool(
+        BatchInFlight.objects.filter(id=batch_id).update(
+            on_wire=[list(p.key) for p in parts], heartbeat_at=timezone.now()
+        )
+    )
+
+
+def release_unsent(*, batch_id: int, parts: Sequence[PartToSend]) -> None:
+    """Parts a batch did not send (campaign paused or cancelled, transport stopped): their
+    messages go back to pending, or are cancelled with their campaign."""
     with transaction.atomic():
-        MessagePart.objects.filter(id__in=ids, status=S.SUBMITTING).update(status=S.PENDING, updated_at=now)
-        message_ids = set(MessagePart.objects.filter(id__in=ids).values_list("message_id", flat=True))
-        messages = Message.objects.filter(id__in=message_ids, status=S.SUBMITTING)
-        cancelled_ids = list(messages.filter(campaign__status=CampaignStatus.CANCELLED).values_list("id", flat=True))
-        MessagePart.objects.filter(message_id__in=cancelled_ids, status=S.PENDING).update(
-            status=S.CANCELLED, updated_at=now, done_at=now
-        )
-        roll_up_messages(cancelled_ids)
-        Message.objects.filter(id__in=message_ids, status=S.SUBMITTING).exclude(id__in=cancelled_ids).update(
-            status=S.PENDING, claim=None, updated_at=now
-        )
+        release_messages(sorted({p.message_id for p in parts}), now=timezone.now())
 
 
-def record_submit_results(*, outcomes: Iterable[SubmitOutcome], now: datetime | None = None) -> None:
-    """Record a batch's answers: one UPDATE for all accepted ids, one per other group."""
+def finish_batch(*, batch_id: int) -> None:
+    """The batch is done: its row goes (every part it sent is recorded)."""
+    BatchInFlight.objects.filter(id=batch_id).delete()
+
+
+def record_submit_results(
+    *, batch_id: int | None, outcomes: Iterable[SubmitOutcome], now: datetime | None = None
+) -> None:
+    """Record a chunk's answers: its parts inserted as answered, its messages rolled up,
+    and the batch's on-wire list cleared, in one transaction."""
     now = now or timezone.now()
     results = list(outcomes)
-    groups: dict[str, list[SubmitOutcome]] = defaultdict(list)
-    for r in results:
-        groups[r.outcome].append(r)
-    unexpected = set(groups) - {"accepted", "failed", "unknown", "retry"}
+    unexpected = {r.outcome for r in results} - OUTCOMES
     if unexpected:
         raise ValueError(f"unknown submit outcomes: {sorted(unexpected)}")
+    totals = {r.part.message_id: r.part.total for r in results}
     with transaction.atomic():
-        _record_accepted(groups["accepted"], now)
-        failed: dict[tuple, list[int]] = defaultdict(list)
-        for r in groups["failed"]:
-            failed[(r.error_code, r.error)].append(r.part_id)
-        for (code, error), ids in failed.items():
-            advance_parts(ids, S.FAILED, error_code=code, error=error[:255], submitted_at=now)
-        advance_parts(
-            [r.part_id for r in groups["unknown"]], S.UNKNOWN, error="no response from the SMSC", submitted_at=now
-        )
-        _schedule_retries(groups["retry"], now)
-        _roll_up_submitted([r.part_id for r in results], now)
+        attempts = _attempts_so_far([r.part for r in results if r.outcome == "retry"])
+        rows = [_as_row(r, attempts, now) for r in results]
+        # First sends (nearly all) roll up from the answers in hand, and the messages are
+        # updated before their parts are inserted: the deferred foreign-key check then finds
+        # rows this transaction already wrote. Messages seen before are read back.
+        fresh: dict[int, list[str]] = defaultdict(list)
+        for result, row in zip(results, rows, strict=True):
+            if result.part.first_send:
+                fresh[row.message_id].append(row.status)
+        fresh = {mid: sts for mid, sts in fresh.items() if len(sts) == totals[mid]}
+        by_status = set_message_statuses(fresh, now)
+        stored = write_parts(rows, now)
+        for status, ids in roll_up(stored, {m: n for m, n in totals.items() if m not in fresh}, now).items():
+            by_status[status].extend(ids)
+        _schedule_retries(by_status.get(S.PENDING, []), attempts, totals, now)
+        if batch_id is not None:
+            BatchInFlight.objects.filter(id=batch_id).update(on_wire=[], heartbeat_at=now)
 
 
-def _roll_up_submitted(part_ids: list[int], now: datetime) -> None:
-    """Messages follow their parts; those reaching accepted get their submitted time."""
-    parts: dict[int, list[str]] = defaultdict(list)
-    table = quoted_table(MessagePart)
-    ids_sql, params = member_of("id", part_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT p.message_id, p.status FROM {table} p WHERE p.message_id IN "
-            f"(SELECT message_id FROM {table} WHERE {ids_sql})",
-            params,
-        )
-        for message_id, status in cursor.fetchall():
-            parts[message_id].append(status)
-    by_status: dict[str, list[int]] = defaultdict(list)
-    for message_id, statuses in parts.items():
-        by_status[rollup(statuses)].append(message_id)
-    for status, ids in by_status.items():
-        extra = {"submitted_at": now} if status == S.ACCEPTED else {}
-        advance_messages(ids, status, **extra)
+def _as_row(r: SubmitOutcome, attempts: dict[tuple[int, int], int], now: datetime) -> PartRow:
+    p = r.part
+    common = {"message_id": p.message_id, "account_id": p.account_id, "index": p.index}
+    if r.outcome == "accepted":
+        return PartRow(**common, status=S.ACCEPTED, provider_message_id=r.provider_message_id, submitted_at=now)
+    if r.outcome == "failed":
+        return PartRow(**common, status=S.FAILED, error_code=r.error_code, error=r.error, submitted_at=now)
+    if r.outcome == "unknown":
+        return PartRow(**common, status=S.UNKNOWN, error=r.error or "no response from the SMSC", submitted_at=now)
+    tries = attempts.get(p.key, 0) + 1
+    if tries >= MAX_SUBMIT_ATTEMPTS:
+        error = f"gave up after {MAX_SUBMIT_ATTEMPTS} tries: {r.error}"
+        return PartRow(**common, status=S.FAILED, error_code=r.error_code, error=error, attempts=tries)
+    return PartRow(**common, status=S.PENDING, error_code=r.error_code, error=r.error, attempts=tries)
 
 
-def _record_accepted(accepted: list[SubmitOutcome], now: datetime) -> None:
-    """One statement sets each part's provider id, forward-only."""
-    if not accepted:
-        return
-    below = statuses_below(S.ACCEPTED)
-    table = quoted_table(MessagePart)
-    status_sql, status_params = member_of(f"{table}.status", below, cast="text")
-    updated = update_from_values(
-        MessagePart,
-        columns=["provider_message_id"],
-        rows=[(r.part_id, r.provider_message_id) for r in accepted],
-        constants={"status": S.ACCEPTED, "submitted_at": now, "updated_at": now},
-        where=status_sql,
-        where_params=status_params,
+def _attempts_so_far(parts: list[PartToSend]) -> dict[tuple[int, int], int]:
+    """Earlier attempts of parts answered "retry" (only these need the read)."""
+    if not parts:
+        return {}
+    rows = MessagePart.objects.filter(message_id__any=[p.message_id for p in parts]).values_list(
+        "message_id", "index", "attempts"
     )
-    if updated < len(accepted):
-        # A part already past "accepted" (e.g. settled as unknown) still needs its id so
-        # that its receipt can match.
-        update_from_values(
-            MessagePart,
-            columns=["provider_message_id"],
-            rows=[(r.part_id, r.provider_message_id) for r in accepted],
-            where=f"{table}.provider_message_id IS NULL",
-        )
+    return {(mid, index): n for mid, index, n in rows}
 
 
-def _schedule_retries(retries: list[SubmitOutcome], now: datetime) -> None:
-    """Transient errors: back to pending with backoff, or failed after the last attempt."""
-    if not retries:
+def _schedule_retries(
+    message_ids: list[int], attempts: dict[tuple[int, int], int], totals: dict[int, int], now: datetime
+) -> None:
+    """Messages with a part to retry go back to pending, not before their backoff is over."""
+    if not message_ids:
         return
-    parts = list(
-        MessagePart.objects.filter(id__in=[r.part_id for r in retries]).values_list("id", "attempts", "message_id")
-    )
-    reason = {r.part_id: (r.error_code, r.error) for r in retries}
-    for part_id, attempts, message_id in parts:
-        code, error = reason[part_id]
-        if attempts + 1 >= MAX_SUBMIT_ATTEMPTS:
-            advance_parts(
-                [part_id], S.FAILED, error_code=code, error=f"gave up after {MAX_SUBMIT_ATTEMPTS} tries: {error}"[:255]
-            )
-            continue
-        release_parts_for_retry([part_id], attempts=attempts + 1, error=error[:255])
-        delay = RETRY_BACKOFF_S[min(attempts, len(RETRY_BACKOFF_S) - 1)]
-        Message.objects.filter(id=message_id, status__in=[S.SUBMITTING, S.QUEUED]).update(
+    update_from_values(Message, columns=["segments"], rows=[(mid, totals[mid]) for mid in message_ids])
+    by_message: dict[int, int] = {}
+    for (mid, _), n in attempts.items():
+        by_message[mid] = max(by_message.get(mid, 0), n)
+    by_delay: dict[int, list[int]] = {}
+    for mid in message_ids:
+        delay = RETRY_BACKOFF_S[min(by_message.get(mid, 0), len(RETRY_BACKOFF_S) - 1)]
+        by_delay.setdefault(delay, []).append(mid)
+    for delay, ids in by_delay.items():
+        Message.objects.filter(id__any=ids, status=S.QUEUED).update(
             status=S.PENDING, claim=None, not_before=now + timedelta(seconds=delay), updated_at=now
         )

@@ -1,8 +1,8 @@
 """The one door from the transports into the domain.
 
 ``smpp_transport`` and ``mms_transport`` call only what this module offers: account
-settings, begin a batch (which parts to send, now marked ``submitting``), record what the
-provider answered, store receipts and inbound messages. The work is done in the service
+settings, send a batch (the domain says which parts, the transport sends them and gives
+back what the provider answered), store receipts and inbound messages. The work is done in the service
 modules named below; this module is the list of what a transport may do.
 """
 
@@ -58,15 +58,7 @@ def stop_account_smpp(*, system_id: str, reason: str) -> None:
 
 from campaigns.services.inbound import InboundIn, record_inbound, record_inbound_messages  # noqa: E402
 from campaigns.services.receipts import ReceiptIn, record_receipts  # noqa: E402
-from campaigns.services.submit import (  # noqa: E402
-    PartToSend,
-    SubmitOutcome,
-    begin_submit,
-    record_submit_results,
-    release_unsent,
-    running_campaigns,
-    settle_stalled_submits,
-)
+from campaigns.services.submit import PartToSend, SubmitOutcome, send_batch  # noqa: E402
 
 __all__ = [
     "AccountSettings",
@@ -75,14 +67,10 @@ __all__ = [
     "ReceiptIn",
     "SubmitOutcome",
     "account_settings",
-    "begin_submit",
     "record_inbound",
     "record_inbound_messages",
     "record_receipts",
-    "record_submit_results",
-    "release_unsent",
-    "running_campaigns",
-    "settle_stalled_submits",
+    "send_batch",
     "stop_account_smpp",
 ]
 

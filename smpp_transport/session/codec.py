@@ -142,7 +142,43 @@ def build_request(client: object, command_name: str) -> tuple[int, bytes]:
 
 
 def build_submit_sm(client: object, part: OutboundPart) -> tuple[int, bytes]:
-    """Encode one part; raises ValueError if smpplib cannot encode it."""
+    """Encode one part; raises ValueError if it cannot be encoded.
+
+    A part without TLVs (every single-SMS part and every UDH-concatenated one: nearly all
+    traffic) is packed directly, byte for byte what smpplib's SubmitSM produces (the tests
+    compare the two on generated parts), at a tenth of its cost: smpplib's generic field
+    machinery was the largest CPU cost of a bind worker. Parts with TLVs go through smpplib.
+    """
+    if part.optional_params:
+        return _build_submit_sm_smpplib(client, part)
+    try:
+        short_message = part.short_message or b""
+        body = b"".join((
+            b"\0",  # service_type: default
+            bytes((part.source_addr_ton or 0, part.source_addr_npi or 0)),
+            _c_string(part.source_addr, 21),
+            bytes((part.dest_addr_ton or 0, part.dest_addr_npi or 0)),
+            _c_string(part.destination_addr, 21),
+            bytes((part.esm_class or 0, 0, 0)),  # esm_class, protocol_id, priority_flag
+            b"\0",  # schedule_delivery_time: immediate
+            _c_string(part.validity_period, 17),
+            bytes((part.registered_delivery or 0, 0, part.data_coding or 0, 0, len(short_message))),
+            short_message,
+        ))  # fmt: skip
+    except (ValueError, TypeError) as exc:  # a field out of range, or text not Latin-1
+        raise ValueError(f"cannot encode submit_sm: {exc!r}") from exc
+    sequence = client.next_sequence()  # type: ignore[attr-defined]
+    return sequence, HEADER.pack(HEADER_LEN + len(body), SUBMIT_SM, ESME_ROK, sequence) + body
+
+
+def _c_string(value: str | None, limit: int) -> bytes:
+    """A C-string field as smpplib writes it: cut to ``limit - 1`` characters, NUL-ended."""
+    if not value:
+        return b"\0"
+    return value[: limit - 1].encode("latin-1") + b"\0"
+
+
+def _build_submit_sm_smpplib(client: object, part: OutboundPart) -> tuple[int, bytes]:
     try:
         pdu = smpp.make_pdu(
             "submit_sm", client=client,

@@ -97,7 +97,7 @@ class BindConfig:
 class OutboundPart:
     """One submit_sm to send: a segment as produced by ``smpp_transport.encoding``.
 
-    ``ref`` is opaque to the bind (the MessagePart id) and comes back in the result.
+    ``ref`` is opaque to the bind (the domain's part to send) and comes back in the result.
     ``optional_params`` uses smpplib's TLV names (sar_msg_ref_num, message_payload, ...).
     Keyword-only: a part has too many same-typed fields to build positionally safely.
     """

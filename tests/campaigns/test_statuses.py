@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns.services.status import advance_parts, release_parts_for_retry, roll_up_messages
+from campaigns.services.status import advance_parts, roll_up_messages
 from campaigns.statuses import FINAL_STATUSES, RANK, MessageStatus, can_advance, rollup
 from tests.factories import MessageFactory, MessagePartFactory
 
@@ -71,16 +71,6 @@ def test_advance_is_forward_only_and_duplicates_change_nothing() -> None:
     part.refresh_from_db()
     assert part.status == S.DELIVERED
     assert part.done_at is not None
-
-
-@pytest.mark.django_db
-def test_retry_release_only_from_submitting() -> None:
-    submitting = MessagePartFactory(status=S.SUBMITTING)
-    accepted = MessagePartFactory(status=S.ACCEPTED)
-    assert release_parts_for_retry([submitting.id, accepted.id]) == 1
-    submitting.refresh_from_db()
-    accepted.refresh_from_db()
-    assert (submitting.status, accepted.status) == (S.PENDING, S.ACCEPTED)
 
 
 @pytest.mark.django_db

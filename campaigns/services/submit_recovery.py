@@ -1,0 +1,132 @@
+"""When a batch's worker is gone: take the batch over and settle what it had on the wire.
+
+Two callers: a redelivered batch takes over its own earlier attempt at once (in
+``begin_submit``), and the sweeper (:func:`recover_abandoned`, every tick) takes over
+batches silent for ``SUBMITTING_STALL_S`` and releases messages queued for longer than
+``QUEUED_STALL_S`` that no live batch holds. Taking over deletes the batch's row: a worker
+that is in fact still alive finds its row gone before its next chunk and stops, so no part
+is ever sent by two workers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, MessagePart
+from campaigns.services.bulk_sql import member_of, quoted_table
+from campaigns.services.status import advance_messages
+from campaigns.services.submit_writes import PartRow, roll_up, write_parts
+from campaigns.statuses import MessageStatus
+
+logger = logging.getLogger(__name__)
+
+S = MessageStatus
+SWEEP_LOCK = 0x5EB7_0D15  # PostgreSQL advisory lock key shared by batch starts and the sweeper
+
+
+def hold_off_sweeper(*, exclusive: bool) -> None:
+    """Serialise batch starts (shared) with the sweeper (exclusive), until commit.
+
+    A batch start reads its queued messages and then writes its BatchInFlight row; the
+    sweeper releases queued messages that no batch holds. Without this lock the sweeper
+    could release a message between those two steps, and it would be sent twice. On
+    SQLite every transaction is IMMEDIATE (see settings), which serialises them anyway.
+    """
+    if connection.vendor == "postgresql":
+        function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {function}(%s)", [SWEEP_LOCK])
+
+
+def take_over(batch_ids: Sequence[int], *, now: datetime, silent_since: datetime | None = None) -> int:
+    """Delete these batches' rows (only those still silent since ``silent_since``, if given)
+    and settle the parts they had on the wire; returns how many were taken over.
+
+    An on-wire part may or may not have reached the SMSC: by SUBMIT_AMBIGUOUS_POLICY it is
+    stored as "unknown" (default: never a duplicate), or its message stays queued and is
+    sent again ("resend": never a loss). Nothing else of the batch was sent.
+    """
+    if not batch_ids:
+        return 0
+    ids_sql, params = member_of("id", batch_ids)
+    where = ids_sql + (" AND heartbeat_at < %s" if silent_since else "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {quoted_table(BatchInFlight)} WHERE {where} RETURNING id, account_id, on_wire",
+            [*params, *([silent_since] if silent_since else [])],
+        )
+        taken = cursor.fetchall()
+    ambiguous = [
+        PartRow(message_id=mid, account_id=account_id, index=index, status=S.UNKNOWN,
+                error="worker stopped before the SMSC answered", submitted_at=now)
+        for _, account_id, on_wire in taken
+        for mid, index in (json.loads(on_wire) if isinstance(on_wire, str) else on_wire)
+    ]  # fmt: skip
+    if ambiguous:
+        if getattr(settings, "SUBMIT_AMBIGUOUS_POLICY", "unknown") == "resend":
+            logger.warning("%d parts of a lost batch will be sent again (resend policy)", len(ambiguous))
+        else:
+            logger.warning("%d parts on the wire when their worker stopped marked unknown", len(ambiguous))
+            queued = set(Message.objects.filter(id__any=[p.message_id for p in ambiguous], status=S.QUEUED)
+                         .values_list("id", flat=True))  # fmt: skip
+            rows = [p for p in ambiguous if p.message_id in queued]
+            write_parts(rows, now)
+            roll_up([], {p.message_id: None for p in rows}, now)
+    return len(taken)
+
+
+def release_messages(message_ids: Sequence[int], *, now: datetime) -> None:
+    """Queued messages a batch will not send: back to pending (campaign paused, or the
+    transport stopped), or cancelled with their campaign."""
+    if not message_ids:
+        return
+    rows = Message.objects.filter(id__any=list(message_ids), status=S.QUEUED).values_list("id", "campaign__status")
+    cancelled = [mid for mid, status in rows if status == CampaignStatus.CANCELLED]
+    back = [mid for mid, status in rows if status != CampaignStatus.CANCELLED]
+    if back:
+        Message.objects.filter(id__any=back, status=S.QUEUED).update(status=S.PENDING, claim=None, updated_at=now)
+    if cancelled:
+        MessagePart.objects.filter(message_id__any=cancelled, status=S.PENDING).update(
+            status=S.CANCELLED, updated_at=now, done_at=now
+        )
+        advance_messages(cancelled, S.CANCELLED, reason="campaign cancelled")
+
+
+def recover_abandoned(*, now: datetime) -> tuple[int, int]:
+    """The sweeper: (messages released, batches taken over).
+
+    A batch can vanish (a broker without redelivery, a purged queue, a worker killed with
+    no redelivery): its messages, queued for longer than QUEUED_STALL_S and held by no live
+    batch, go back to pending with their claim cleared (a stale batch then skips them). A
+    batch silent for SUBMITTING_STALL_S (keep it above SMPP_BATCH_TIMEOUT_S) is taken over.
+    """
+    stall_s = getattr(settings, "SUBMITTING_STALL_S", 300)
+    queued_cutoff = now - timedelta(seconds=getattr(settings, "QUEUED_STALL_S", 30))
+    silent_since = now - timedelta(seconds=stall_s)
+    with transaction.atomic():
+        hold_off_sweeper(exclusive=True)
+        dead = list(BatchInFlight.objects.filter(heartbeat_at__lt=silent_since).values_list("id", flat=True))
+        taken = take_over(dead, now=now, silent_since=silent_since)
+        running = Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("id", flat=True)
+        stale = list(
+            Message.objects.filter(campaign_id__in=list(running), status=S.QUEUED, updated_at__lt=queued_cutoff)
+            .values_list("id", flat=True)
+        )  # fmt: skip
+        released = 0
+        if stale:
+            held: set[int] = set()
+            for ids in BatchInFlight.objects.values_list("message_ids", flat=True):
+                held.update(ids)
+            free = [mid for mid in stale if mid not in held]
+            released = Message.objects.filter(id__any=free, status=S.QUEUED).update(
+                status=S.PENDING, claim=None, updated_at=now
+            )
+    if released or taken:
+        logger.warning("sweeper: released %d stalled queued messages, took over %d silent batches", released, taken)
+    return released, taken

@@ -1,0 +1,154 @@
+"""The set-based writes behind submitting: parts as answered, messages rolled up from them.
+
+A part row is first written when the provider has answered it (or when its answer is given
+up as "unknown"), already in its status, by one INSERT … ON CONFLICT per chunk: no row is
+written before sending and updated after. The ON CONFLICT branch covers parts that exist
+already (a retry, a part settled as "unknown" whose late answer still brings its id) and
+keeps statuses forward-only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+from campaigns.models import Message, MessagePart
+from campaigns.services.bulk_sql import member_of, quoted_table, rank_sql, values_source
+from campaigns.statuses import FINAL_STATUSES, MessageStatus, rollup, statuses_below
+
+S = MessageStatus
+CHUNK_ROWS = 2000  # rows per statement (SQLite's parameter limit with ten columns)
+
+PART_COLUMNS = (
+    ("message_id", "bigint"),
+    ("account_id", "bigint"),
+    ("index", "int"),
+    ("status", "text"),
+    ("provider_message_id", "text"),
+    ("error_code", "int"),
+    ("error", "text"),
+    ("attempts", "int"),
+    ("submitted_at", "timestamptz"),
+    ("done_at", "timestamptz"),
+)
+
+
+@dataclass(frozen=True)
+class PartRow:
+    """A part as it is to be stored: (message_id, index) is its key."""
+
+    message_id: int
+    account_id: int
+    index: int
+    status: str
+    provider_message_id: str | None = None
+    error_code: int | None = None
+    error: str = ""
+    attempts: int = 0
+    submitted_at: datetime | None = None
+
+    def values(self, now: datetime) -> tuple:
+        done_at = now if self.status in FINAL_STATUSES else None
+        return (self.message_id, self.account_id, self.index, self.status, self.provider_message_id,
+                self.error_code, self.error[:255], self.attempts, self.submitted_at, done_at)  # fmt: skip
+
+
+def write_parts(rows: Sequence[PartRow], now: datetime) -> list[tuple[int, int, str]]:
+    """Insert parts, or move existing ones forward; returns (message_id, index, status) as stored."""
+    table = quoted_table(MessagePart)
+    names = [name for name, _ in PART_COLUMNS]
+    columns = ", ".join(connection.ops.quote_name(n) for n in [*names, "updated_at"])
+    select = ", ".join(f"v.{connection.ops.quote_name(n)}" for n in names)
+    forward = f"{rank_sql('excluded.status')} > {rank_sql(f'{table}.status')}"
+    # A retry (pending → pending with one more attempt) is not a rank move but must apply.
+    applies = f"({forward} OR (excluded.status = '{S.PENDING}' AND {table}.status = '{S.PENDING}'))"
+
+    def pick(column: str) -> str:
+        return f"{column} = CASE WHEN {applies} THEN excluded.{column} ELSE {table}.{column} END"
+
+    conflict = (
+        'ON CONFLICT (message_id, "index") DO UPDATE SET '
+        + ", ".join(pick(c) for c in ("status", "error_code", "error", "done_at"))
+        + f", provider_message_id = COALESCE({table}.provider_message_id, excluded.provider_message_id)"
+        f", attempts = CASE WHEN excluded.attempts > {table}.attempts THEN excluded.attempts"
+        f" ELSE {table}.attempts END"
+        f", submitted_at = COALESCE({table}.submitted_at, excluded.submitted_at)"
+        f", updated_at = excluded.updated_at"
+    )
+    stored: list[tuple[int, int, str]] = []
+    for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        source, params = values_source(PART_COLUMNS, [r.values(now) for r in chunk])
+        # "WHERE true" keeps SQLite from reading ON CONFLICT as part of the SELECT's join.
+        sql = (
+            f"INSERT INTO {table} ({columns}) SELECT {select}, %s FROM {source} WHERE true {conflict} "
+            f'RETURNING message_id, "index", status'
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [now, *params])
+            stored.extend(cursor.fetchall())
+    return stored
+
+
+def stored_part_statuses(message_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Every part status of these messages (for the roll-up of a message not wholly in hand)."""
+    out: dict[int, list[str]] = defaultdict(list)
+    if not message_ids:
+        return out
+    ids_sql, params = member_of("message_id", message_ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT message_id, status FROM {quoted_table(MessagePart)} WHERE {ids_sql}", params)
+        for message_id, status in cursor.fetchall():
+            out[message_id].append(status)
+    return out
+
+
+def roll_up(
+    stored: Sequence[tuple[int, int, str]], totals: dict[int, int | None], now: datetime
+) -> dict[str, list[int]]:
+    """Set each message of ``totals`` to the status of its parts, forward-only; returns
+    message ids by status.
+
+    ``totals`` is each message's part count: a message whose parts all came back in
+    ``stored`` is rolled up from them; any other (count None, or only some parts in hand)
+    is read back from the database.
+    """
+    in_hand: dict[int, dict[int, str]] = defaultdict(dict)
+    for message_id, index, status in stored:
+        in_hand[message_id][index] = status
+    statuses = {
+        mid: list(parts.values())
+        for mid, parts in in_hand.items()
+        if totals.get(mid) is not None and len(parts) >= totals[mid]
+    }
+    statuses.update(stored_part_statuses([mid for mid in totals if mid not in statuses]))
+    return set_message_statuses(statuses, now)
+
+
+def set_message_statuses(part_statuses: dict[int, list[str]], now: datetime) -> dict[str, list[int]]:
+    """Each message to the roll-up of its parts' statuses (all of them), forward-only, in one
+    UPDATE per (status, segments) group, which on a campaign is nearly always one."""
+    groups: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for mid, statuses in part_statuses.items():
+        if statuses:
+            groups[(rollup(statuses), len(statuses))].append(mid)
+    table = quoted_table(Message)
+    by_status: dict[str, list[int]] = defaultdict(list)
+    for (status, segments), ids in groups.items():
+        by_status[status].extend(ids)
+        below_sql, below = member_of("status", statuses_below(status), cast="text")
+        extra = ", submitted_at = %s" if status == S.ACCEPTED else ""
+        extra += ", done_at = %s" if status in FINAL_STATUSES else ""
+        for start in range(0, len(ids), CHUNK_ROWS):
+            ids_sql, id_params = member_of("id", ids[start : start + CHUNK_ROWS])
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET status = %s, segments = %s, updated_at = %s{extra} "
+                    f"WHERE {ids_sql} AND {below_sql}",
+                    [status, segments, now, *([now] * extra.count("%s")), *id_params, *below],
+                )
+    return by_status
