@@ -355,11 +355,13 @@ class Bind(ReaderMixin):
             if not conn.alive:  # lost while encoding: nothing was written, send them later
                 window.unsent(built)
                 return
-            if self._pacer.paced:
-                self._pacer.record(now)
         conn.last_tx = now
         written, error = conn.transport.send_pdus(pdus)
         with self._cv:
+            if written and self._pacer.paced:
+                # The time after the write, not before: a thread switch between the two
+                # would otherwise let the next send crowd this one at the SMSC.
+                self._pacer.record(time.monotonic())
             window.submitted += written
             if error is not None:
                 window.unsent(built[written:])

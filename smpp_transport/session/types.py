@@ -54,7 +54,7 @@ class BindConfig:
     # Sends are spread so that ceil(rate) fit in (1 s + guard): arrival jitter up to the
     # guard (network, the SMSC's own scheduling) never shows the SMSC ceil(rate) + 1 in
     # its one-second window. Costs rate * guard (0.5 % at 5 ms); 0 = exact.
-    pacing_guard_s: float = 0.005
+    pacing_guard_s: float = 0.007
     enquire_link_s: float = 30.0
     response_timeout_s: float = 10.0
     connect_timeout_s: float = 10.0
