@@ -86,3 +86,9 @@ def test_message_rolls_up_from_its_parts() -> None:
     roll_up_messages([message.id])
     message.refresh_from_db()
     assert message.status == S.DELIVERED
+
+
+@given(st.sampled_from(list(RANK)))
+def test_a_lone_part_rolls_up_to_its_own_status_like_two_identical_parts(status: str) -> None:
+    """The one-part fast path agrees with the general rules."""
+    assert rollup([status]) == rollup([status, status]) == status
