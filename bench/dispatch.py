@@ -180,11 +180,13 @@ def main() -> None:
         (tmp_path / "uncapped").mkdir()
         (tmp_path / "capped").mkdir()
         result = {"count": args.count, "raw_msgs_per_s": round(raw, 1), "raw_runs": [round(r) for r in raw_runs]}
+        # The capped run first: it is judged on arrival times to the millisecond, and the
+        # uncapped run leaves the database busy (autovacuum, checkpoint) for a while.
+        if args.only != "uncapped":
+            result.update(capped(args.capped_seconds, tmp_path))
         if args.only != "capped":
             e2e = uncapped(args.count, tmp_path)
             result.update(e2e_msgs_per_s=round(e2e, 1), ratio=round(e2e / raw, 3))
-        if args.only != "uncapped":
-            result.update(capped(args.capped_seconds, tmp_path))
         result["cpus"] = os.cpu_count()
     drop_database(DB)
     print(json.dumps(result))
