@@ -41,18 +41,24 @@ def advance_messages(message_ids: Iterable[int], status: str, **fields: Any) -> 
     return _advance(Message, message_ids, status, fields)
 
 
+def part_statuses(message_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Every part status of these messages, in one read (for roll-ups)."""
+    parts: dict[int, list[str]] = defaultdict(list)
+    id_list = list(set(message_ids))
+    if id_list:
+        for message_id, status in MessagePart.objects.filter(message_id__any=id_list).values_list(
+            "message_id", "status"
+        ):
+            parts[message_id].append(status)
+    return parts
+
+
 def roll_up_messages(message_ids: Iterable[int]) -> int:
     """Recompute each message's status from its parts (rule: :func:`campaigns.statuses.rollup`).
 
     One read of the parts, then one forward-only UPDATE per resulting status.
     """
-    id_list = list(set(message_ids))
-    if not id_list:
-        return 0
-    parts: dict[int, list[str]] = defaultdict(list)
-    for message_id, status in MessagePart.objects.filter(message_id__any=id_list).values_list("message_id", "status"):
-        parts[message_id].append(status)
     by_status: dict[str, list[int]] = defaultdict(list)
-    for message_id, statuses in parts.items():
+    for message_id, statuses in part_statuses(message_ids).items():
         by_status[rollup(statuses)].append(message_id)
     return sum(advance_messages(ids, status) for status, ids in by_status.items())

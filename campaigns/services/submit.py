@@ -217,7 +217,9 @@ def _queued(ids: list[int], claim: int) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _parts_to_send(rows: list[tuple], campaigns: dict[int, Campaign], count_segments, now) -> list[PartToSend]:
+def _parts_to_send(
+    rows: list[tuple], campaigns: dict[int, Campaign], count_segments: Callable[[str], int], now: datetime
+) -> list[PartToSend]:
     """First-time messages: every segment; messages seen before: their pending parts."""
     segments: dict[str, int] = {}  # one count per distinct text (most campaigns: one text)
     keys: list[tuple[int, int, int]] = []  # (message_id, index, total)

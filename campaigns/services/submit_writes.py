@@ -18,6 +18,7 @@ from django.db import connection
 
 from campaigns.models import Message, MessagePart
 from campaigns.services.bulk_sql import member_of, quoted_table, rank_sql, values_source
+from campaigns.services.status import part_statuses
 from campaigns.statuses import FINAL_STATUSES, MessageStatus, rollup, statuses_below
 
 S = MessageStatus
@@ -94,19 +95,6 @@ def write_parts(rows: Sequence[PartRow], now: datetime) -> list[tuple[int, int, 
     return stored
 
 
-def stored_part_statuses(message_ids: Sequence[int]) -> dict[int, list[str]]:
-    """Every part status of these messages (for the roll-up of a message not wholly in hand)."""
-    out: dict[int, list[str]] = defaultdict(list)
-    if not message_ids:
-        return out
-    ids_sql, params = member_of("message_id", message_ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT message_id, status FROM {quoted_table(MessagePart)} WHERE {ids_sql}", params)
-        for message_id, status in cursor.fetchall():
-            out[message_id].append(status)
-    return out
-
-
 def roll_up(
     stored: Sequence[tuple[int, int, str]], totals: dict[int, int | None], now: datetime
 ) -> dict[str, list[int]]:
@@ -125,15 +113,15 @@ def roll_up(
         for mid, parts in in_hand.items()
         if totals.get(mid) is not None and len(parts) >= totals[mid]
     }
-    statuses.update(stored_part_statuses([mid for mid in totals if mid not in statuses]))
+    statuses.update(part_statuses([mid for mid in totals if mid not in statuses]))
     return set_message_statuses(statuses, now)
 
 
-def set_message_statuses(part_statuses: dict[int, list[str]], now: datetime) -> dict[str, list[int]]:
+def set_message_statuses(statuses_by_message: dict[int, list[str]], now: datetime) -> dict[str, list[int]]:
     """Each message to the roll-up of its parts' statuses (all of them), forward-only, in one
     UPDATE per (status, segments) group, which on a campaign is nearly always one."""
     groups: dict[tuple[str, int], list[int]] = defaultdict(list)
-    for mid, statuses in part_statuses.items():
+    for mid, statuses in statuses_by_message.items():
         if statuses:
             groups[(rollup(statuses), len(statuses))].append(mid)
     table = quoted_table(Message)
