@@ -361,7 +361,7 @@ class Bind(ReaderMixin):
             if written and self._pacer.paced:
                 # The time after the write, not before: a thread switch between the two
                 # would otherwise let the next send crowd this one at the SMSC.
-                self._pacer.record(time.monotonic())
+                window.written(built[written - 1][1], time.monotonic())
             window.submitted += written
             if error is not None:
                 window.unsent(built[written:])

@@ -51,9 +51,9 @@ def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig
         window=account.window,
         rate_per_s=float(account.rate_per_bind),
         enquire_link_s=float(account.enquire_link_interval),
-        # Margin so that the provider, counting arrivals, never sees more than the cap in
-        # any second despite network and scheduling jitter (costs guard × rate per second).
-        pacing_guard_s=float(os.environ.get("SMPP_PACING_GUARD_S", "0.007")),
+        # Margin for the provider's time between stamping a submit and answering it (the
+        # pacer takes arrival delays from the answers themselves; costs guard × rate).
+        pacing_guard_s=float(os.environ.get("SMPP_PACING_GUARD_S", "0.001")),
     )
 
 

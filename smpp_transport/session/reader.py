@@ -138,9 +138,10 @@ class ReaderMixin:
     def _apply_responses(self, conn: Connection, resps: list[tuple[int, int, str | None]]) -> None:
         window = self._window
         throttled_status = None
+        read_at = conn.last_rx  # the read that completed these PDUs: after the SMSC's stamp
         with self._cv:
             for seq, status, message_id in resps:
-                if window.on_response(seq, status, message_id):
+                if window.on_response(seq, status, message_id, read_at):
                     throttled_status = status
             if throttled_status is not None:
                 self._pause(throttled_status)
@@ -203,7 +204,7 @@ class ReaderMixin:
             elif command_id == codec.GENERIC_NACK:
                 # A nack of one of our submit_sm: same rules as its response would have.
                 known = self._window.on_response(
-                    seq, status or consts.SMPP_ESME_RUNKNOWNERR, None)
+                    seq, status or consts.SMPP_ESME_RUNKNOWNERR, None, conn.last_rx)
                 if known:
                     self._pause(status)
                 elif known is None:

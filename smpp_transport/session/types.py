@@ -51,10 +51,11 @@ class BindConfig:
     tls_server_hostname: str | None = None
     window: int = 10
     rate_per_s: float = 50.0
-    # Sends are spread so that ceil(rate) fit in (1 s + guard): arrival jitter up to the
-    # guard (network, the SMSC's own scheduling) never shows the SMSC ceil(rate) + 1 in
-    # its one-second window. Costs rate * guard (0.5 % at 5 ms); 0 = exact.
-    pacing_guard_s: float = 0.007
+    # A send waits until 1 s + guard after the latest moment the SMSC can have stamped the
+    # send ceil(rate) places before it (its answer bounds that: see session/pacing.py).
+    # The guard covers the SMSC's own time between stamping and answering; it costs
+    # rate * guard (0.1 % at 1 ms).
+    pacing_guard_s: float = 0.001
     enquire_link_s: float = 30.0
     response_timeout_s: float = 10.0
     connect_timeout_s: float = 10.0

@@ -45,7 +45,8 @@ class Batch:
 class Entry:
     """One part on its way: where it is (``state``) and how often it was throttled."""
 
-    __slots__ = ("part", "batch", "index", "order", "state", "throttles", "deadline")
+    __slots__ = ("part", "batch", "index", "order", "state", "throttles", "deadline", "slot",
+                 "answered_at")
 
     def __init__(self, part: OutboundPart, batch: Batch, index: int, order: int) -> None:
         self.part = part
@@ -55,6 +56,9 @@ class Entry:
         self.state = QUEUED
         self.throttles = 0
         self.deadline = 0.0
+        # The pacer's slot for this send and when its answer was read (see Pacer.answered).
+        self.slot: list[float] | None = None
+        self.answered_at: float | None = None
 
 
 class SubmitWindow:
@@ -148,7 +152,16 @@ class SubmitWindow:
         for seq, entry in sent:
             entry.state = INFLIGHT
             entry.deadline = deadline
+            entry.slot = entry.answered_at = None
             inflight[seq] = entry
+
+    def written(self, entry: Entry, at: float) -> None:
+        """A paced ``entry`` was written at ``at`` (its answer may already be in)."""
+        slot = self.pacer.record(at)
+        if entry.answered_at is not None:
+            self.pacer.answered(slot, entry.answered_at)
+        else:
+            entry.slot = slot
 
     def unsent(self, sent: Iterable[tuple[int, Entry]]) -> None:
         """These were registered but never wholly written: put them back, in order."""
@@ -206,14 +219,18 @@ class SubmitWindow:
         return count
 
     # -- reader's side -------------------------------------------------------------------
-    def on_response(self, seq: int, status: int, message_id: str | None) -> bool | None:
-        """Apply a submit_sm_resp / generic_nack. Returns True when it was a throttle,
-        False for any other known sequence, None for an unknown (late) one."""
+    def on_response(self, seq: int, status: int, message_id: str | None,
+                    read_at: float) -> bool | None:
+        """Apply a submit_sm_resp / generic_nack read at ``read_at``. Returns True when it
+        was a throttle, False for any other known sequence, None for an unknown (late) one."""
         entry = self.inflight.pop(seq, None)
         if entry is None:
             self.late += 1
             return None
         self.used -= 1
+        entry.answered_at = read_at
+        if entry.slot is not None:
+            self.pacer.answered(entry.slot, read_at)
         self.responses[status] = self.responses.get(status, 0) + 1
         if status == 0:
             self._resolve(entry, "accepted", 0, message_id)

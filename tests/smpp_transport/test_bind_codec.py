@@ -174,7 +174,7 @@ def test_window_never_takes_more_than_its_size() -> None:
     batch = w.enqueue([part(i) for i in range(5)])
     seqs = send(w)
     assert len(seqs) == 3 and w.take(0.0) == []
-    assert w.on_response(seqs[0], 0, "m0") is False
+    assert w.on_response(seqs[0], 0, "m0", 0.0) is False
     assert [e.part.ref for e in w.take(0.0)] == [3]
     assert batch.results[0].outcome == "accepted" and batch.results[0].message_id == "m0"
     assert w.high_water == 3
@@ -185,9 +185,9 @@ def test_throttled_parts_are_resent_first_and_in_their_original_order() -> None:
     batch = w.enqueue([part(i) for i in range(5)])
     seqs = send(w)
     # Responses come back in reverse order; both throttled parts must keep their order.
-    assert w.on_response(seqs[2], 0x58, None) is True
-    assert w.on_response(seqs[1], 0x58, None) is True
-    assert w.on_response(seqs[0], 0, "m0") is False
+    assert w.on_response(seqs[2], 0x58, None, 0.0) is True
+    assert w.on_response(seqs[1], 0x58, None, 0.0) is True
+    assert w.on_response(seqs[0], 0, "m0", 0.0) is False
     assert [e.part.ref for e in w.take(0.0)] == [1, 2, 3]
     assert w.throttles == 2 and batch.remaining == 4
 
@@ -197,7 +197,7 @@ def test_throttle_retries_are_bounded() -> None:
     batch = w.enqueue([part(0)])
     for attempt in range(3):
         (seq,) = send(w, first_seq=10 + attempt)
-        w.on_response(seq, 0x14, None)
+        w.on_response(seq, 0x14, None, 0.0)
     assert batch.done.is_set()
     result = batch.results[0]
     assert (result.outcome, result.status_name) == ("retry", "ESME_RMSGQFUL")
@@ -207,11 +207,11 @@ def test_statuses_timeouts_and_late_responses() -> None:
     w = window(4)
     batch = w.enqueue([part(i) for i in range(4)])
     seqs = send(w, now=0.0)
-    w.on_response(seqs[0], 0x0B, None)
-    w.on_response(seqs[1], 0x08, None)
+    w.on_response(seqs[0], 0x0B, None, 0.0)
+    w.on_response(seqs[1], 0x08, None, 0.0)
     assert w.expire(5.0) == 0
     assert w.expire(10.0) == 2
-    assert w.on_response(seqs[2], 0, "late") is None and w.late == 1
+    assert w.on_response(seqs[2], 0, "late", 0.0) is None and w.late == 1
     outcomes = [(r.outcome, r.status_name) for r in batch.results]
     assert outcomes == [("failed", "ESME_RINVDSTADR"), ("retry", "ESME_RSYSERR"),
                         ("unknown", None), ("unknown", None)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 
@@ -9,18 +10,50 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smpp_transport.session.pacing import Pacer
+from smpp_transport.session.pacing import UNANSWERED_S, Pacer
+
+
+def run(
+    pacer: Pacer,
+    count: int,
+    *,
+    start: float = 0.0,
+    lateness=lambda k: 0.0,
+    delays=lambda k: (0.0, 0.0),
+) -> tuple[list[float], list[float]]:
+    """Send ``count`` segments as soon as allowed; returns (write times, SMSC stamps).
+
+    ``lateness(k)``: how late the sender wakes for send k; ``delays(k)``: (write to the
+    SMSC's stamp, stamp to our reading its answer). Answers reach the pacer only once the
+    clock has passed them, and a late wake-up asks the pacer again, as the bind does.
+    """
+    now = start
+    sent: list[float] = []
+    stamped: list[float] = []
+    answers: list[tuple[float, int, list[float]]] = []  # heap of (read at, k, slot)
+    for k in range(count):
+        while True:
+            while answers and answers[0][0] <= now:
+                at, _, slot = heapq.heappop(answers)
+                pacer.answered(slot, at)
+            due = pacer.earliest(now)
+            if due <= now:
+                break
+            now = min(due, answers[0][0]) if answers else due
+            if now == due:
+                now += lateness(k)
+        slot = pacer.record(now)
+        to_stamp, to_answer = delays(k)
+        sent.append(now)
+        stamped.append(now + to_stamp)
+        if slot is not None:
+            heapq.heappush(answers, (now + to_stamp + to_answer, k, slot))
+    return sent, stamped
 
 
 def drive(pacer: Pacer, count: int, *, start: float = 0.0, lateness=lambda k: 0.0) -> list[float]:
-    """Send ``count`` segments as soon as allowed, each ``lateness(k)`` seconds late."""
-    now = start
-    sent: list[float] = []
-    for k in range(count):
-        now = max(now, pacer.earliest(now)) + lateness(k)
-        pacer.record(now)
-        sent.append(now)
-    return sent
+    """Write times of ``count`` sends against an SMSC that stamps and answers at once."""
+    return run(pacer, count, start=start, lateness=lateness)[0]
 
 
 def max_in_window(times: list[float], window: float = 1.0) -> int:
@@ -135,3 +168,61 @@ def test_guard_stretches_the_window_and_costs_rate_times_guard() -> None:
     assert min(b - a for a, b in zip(times, times[50:], strict=False)) >= 1.005 - 1e-9
     achieved = len(times) / (times[-1] - times[0] + 1 / 50)
     assert 49.7 <= achieved <= 49.8
+
+
+def test_a_late_arrival_holds_back_the_send_one_window_later_and_nothing_else() -> None:
+    # Send 3 reaches the SMSC 30 ms late (a stalled core); the others take 0.2 ms there
+    # and back. A fixed guard under 30 ms would let send 53 land within one second of it.
+    def delays(k: int) -> tuple[float, float]:
+        return (0.030, 0.0001) if k == 3 else (0.0001, 0.0001)
+
+    sent, stamped = run(Pacer(50.0, guard_s=0.001), 50 * 20, delays=delays)
+    assert max_in_window(stamped) <= 50
+    assert sent[53] >= stamped[3] + 1.0
+    # The 30 ms are lost once (the schedule shifts), not once per window as a 30 ms fixed
+    # guard would cost (48.5/s); every other send pays only the 1 ms guard.
+    achieved = len(sent) / (sent[-1] - sent[0] + 1 / 50)
+    assert achieved > len(sent) / (len(sent) / 50 * 1.001 + 0.030 + 0.002)
+
+
+def test_the_fastest_round_trip_is_travel_time_not_delay() -> None:
+    # A 20 ms round trip on every send (a distant SMSC): the stamp is somewhere in it, and
+    # only the part above the fastest one can be delay. The rate stays at 50 / 1.001.
+    sent, stamped = run(Pacer(50.0, guard_s=0.001), 50 * 20, delays=lambda k: (0.01, 0.01))
+    assert max_in_window(stamped) <= 50
+    achieved = len(sent) / (sent[-1] - sent[0] + 1 / 50)
+    assert achieved == pytest.approx(50 / 1.001, rel=1e-3)
+
+
+def test_an_answer_not_yet_back_counts_as_a_late_stamp() -> None:
+    pacer = Pacer(2.0)
+    first = pacer.record(0.0)
+    pacer.record(0.5)
+    assert pacer.earliest(0.9) == pytest.approx(1.0 + UNANSWERED_S)
+    pacer.answered(first, 0.002)
+    assert pacer.earliest(0.9) == pytest.approx(1.0)  # the fastest trip is this one
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rate=st.sampled_from([1.0, 5.0, 20.0, 50.0, 100.0]),
+    base=st.tuples(*[st.floats(min_value=0, max_value=0.02)] * 2),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_arrivals_stay_within_the_cap_whatever_the_delays(rate: float, base, seed: int) -> None:
+    # Delays vary by up to the guard, plus spikes of up to 100 ms on every other send
+    # (a send without a spike every so often is what "the fastest round trip" measures).
+    guard = 0.001
+    rng = random.Random(seed)
+
+    def jitter(k: int) -> float:
+        spike = rng.uniform(0, 0.1) if k % 2 and rng.random() < 0.2 else 0.0
+        return rng.uniform(0, guard / 3) + spike
+
+    def delays(k: int) -> tuple[float, float]:
+        return base[0] + jitter(k), base[1] + jitter(k) + jitter(k)
+
+    sent, stamped = run(Pacer(rate, guard_s=guard), int(rate * 8), start=50.0,
+                        lateness=lambda k: rng.choice([0.0, 0.0, rng.uniform(0, 0.03)]),
+                        delays=delays)
+    assert max_in_window(sorted(stamped)) <= math.ceil(rate)
