@@ -156,6 +156,8 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How many seconds of sending each account is handed per tick (backpressure).
 DISPATCH_HORIZON_S = float(os.environ.get("DISPATCH_HORIZON_S", "2.0"))
+# The rate assumed for a bind of an account paced at 0 (rate_per_bind = 0, no provider cap).
+DISPATCH_UNPACED_RATE_PER_BIND = float(os.environ.get("DISPATCH_UNPACED_RATE_PER_BIND", "10000"))
 # A batch that vanished (a broker without redelivery lost it) is recovered from the
 # database: queued messages no live batch holds after QUEUED_STALL_S; a batch silent for
 # SUBMITTING_STALL_S is taken over (its on-wire parts settled by SUBMIT_AMBIGUOUS_POLICY).

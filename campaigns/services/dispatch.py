@@ -32,7 +32,6 @@ from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, MessageStat
 logger = logging.getLogger(__name__)
 
 S = MessageStatus
-UNPACED_BUDGET_PER_BIND = 5000  # messages per horizon for an account paced at 0 (unlimited)
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,12 @@ Enqueue = Callable[[Batch], None]
 
 def horizon_s() -> float:
     return float(getattr(settings, "DISPATCH_HORIZON_S", 2.0))
+
+
+def unpaced_rate_per_bind() -> float:
+    """What one bind of an account paced at 0 (no provider cap) is assumed to send per
+    second. Too low and the bind runs dry between ticks: one bind sends ~9,000/s here."""
+    return float(getattr(settings, "DISPATCH_UNPACED_RATE_PER_BIND", 10000.0))
 
 
 def batch_size(account: Account, channel: str) -> int:
@@ -89,7 +94,7 @@ def _budget(account: Account, channel: str) -> int:
     if channel == Channel.MMS:
         capacity = account.mms_rate * horizon_s()
     elif account.rate_per_bind == 0:
-        capacity = account.binds * UNPACED_BUDGET_PER_BIND
+        capacity = account.binds * unpaced_rate_per_bind() * horizon_s()
     else:
         capacity = account.binds * account.rate_per_bind * horizon_s()
     in_flight = Message.objects.filter(

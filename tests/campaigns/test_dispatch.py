@@ -55,6 +55,17 @@ def test_due_scheduled_campaign_starts_and_is_claimed_within_budget(
     assert bodies == {"Hi Ann", "Hi there"}
 
 
+def test_an_unpaced_account_gets_its_assumed_rate_for_the_horizon(settings) -> None:
+    settings.DISPATCH_UNPACED_RATE_PER_BIND = 30
+    settings.DISPATCH_HORIZON_S = 2.0
+    campaign = _campaign(200, account=AccountFactory(binds=2, rate_per_bind=0), body="Hi")
+    actions.send_now(campaign=campaign)
+    batches = tick(enqueue=Collect())
+    # 2 binds x 30/s x 2 s = 120 in flight, in batches of 500 (an unpaced bind's batch).
+    assert [len(b.message_ids) for b in batches] == [120]
+    assert tick(enqueue=Collect()) == []
+
+
 def test_pause_releases_queued_and_stops_claims_resume_continues() -> None:
     campaign = _campaign(30)
     actions.send_now(campaign=campaign)
