@@ -110,41 +110,51 @@ def _campaign_budget(campaign: Campaign, account_budget: int) -> int:
     return max(0, min(account_budget, int(campaign.send_rate * horizon_s()) - in_flight))
 
 
-def claim_batches(*, account: Account, channel: str, now: datetime) -> list[Batch]:
-    """Claim the account's next messages (pending → queued), personalised, in batches."""
+def claim_batches(*, account: Account, channel: str, now: datetime, enqueue: Enqueue) -> list[Batch]:
+    """Claim the account's next messages (pending → queued), personalised, in batches.
+
+    Each batch is claimed in its own transaction under its own claim token and enqueued
+    the moment it commits: the bind sends the first batch while the tick claims the rest
+    (one statement per batch, not per message), and a redelivered batch finds its earlier
+    attempt by its token alone.
+    """
     campaigns = list(
         Campaign.objects.filter(account=account, channel=channel, status=CampaignStatus.RUNNING).order_by("id")
     )
-    if not campaigns:
-        return []
-    budget = _budget(account, channel)
-    claim = secrets.randbits(62)
-    claimed: list[int] = []
+    budget = _budget(account, channel) if campaigns else 0
+    size = batch_size(account, channel)
+    batches: list[Batch] = []
     for campaign in campaigns:
+        left = _campaign_budget(campaign, budget)
+        while left > 0:
+            claim = secrets.randbits(62)
+            with transaction.atomic():
+                ids, exhausted = _claim_campaign(campaign, min(size, left), now, claim)
+                if ids:
+                    batch = Batch(account.id, account.system_id, channel, ids, claim)
+                    transaction.on_commit(lambda b=batch: enqueue(b))
+                    batches.append(batch)
+            left -= len(ids)
+            budget -= len(ids)
+            if exhausted or not ids:
+                break
         if budget <= 0:
             break
-        ids = _claim_campaign(campaign, _campaign_budget(campaign, budget), now, claim)
-        claimed.extend(ids)
-        budget -= len(ids)
-    size = batch_size(account, channel)
-    return [
-        Batch(account.id, account.system_id, channel, claimed[i : i + size], claim)
-        for i in range(0, len(claimed), size)
-    ]
+    return batches
 
 
-def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -> list[int]:
+def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -> tuple[list[int], bool]:
     """Claim up to ``limit`` due pending messages of a campaign: pending → queued.
 
-    A plain campaign (no personalisation, no quiet hours) is claimed in one statement;
-    otherwise the rows are read as tuples, filtered by quiet hours, personalised and their
-    bodies written with one UPDATE … FROM VALUES.
+    Returns the ids and whether the campaign had fewer than ``limit`` due. A plain
+    campaign (no personalisation, no quiet hours) is claimed in one statement; otherwise
+    the rows are read as tuples, filtered by quiet hours, personalised and their bodies
+    written with one UPDATE … FROM VALUES.
     """
-    if limit <= 0:
-        return []
     quiet = bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
     if not quiet and not has_variables(campaign.body):
-        return _claim_plain(campaign, limit, now, claim)
+        ids = _claim_plain(campaign, limit, now, claim)
+        return ids, len(ids) < limit
     rows = list(
         Message.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(campaign=campaign, status=S.PENDING)
@@ -154,6 +164,7 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
             :limit
         ]
     )
+    exhausted = len(rows) < limit
     if quiet:
         rows = _defer_quiet(campaign, rows, now)
     if has_variables(campaign.body):
@@ -169,7 +180,7 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
         update_from_values(Message, columns=["body"], rows=bodies)
     ids = [row[0] for row in rows]
     advance_messages(ids, S.QUEUED, claim=claim)
-    return ids
+    return ids, exhausted
 
 
 def _claim_plain(campaign: Campaign, limit: int, now: datetime, claim: int) -> list[int]:
@@ -233,10 +244,6 @@ def tick(*, enqueue: Enqueue, now: datetime | None = None) -> list[Batch]:
             stopped = account.smpp_stopped_reason if channel == Channel.SMS else account.mm4_stopped_reason
             if stopped:
                 continue
-            with transaction.atomic():
-                claimed = claim_batches(account=account, channel=channel, now=now)
-                for batch in claimed:
-                    transaction.on_commit(lambda b=batch: enqueue(b))
-            batches.extend(claimed)
+            batches.extend(claim_batches(account=account, channel=channel, now=now, enqueue=enqueue))
     complete_finished_campaigns(now=now)
     return batches
