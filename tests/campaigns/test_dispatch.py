@@ -66,6 +66,26 @@ def test_an_unpaced_account_gets_its_assumed_rate_for_the_horizon(settings) -> N
     assert tick(enqueue=Collect()) == []
 
 
+@pytest.mark.django_db(transaction=True)
+def test_each_batch_is_enqueued_as_it_commits_under_its_own_claim() -> None:
+    campaign = _campaign(30, account=AccountFactory(binds=1, rate_per_bind=10), body="Hi")
+    actions.send_now(campaign=campaign)
+    queued_when_enqueued = []
+
+    def enqueue(batch) -> None:
+        queued_when_enqueued.append(Message.objects.filter(campaign=campaign, status=S.QUEUED).count())
+
+    batches = tick(enqueue=enqueue)
+    # 1 bind x 10/s x 2 s = 20, in batches of 10: the first went out before the second
+    # was claimed, and a redelivered batch can find its earlier attempt by its claim alone.
+    assert [len(b.message_ids) for b in batches] == [10, 10]
+    assert queued_when_enqueued == [10, 20]
+    assert len({b.claim for b in batches}) == 2
+    for batch in batches:
+        claims = set(Message.objects.filter(id__in=batch.message_ids).values_list("claim", flat=True))
+        assert claims == {batch.claim}
+
+
 def test_pause_releases_queued_and_stops_claims_resume_continues() -> None:
     campaign = _campaign(30)
     actions.send_now(campaign=campaign)
