@@ -12,8 +12,8 @@ with the simulator as a subprocess that sends no receipts (receipts have their o
 * capped_achieved / capped_max_1s: two bind workers at 50/s each against a simulator
   throttling at 50/s per bind, over ``--capped-seconds`` of steady state (the first 2 s after
   the first submit are skipped); capped_max_1s is the most accepted submits in any sliding
-  one-second window of the simulator's arrival stamps (the simulator runs SCHED_FIFO here,
-  see start_simulator); throttled: ESME_RTHROTTLED answers in that run.
+  one-second window of the simulator's arrival stamps; throttled: ESME_RTHROTTLED answers
+  in that run.
 """
 
 from __future__ import annotations
@@ -146,10 +146,7 @@ def capped(seconds: float, tmp: Path) -> dict:
 
     port = free_port()
     log = tmp / "capped-submits.jsonl"
-    # The cap is judged on the arrival times the simulator stamps. It stands in for the
-    # provider's own machine, so it runs real-time: on 2 shared cores our own load would
-    # otherwise delay some stamps by 5-30 ms and bunch them with the next ones.
-    sim = start_simulator(port, 50, log, None, realtime=True)
+    sim = start_simulator(port, 50, log, None)
     platform = None
     count = int(100 * (seconds + 10))
     try:

@@ -49,18 +49,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_simulator(port: int, rate: float, log: Path | None, stderr, *, realtime: bool = False) -> subprocess.Popen:
-    """The simulator as a subprocess. ``realtime`` runs it under SCHED_FIFO (needs root;
-    ignored without): it then stamps arrivals the moment they come, as the provider's own
-    machine would, instead of when two shared cores get round to it (only for light loads:
-    a real-time process that never sleeps would starve the rest)."""
+def start_simulator(port: int, rate: float, log: Path | None, stderr) -> subprocess.Popen:
+    """The simulator as a subprocess (its own GIL, like a provider's machine)."""
     cmd = [sys.executable, "-m", "smpp_transport.smsc", "--host", "127.0.0.1",
            "--port", str(port), "--account", f"{SYSTEM_ID}:{PASSWORD}", "--rate", str(rate),
            "--outcomes", "none=1", "--dlr-delay", "0"]
     if log is not None:
         cmd += ["--log", str(log)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
-                            preexec_fn=_realtime if realtime else None)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -72,13 +68,6 @@ def start_simulator(port: int, rate: float, log: Path | None, stderr, *, realtim
             threading.Event().wait(0.05)
     proc.kill()
     raise RuntimeError("simulator did not start listening")
-
-
-def _realtime() -> None:
-    try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
-    except (PermissionError, OSError):
-        pass
 
 
 def stop_simulator(proc: subprocess.Popen) -> None:
