@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("CELERY_BROKER_URL", os.environ.get("BENCH_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"))
+# The platform's dispatch worker and this process share one default queue, so the tick that
+# *send now* enqueues on commit reaches the worker, as it does between web and worker.
+os.environ["CELERY_DEFAULT_QUEUE"] = "bench-dispatch"
 
 from _setup import drop_database, setup_django, use_bench_database  # noqa: E402
 from smpp_bind import (  # noqa: E402
@@ -69,7 +72,8 @@ def make_campaign(count: int, *, rate: int, binds: int, port: int):
 def run_platform(tmp: Path, binds: int):
     from tests.e2e.harness import Platform, wait_until
 
-    platform = Platform(tmp, extra_env={"LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING")})
+    platform = Platform(tmp, extra_env={"LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+                                        "CELERY_DEFAULT_QUEUE": os.environ["CELERY_DEFAULT_QUEUE"]})
     platform.start_dispatch_worker()
     for i in range(binds):
         platform.start_bind_worker(SYSTEM_ID, i)

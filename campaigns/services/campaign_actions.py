@@ -5,6 +5,7 @@ Used by the admin and the API alike, so both enforce the same rules.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -23,6 +24,23 @@ from campaigns.statuses import FAILURE_STATUSES, MessageStatus
 
 C = CampaignStatus
 S = MessageStatus
+logger = logging.getLogger(__name__)
+
+
+def _tick_now() -> None:
+    """Run a tick as soon as this transaction commits: *send now* should not wait up to a
+    beat interval for its first batch. Best effort: if the broker will not take it at once,
+    the next beat tick does the same work, so the action itself never fails for it."""
+
+    def enqueue() -> None:
+        from campaigns.tasks import tick_task
+
+        try:
+            tick_task.apply_async(retry=False)
+        except Exception as exc:  # noqa: BLE001 - any broker error; beat covers it
+            logger.warning("could not enqueue an immediate tick (%s); the next beat tick will start it", exc)
+
+    transaction.on_commit(enqueue)
 
 
 def _require(campaign: Campaign, allowed: Iterable[str], action: str) -> None:
@@ -65,6 +83,7 @@ def send_now(*, campaign: Campaign) -> Campaign:
     validate_for_sending(campaign)
     with transaction.atomic():
         start_campaign(campaign=campaign, now=timezone.now())
+        _tick_now()
     campaign.refresh_from_db()
     return campaign
 
@@ -86,6 +105,8 @@ def resume(*, campaign: Campaign) -> Campaign:
     _require(campaign, [C.PAUSED], "resume")
     status = C.RUNNING if campaign.started_at else C.SCHEDULED
     Campaign.objects.filter(id=campaign.id).update(status=status)
+    if status == C.RUNNING:
+        _tick_now()
     campaign.refresh_from_db()
     return campaign
 
@@ -144,6 +165,7 @@ def send_test(*, campaign: Campaign, phones: list[str]) -> Campaign:
         )
         now = timezone.now()
         Campaign.objects.filter(id=test.id).update(status=C.RUNNING, started_at=now, materialised_at=now)
+        _tick_now()
     test.refresh_from_db()
     return test
 

@@ -86,6 +86,31 @@ def test_each_batch_is_enqueued_as_it_commits_under_its_own_claim() -> None:
         assert claims == {batch.claim}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_send_now_and_resume_enqueue_a_tick_once_committed() -> None:
+    # Not a second's wait for beat: the action's commit puts a tick on the broker (the
+    # real one: RabbitMQ under CI, the file-system broker otherwise).
+    from config.celery import DEFAULT_QUEUE, app, durable_queue
+
+    campaign = _campaign(3, body="Hi")
+    with app.connection_for_write() as conn:
+        queue = conn.SimpleQueue(durable_queue(DEFAULT_QUEUE))
+        try:
+            queue.clear()
+            tasks = []
+            for action in (actions.send_now, actions.pause, actions.resume):
+                action(campaign=campaign)
+                if action is not actions.pause:
+                    message = queue.get(timeout=10)
+                    message.ack()
+                    tasks.append(message.headers["task"])
+            with pytest.raises(queue.Empty):  # pause enqueued nothing, and nothing twice
+                queue.get(timeout=0.5)
+        finally:
+            queue.close()
+    assert tasks == ["campaigns.tick", "campaigns.tick"]
+
+
 def test_pause_releases_queued_and_stops_claims_resume_continues() -> None:
     campaign = _campaign(30)
     actions.send_now(campaign=campaign)
