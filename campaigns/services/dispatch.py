@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,7 @@ from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, MessageStat
 logger = logging.getLogger(__name__)
 
 S = MessageStatus
+CLAIM_LOCK_CLASS = 0x5EB70D16  # advisory lock (this, account id): one claimer per account
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,33 @@ def claim_batches(*, account: Account, channel: str, now: datetime, enqueue: Enq
     (one statement per batch, not per message), and a redelivered batch finds its earlier
     attempt by its token alone.
     """
+    with _sole_claimer(account.id) as sole:
+        if not sole:
+            return []  # another tick is claiming for this account right now
+        return _claim_batches(account, channel, now, enqueue)
+
+
+@contextmanager
+def _sole_claimer(account_id: int) -> Iterator[bool]:
+    """One claimer per account at a time. Two ticks at once (beat's and the one *send now*
+    enqueues, or two dispatch threads) would each read the same budget and together claim
+    twice the horizon. A session-level advisory lock on PostgreSQL: the claims commit batch
+    by batch inside it. SQLite runs one writer at a time anyway."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CLAIM_LOCK_CLASS, account_id])
+        locked = cursor.fetchone()[0]
+    try:
+        yield locked
+    finally:
+        if locked:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CLAIM_LOCK_CLASS, account_id])
+
+
+def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enqueue) -> list[Batch]:
     campaigns = list(
         Campaign.objects.filter(account=account, channel=channel, status=CampaignStatus.RUNNING).order_by("id")
     )

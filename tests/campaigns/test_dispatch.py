@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from campaigns.errors import ApplicationError
@@ -109,6 +110,27 @@ def test_send_now_and_resume_enqueue_a_tick_once_committed() -> None:
         finally:
             queue.close()
     assert tasks == ["campaigns.tick", "campaigns.tick"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL advisory lock")
+def test_a_second_tick_claims_nothing_for_an_account_another_tick_is_claiming() -> None:
+    # Two ticks at once would each read the same budget and claim the horizon twice.
+    from django.db import connections
+
+    from campaigns.services.dispatch import CLAIM_LOCK_CLASS
+
+    campaign = _campaign(30, account=AccountFactory(binds=1, rate_per_bind=10), body="Hi")
+    actions.send_now(campaign=campaign)
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", [CLAIM_LOCK_CLASS, campaign.account_id])
+        assert tick(enqueue=Collect()) == []
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [CLAIM_LOCK_CLASS, campaign.account_id])
+    finally:
+        other.close()
+    assert sum(len(b.message_ids) for b in tick(enqueue=Collect())) == 20
 
 
 def test_pause_releases_queued_and_stops_claims_resume_continues() -> None:
