@@ -29,6 +29,7 @@ from smpp_transport.session.codec import ProtocolError, status_name
 from smpp_transport.session.handshake import open_bound_transport
 from smpp_transport.session.pacing import Pacer
 from smpp_transport.session.reader import Connection, ReaderMixin
+from smpp_transport.session.sender import SenderMixin
 from smpp_transport.session.transport import PduClient
 from smpp_transport.session.types import (
     BindAuthError,
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 _STABLE_SESSION_S = 10.0  # a session this long resets the reconnect backoff
 
 
-class Bind(ReaderMixin):
+class Bind(SenderMixin, ReaderMixin):
     """One SMPP bind: ``start()``, ``submit()`` from any thread, ``stop()``.
 
     ``on_deliver`` runs on the reader thread for every deliver_sm / data_sm (receipt or
@@ -286,98 +287,6 @@ class Bind(ReaderMixin):
             self._pump(conn)
         finally:
             self._teardown(conn)
-
-    def _pump(self, conn: Connection) -> None:
-        """Send while bound: parts as the window and pacer allow, enquire_link when idle."""
-        cfg = self.config
-        window = self._window
-        can_submit = cfg.mode != "rx"
-        el_idle = cfg.enquire_link_s
-        cv = self._cv
-        while True:
-            entries = None
-            with cv:
-                while True:
-                    if self._stopping or not conn.alive:
-                        return
-                    now = time.monotonic()
-                    if window.inflight and window.expire(now):
-                        conn.probe = True  # a silent SMSC: find out now, not at the next idle
-                    if conn.el_seq is not None:
-                        if now >= conn.el_deadline:
-                            self._lost(conn, f"no enquire_link_resp in {cfg.response_timeout_s}s")
-                            return
-                    elif conn.probe or now - min(conn.last_rx, conn.last_tx) >= el_idle:
-                        conn.probe = False
-                        break
-                    if can_submit:
-                        entries = window.take(now)
-                        if entries:
-                            break
-                    wake = (conn.el_deadline if conn.el_seq is not None
-                            else min(conn.last_rx, conn.last_tx) + el_idle)
-                    oldest = window.oldest_deadline()
-                    if oldest is not None and oldest < wake:
-                        wake = oldest
-                    if can_submit:
-                        send_at = window.next_send_at(now)
-                        if send_at is not None and send_at < wake:
-                            wake = send_at
-                    cv.wait(max(0.0, wake - now))
-            if entries:
-                self._send_parts(conn, entries)
-            else:
-                self._send_enquire_link(conn)
-
-    def _send_parts(self, conn: Connection, entries: list) -> None:
-        built: list[tuple[int, object]] = []
-        pdus: list[bytes] = []
-        bad = []
-        client = self._client
-        for entry in entries:
-            try:
-                seq, pdu = codec.build_submit_sm(client, entry.part)
-            except ValueError as exc:
-                bad.append((entry, exc))
-                continue
-            built.append((seq, entry))
-            pdus.append(pdu)
-        window = self._window
-        with self._cv:
-            for entry, exc in bad:
-                log.warning("bind %s: part %r cannot be encoded: %s", self.name,
-                            entry.part.ref, exc)
-                window.release_unbuilt(entry, "INVALID_PART")
-            if not built:
-                return
-            now = time.monotonic()
-            window.register(built, now + self.config.response_timeout_s)
-            if not conn.alive:  # lost while encoding: nothing was written, send them later
-                window.unsent(built)
-                return
-        conn.last_tx = now
-        written, error = conn.transport.send_pdus(pdus)
-        with self._cv:
-            if written and self._pacer.paced:
-                # The time after the write, not before: a thread switch between the two
-                # would otherwise let the next send crowd this one at the SMSC.
-                window.written(built[written - 1][1], time.monotonic())
-            window.submitted += written
-            if error is not None:
-                window.unsent(built[written:])
-                self._lost(conn, f"write failed: {error}")
-
-    def _send_enquire_link(self, conn: Connection) -> None:
-        seq, pdu = codec.build_request(self._client, "enquire_link")
-        with self._cv:
-            conn.el_seq = seq
-            conn.el_deadline = time.monotonic() + self.config.response_timeout_s
-            self._el_sent += 1
-        conn.last_tx = time.monotonic()
-        error = conn.transport.send_pdus([pdu])[1]
-        if error is not None:
-            with self._cv:
-                self._lost(conn, f"write failed: {error}")
 
     def _teardown(self, conn: Connection) -> None:
         graceful = self._stopping and conn.alive
