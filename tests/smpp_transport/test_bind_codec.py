@@ -276,3 +276,18 @@ def test_fast_submit_sm_refuses_what_cannot_be_encoded() -> None:
         codec.build_submit_sm(client(), part(source_addr="Brand\u20ac"))
     with pytest.raises(ValueError):
         codec.build_submit_sm(client(), part(esm_class=256))
+
+
+def test_an_answer_read_before_the_write_is_recorded_still_bounds_the_stamp() -> None:
+    # The reader can apply a response before the session thread has told the pacer the
+    # write happened; the pacer must still learn when the answer was read.
+    pacer = Pacer(1.0)
+    w = SubmitWindow(3, pacer, 2)
+    w.enqueue([part(1)])
+    entry = w.take(1.0)[0]
+    w.register([(100, entry)], 11.0)
+    assert w.on_response(100, 0, "m1", 1.1) is False
+    w.written(entry, 1.2)
+    # The stamp was before the answer (1.1) and so before the write was recorded: the next
+    # send may go one second after that, not UNANSWERED_S later as for an unanswered one.
+    assert pacer.earliest(1.3) == pytest.approx(2.2)
