@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -91,6 +92,12 @@ def run_platform(tmp: Path, binds: int):
     return platform
 
 
+def keep_logs(tmp: Path) -> None:
+    """With BENCH_KEEP_LOGS=<dir>, copy a part's worker logs there before the run's folder goes."""
+    if os.environ.get("BENCH_KEEP_LOGS"):
+        shutil.copytree(tmp, Path(os.environ["BENCH_KEEP_LOGS"]) / tmp.name, dirs_exist_ok=True)
+
+
 def accepted_count(campaign) -> int:
     """Messages recorded as accepted (an index-only count: cheap enough to poll)."""
     from campaigns.models import Message
@@ -139,8 +146,7 @@ def uncapped(count: int, tmp: Path) -> dict:
     finally:
         if platform:
             platform.stop()
-            if os.environ.get("BENCH_KEEP_LOGS"):
-                os.system(f"cp -r {tmp} {os.environ['BENCH_KEEP_LOGS']}")
+            keep_logs(tmp)
         stop_simulator(sim)
 
 
@@ -162,8 +168,7 @@ def capped(seconds: float, tmp: Path) -> dict:
         if platform:
             platform.stop()
         stop_simulator(sim)
-        if os.environ.get("BENCH_KEEP_LOGS"):
-            os.system(f"cp -r {tmp} {os.environ['BENCH_KEEP_LOGS']}")
+        keep_logs(tmp)
     records = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     accepted = sorted(r["ts"] for r in records if r["command_status"] == 0)
     start = accepted[0] + 2.0

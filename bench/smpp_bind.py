@@ -1,7 +1,7 @@
 """Benchmark of the SMPP Bind against the SMSC simulator; prints ONE JSON line.
 
     .venv/bin/python bench/smpp_bind.py [--capped-seconds 60] [--count 20000] [--repeat 3]
-                                        [--guard-ms 7]
+                                        [--guard-ms 1]
 
 The simulator runs as a subprocess (``python -m smpp_transport.smsc``) so it does not share
 the client's GIL. Measured:

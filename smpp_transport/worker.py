@@ -53,7 +53,7 @@ def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig
         enquire_link_s=float(account.enquire_link_interval),
         # Margin for the provider's time between stamping a submit and answering it (the
         # pacer takes arrival delays from the answers themselves; costs guard × rate).
-        pacing_guard_s=float(os.environ.get("SMPP_PACING_GUARD_S", "0.001")),
+        pacing_guard_s=float(os.environ.get("SMPP_PACING_GUARD_S", BindConfig.pacing_guard_s)),
     )
 
 
