@@ -217,6 +217,12 @@ _OPT_OUT_DEFAULT = "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT"
 OPT_OUT_KEYWORDS = [k for k in os.environ.get("OPT_OUT_KEYWORDS", _OPT_OUT_DEFAULT).split(",") if k]
 OPT_IN_KEYWORDS = [k for k in os.environ.get("OPT_IN_KEYWORDS", "START,UNSTOP").split(",") if k]
 
+# CSV imports: the most one line may hold (characters, its line break included) and the most
+# fields one row may have. They bound an import's memory per line; a longer or wider row is
+# refused alone, with its reason (campaigns/services/contacts_import/limits.py).
+IMPORT_MAX_LINE_CHARS = int(os.environ.get("IMPORT_MAX_LINE_CHARS", str(64 * 1024)))
+IMPORT_MAX_FIELDS = int(os.environ.get("IMPORT_MAX_FIELDS", "200"))
+
 # MMS: the most an MMS (media + text + subject) may weigh, as providers commonly accept.
 MMS_MAX_BYTES = int(os.environ.get("MMS_MAX_BYTES", str(600 * 1024)))
 

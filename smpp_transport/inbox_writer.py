@@ -20,7 +20,7 @@ from django.db import close_old_connections, transaction
 
 from campaigns.services.transport_api import InboundIn, ReceiptIn, record_inbound_messages, record_receipts
 from smpp_transport.bind import InboundPdu
-from smpp_transport.encoding import decode
+from smpp_transport.encoding import EncodingError, decode
 from smpp_transport.receipts import ReceiptError
 
 logger = logging.getLogger(__name__)
@@ -86,8 +86,7 @@ class InboxWriter:
             if receipt is not None:
                 receipts.append(receipt)
             else:
-                text = decode(pdu.short_message, pdu.data_coding, has_udh=bool(pdu.esm_class & 0x40))
-                inbound.append(InboundIn(pdu.source_addr, pdu.destination_addr, text, pdu.data_coding))
+                inbound.append(InboundIn(pdu.source_addr, pdu.destination_addr, _mo_text(pdu), pdu.data_coding))
         try:
             close_old_connections()
             with transaction.atomic():
@@ -102,3 +101,13 @@ class InboxWriter:
             return
         for _, done in group:
             done.set_result(None)
+
+
+def _mo_text(pdu: InboundPdu) -> str:
+    """The MO's text; with a UDH that does not fit the data (a broken PDU) the whole
+    short_message is kept as text rather than the writer thread failing on it."""
+    try:
+        return decode(pdu.short_message, pdu.data_coding, has_udh=bool(pdu.esm_class & 0x40))
+    except EncodingError as exc:
+        logger.warning("MO from %s with a broken UDH (%s): stored with the header as text", pdu.system_id, exc)
+        return decode(pdu.short_message, pdu.data_coding)

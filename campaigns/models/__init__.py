@@ -4,10 +4,11 @@ from campaigns.models.accounts import Account, BindMode, MessageIdFormat
 from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientList
 from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignStatus, Channel
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
-from campaigns.models.messages import BatchInFlight, Message, MessagePart
+from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
 
 __all__ = [
+    "PROVIDER_ID_MAX_LENGTH",
     "Account",
     "BatchInFlight",
     "BindMode",

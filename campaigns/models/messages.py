@@ -55,6 +55,12 @@ class Message(models.Model):
         return f"{self.phone} ({self.status})"
 
 
+#: Stored width of provider message ids (parts and receipts alike). SMPP 3.4 allows 64
+#: characters (a 65-octet C-Octet String); MM4 ids are RFC 5322 msg-ids, longer. Generous, so
+#: that only a protocol error is refused (see campaigns/services/provider_fields.py).
+PROVIDER_ID_MAX_LENGTH = 255
+
+
 class MessagePart(models.Model):
     """One SMS segment (or one MMS); each gets its own provider message id and receipt."""
 
@@ -68,7 +74,7 @@ class MessagePart(models.Model):
     )
     index = models.PositiveSmallIntegerField(default=1, help_text="Segment number, from 1.")
     provider_message_id = models.CharField(  # noqa: DJ001 - NULL until the SMSC answers
-        max_length=64, null=True, blank=True, help_text="The provider's id, normalised."
+        max_length=PROVIDER_ID_MAX_LENGTH, null=True, blank=True, help_text="The provider's id, normalised."
     )
     status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     error_code = models.IntegerField(null=True, blank=True, help_text="SMPP command status or receipt err.")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH
+
 
 class ReceiptState(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -18,7 +20,9 @@ class ReceiptState(models.TextChoices):
 
 class Receipt(models.Model):
     account = models.ForeignKey("campaigns.Account", on_delete=models.CASCADE, related_name="receipts")
-    provider_message_id = models.CharField(max_length=64, help_text="The provider's id, normalised.")
+    provider_message_id = models.CharField(
+        max_length=PROVIDER_ID_MAX_LENGTH, help_text="The provider's id, normalised."
+    )
     stat = models.CharField(max_length=16, blank=True, help_text="Receipt state as sent, e.g. DELIVRD.")
     status = models.CharField(max_length=12, help_text="The message status this receipt means.")
     err = models.CharField(max_length=16, blank=True, help_text="The provider's error code, if any.")

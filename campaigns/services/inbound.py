@@ -19,6 +19,7 @@ from django.db.models import Q
 from campaigns.models import Account, InboundMessage, OptOut, OptOutSource
 from campaigns.services.materialise import suppress_opted_out
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
+from campaigns.services.provider_fields import storable_text
 
 DEFAULT_OPT_OUT = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
 DEFAULT_OPT_IN = ("START", "UNSTOP")
@@ -76,11 +77,14 @@ def record_inbound_messages(*, account_id: int, messages: Iterable[InboundIn]) -
     ids = []
     with transaction.atomic():
         for m in messages:
+            # What the network sent, made storable (no NULs): one odd MO must not fail the group.
+            m = InboundIn(storable_text(m.source_addr, 32), storable_text(m.destination_addr, 32),
+                          storable_text(m.text), m.data_coding)  # fmt: skip
             action = classify(m.text)
             row = InboundMessage.objects.create(
                 account_id=account_id,
-                source_addr=m.source_addr[:32],
-                destination_addr=m.destination_addr[:32],
+                source_addr=m.source_addr,
+                destination_addr=m.destination_addr,
                 text=m.text,
                 data_coding=m.data_coding,
                 action=action,

@@ -10,6 +10,7 @@ pass; one that never matches is marked orphaned after ``RECEIPT_ORPHAN_TTL``.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,11 +20,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from campaigns.models import MessagePart, Receipt, ReceiptState
+from campaigns.models import PROVIDER_ID_MAX_LENGTH, MessagePart, Receipt, ReceiptState
+from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
 from campaigns.services.status import advance_parts, roll_up_messages
 from campaigns.statuses import RANK, MessageStatus
 
 S = MessageStatus
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,21 +44,32 @@ class ReceiptIn:
 
 
 def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
-    """Durably store receipts in the inbox (one INSERT); returns how many."""
-    rows = [
-        Receipt(
-            account_id=account_id,
-            provider_message_id=r.provider_message_id[:64],
-            status=r.status if r.status in RANK else S.UNKNOWN,
-            stat=r.stat[:16],
-            err=r.err[:16],
-            raw=r.raw,
-            done_at=r.done_at,
-            channel=r.channel,
-            msisdn=r.msisdn[:32],
+    """Durably store receipts in the inbox (one INSERT); returns how many.
+
+    Whatever the provider sent is stored (see :mod:`.provider_fields`): NULs dropped, fields
+    cut to their columns. A receipt whose id is longer than any part's id can be is kept as
+    orphaned at once: it can never match, and a cut id might match the wrong part.
+    """
+    rows = []
+    for r in receipts:
+        provider_id = storable_text(r.provider_message_id)
+        problem = provider_id_problem(provider_id)
+        if problem:
+            logger.warning("account %s: receipt kept as orphaned: %s", account_id, problem)
+        rows.append(
+            Receipt(
+                account_id=account_id,
+                provider_message_id=provider_id[:PROVIDER_ID_MAX_LENGTH],
+                status=r.status if r.status in RANK else S.UNKNOWN,
+                stat=storable_text(r.stat, 16),
+                err=storable_text(r.err, 16),
+                raw=storable_text(r.raw),
+                done_at=r.done_at,
+                channel=r.channel,
+                msisdn=storable_text(r.msisdn, 32),
+                state=ReceiptState.ORPHANED if problem else ReceiptState.PENDING,
+            )
         )
-        for r in receipts
-    ]
     Receipt.objects.bulk_create(rows)
     return len(rows)
 
@@ -77,8 +91,9 @@ def _match_pending(limit: int) -> list[tuple[int, int, str, str]]:
 
 
 def _err_code(err: str) -> int | None:
+    """The receipt's err as a number for ``error_code`` (None when it is not one, or too big)."""
     try:
-        return int(err, 16) if err.lower().startswith("0x") else int(err)
+        return storable_int(int(err, 16) if err.lower().startswith("0x") else int(err))
     except (TypeError, ValueError):
         return None
 
@@ -99,6 +114,7 @@ def adopt_ambiguous_parts(*, now: datetime | None = None, older_than_s: float = 
     stale = (
         Receipt.objects.filter(state=ReceiptState.PENDING, received_at__lt=cutoff)
         .exclude(msisdn="")
+        .exclude(provider_message_id="")  # a receipt without an id has none to give
         .values_list("account_id", "msisdn", "provider_message_id")[:limit]
     )
     adopted = 0

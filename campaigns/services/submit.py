@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, MessagePart
 from campaigns.services.bulk_sql import member_of, quoted_table, update_from_values
+from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
 from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
 from campaigns.services.submit_writes import PartRow, roll_up, set_message_statuses, write_parts
 from campaigns.statuses import MessageStatus
@@ -320,19 +321,26 @@ def record_submit_results(
 
 
 def _as_row(r: SubmitOutcome, attempts: dict[tuple[int, int], int], now: datetime) -> PartRow:
+    """The part row of one answer. What the provider sent is made storable first (see
+    :mod:`.provider_fields`): a value the database would refuse fails this part, not the chunk."""
     p = r.part
     common = {"message_id": p.message_id, "account_id": p.account_id, "index": p.index}
+    code, error = storable_int(r.error_code), storable_text(r.error)
     if r.outcome == "accepted":
-        return PartRow(**common, status=S.ACCEPTED, provider_message_id=r.provider_message_id, submitted_at=now)
+        provider_id = storable_text(r.provider_message_id) if r.provider_message_id is not None else None
+        problem = provider_id_problem(provider_id)
+        if problem:  # accepted, so maybe delivered, but no receipt can ever say so
+            return PartRow(**common, status=S.UNKNOWN, error=problem, submitted_at=now)
+        return PartRow(**common, status=S.ACCEPTED, provider_message_id=provider_id, submitted_at=now)
     if r.outcome == "failed":
-        return PartRow(**common, status=S.FAILED, error_code=r.error_code, error=r.error, submitted_at=now)
+        return PartRow(**common, status=S.FAILED, error_code=code, error=error, submitted_at=now)
     if r.outcome == "unknown":
-        return PartRow(**common, status=S.UNKNOWN, error=r.error or "no response from the SMSC", submitted_at=now)
+        return PartRow(**common, status=S.UNKNOWN, error=error or "no response from the SMSC", submitted_at=now)
     tries = attempts.get(p.key, 0) + 1
     if tries >= MAX_SUBMIT_ATTEMPTS:
-        error = f"gave up after {MAX_SUBMIT_ATTEMPTS} tries: {r.error}"
-        return PartRow(**common, status=S.FAILED, error_code=r.error_code, error=error, attempts=tries)
-    return PartRow(**common, status=S.PENDING, error_code=r.error_code, error=r.error, attempts=tries)
+        error = f"gave up after {MAX_SUBMIT_ATTEMPTS} tries: {error}"
+        return PartRow(**common, status=S.FAILED, error_code=code, error=error, attempts=tries)
+    return PartRow(**common, status=S.PENDING, error_code=code, error=error, attempts=tries)
 
 
 def _attempts_so_far(parts: list[PartToSend]) -> dict[tuple[int, int], int]:

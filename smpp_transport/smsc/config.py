@@ -63,6 +63,10 @@ class SimulatorConfig:
     record_submits: bool = True
     #: destination_addr -> command_status returned instead of a message id (permanent errors).
     reject_destinations: dict[str, int] = field(default_factory=dict)
+    #: destination_addr -> length of the message_id answered for it (and used in its receipt),
+    #: e.g. longer than SMPP 3.4's 64 characters, as a misbehaving SMSC does. The id is
+    #: left-padded with "f" (hex) or "9" (decimal), which no id normalisation strips.
+    long_id_destinations: dict[str, int] = field(default_factory=dict)
     #: system_id the SMSC announces in bind responses.
     smsc_system_id: str = "SMSCSIM"
 
@@ -73,6 +77,8 @@ class SimulatorConfig:
             raise ValueError(f"receipt_id_format must be None or one of {ID_FORMATS}")
         if self.receipt_mode not in RECEIPT_MODES:
             raise ValueError(f"receipt_mode must be one of {RECEIPT_MODES}")
+        if any(length < 1 for length in self.long_id_destinations.values()):
+            raise ValueError("long_id_destinations lengths must be >= 1")
         if self.rate_per_bind < 0:
             raise ValueError("rate_per_bind must be >= 0")
         validate_outcomes(self.outcomes)

@@ -214,11 +214,16 @@ class SMSCServer:
             number = self._next_id
             self._next_id = number + 1
             message_id = format(number, "x") if self._hex_ids else str(number)
+            long_id = None
+            if self.config.long_id_destinations:
+                width = self.config.long_id_destinations.get(sm.destination_addr.decode("latin-1"))
+                if width:
+                    long_id = message_id = message_id.rjust(width, "f" if self._hex_ids else "9")[-width:]
             counters["accepted"] += 1
             stat = self._outcomes.pick()
             wanted = sm.registered_delivery & 3
             if stat is not None and (wanted == 1 or (wanted == 2 and stat != "DELIVRD")):
-                self._schedule_receipt(session.system_id, number, stat, sm, now)
+                self._schedule_receipt(session.system_id, number, stat, sm, now, long_id)
             resp = _encode(pdu.SUBMIT_SM_RESP, 0, seq, message_id.encode() + b"\x00")
         else:
             counters["throttled" if status == pdu.ESME_RTHROTTLED else "rejected"] += 1
@@ -265,10 +270,15 @@ class SMSCServer:
 
     # -- receipts and MO -----------------------------------------------------------------
 
-    def _schedule_receipt(self, system_id: str, number: int, stat: str, sm: pdu.SubmitSm, now: float) -> None:
+    def _schedule_receipt(
+        self, system_id: str, number: int, stat: str, sm: pdu.SubmitSm, now: float, message_id: str | None = None
+    ) -> None:
+        """Queue the receipt of an accepted submit; ``message_id`` overrides the formatted id
+        (an over-long id is repeated in the receipt as the resp gave it)."""
         config = self.config
         wall = time.time()
-        message_id = format_message_id(number, self._receipt_id_format, config.receipt_id_zero_pad)
+        if message_id is None:
+            message_id = format_message_id(number, self._receipt_id_format, config.receipt_id_zero_pad)
         body = receipt_body(
             message_id=message_id,
             stat=stat,

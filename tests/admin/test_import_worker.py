@@ -26,6 +26,8 @@ def test_a_worker_runs_the_import_job(tmp_path, monkeypatch) -> None:
         platform.start_dispatch_worker()
         lst = RecipientListFactory()
         rows = "".join(f"+4479111{i:05d},N{i}\n" for i in range(12000)) + "+4479,bad\n"
+        # Bounded per line and per contact in the worker too (issue 15): refused alone.
+        rows += f"+447922200001,{'x' * 100_000}\n+447922200002,{'N' * 101}\n+447922200003,Last\n"
         upload = SimpleUploadedFile("big.csv", ("phone,first\n" + rows).encode(), content_type="text/csv")
         job = create_import_job(recipient_list=lst, upload=upload)
         start_import_job(job=job, mapping={"phone": "phone", "first_name": "first"})
@@ -39,9 +41,11 @@ def test_a_worker_runs_the_import_job(tmp_path, monkeypatch) -> None:
         except TimeoutError:
             pytest.fail(platform.logs())
         assert job.status == ImportJobStatus.DONE, job.error
-        assert (job.rows_total, job.imported, job.rejected) == (12001, 12000, 1)
-        assert job.report and job.report.open("rb").read().decode("utf-8-sig").count("\n") == 2
-        assert Contact.objects.filter(recipient_list=lst).count() == 12000
+        assert (job.rows_total, job.imported, job.rejected) == (12004, 12001, 3)
+        report = job.report.open("rb").read().decode("utf-8-sig")
+        assert report.count("\n") == 4 and "longer than 65536 characters" in report
+        assert "the first name is longer than 100 characters" in report
+        assert Contact.objects.filter(recipient_list=lst).count() == 12001
         assert ImportJob.objects.get(pk=job.pk).finished_at is not None
     finally:
         platform.stop()

@@ -85,6 +85,26 @@ def test_csv_upload_errors_name_the_field(marketer: APIClient) -> None:
     assert not Contact.objects.exists()
 
 
+def test_csv_upload_is_bounded_per_line_and_keeps_the_good_rows(marketer: APIClient, settings) -> None:
+    settings.IMPORT_MAX_LINE_CHARS = 4096
+    recipient_list = RecipientListFactory()
+    wide = "+447911100002" + ",x" * 300  # more fields than the default IMPORT_MAX_FIELDS
+    upload = _csv(f"phone,first_name,notes\n+447911100001,Ann,ok\n+447911100009,{'N' * 50_000},x\n{wide}\n"
+                  f"+447911100003,{'N' * 101},x\n+447911100004,Bo,{'n' * 501}\n+447911100005,Cy,ok\n")  # fmt: skip
+    response = marketer.post(f"/api/v1/lists/{recipient_list.id}/import/", {"file": upload}, format="multipart")
+    assert response.status_code == 200, response.json()
+    report = response.json()
+    assert (report["imported"], report["rejected"]) == (2, 4)
+    reasons = {r["row"]: r["reason"] for r in report["rejected_rows"]}
+    assert "longer than 4096 characters" in reasons[3]
+    assert "301 fields" in reasons[4]
+    assert reasons[5] == "the first name is longer than 100 characters"
+    assert reasons[6] == "column 'notes' (attribute notes) is longer than 500 characters"
+    assert set(Contact.objects.filter(recipient_list=recipient_list).values_list("phone", flat=True)) == {
+        "+447911100001", "+447911100005",
+    }  # fmt: skip
+
+
 def test_media_of_an_mms_campaign(marketer: APIClient) -> None:
     campaign = CampaignFactory(channel=Channel.MMS, body="Look")
     url = f"/api/v1/campaigns/{campaign.id}/media/"

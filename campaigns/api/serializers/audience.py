@@ -17,10 +17,12 @@ from campaigns.api.serializers.common import (
     StrictSerializer,
 )
 from campaigns.models import Account, Contact, OptOut, OptOutSource, RecipientList
-
-MAX_ATTRIBUTES = 50
-MAX_ATTRIBUTE_KEY = 64
-MAX_ATTRIBUTE_VALUE = 500
+from campaigns.services.contacts_import.limits import (  # one set for every way in (API, CSV, admin)
+    MAX_ATTRIBUTE_KEY,
+    MAX_ATTRIBUTE_VALUE,
+    MAX_ATTRIBUTES,
+    NAME_MAX,
+)
 
 
 class RecipientListSerializer(StrictModelSerializer):
@@ -95,8 +97,8 @@ class ContactRowSerializer(StrictSerializer):
     """One row of a bulk add: the phone is checked by the import service, row by row."""
 
     phone = StrictCharField(max_length=64, allow_blank=True, help_text="Any common format.")
-    first_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
-    last_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
+    first_name = StrictCharField(max_length=NAME_MAX, required=False, allow_blank=True, default="")
+    last_name = StrictCharField(max_length=NAME_MAX, required=False, allow_blank=True, default="")
     attributes = AttributesField(default=dict)
 
 

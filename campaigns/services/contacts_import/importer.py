@@ -15,13 +15,18 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Contact, RecipientList
+from campaigns.services.contacts_import.limits import (
+    MAX_ATTRIBUTE_VALUE,
+    NAME_MAX,
+    attributes_problem,
+    names_problem,
+)
 from campaigns.services.contacts_import.mapping import resolve_mapping
 from campaigns.services.contacts_import.phones import check_phone
 from campaigns.services.contacts_import.reader import open_csv
 
 CHUNK_ROWS = 5000
 MAX_LISTED_ROWS = 1000
-NAME_MAX = 100
 REASON_DUPLICATE = "duplicate: the number is already on the list"
 
 Progress = Callable[["ImportResult"], None]
@@ -205,7 +210,13 @@ def import_contacts_csv(
     phone_at, first_at, last_at, region = cols.phone, cols.first_name, cols.last_name, cols.region
     # JSON for the attributes, built from pre-quoted keys: json.dumps per row cost more than
     # the rest of the row's handling together.
-    attribute_at = [(f"{_json_string(key)}: ", i) for key, i in cols.attributes]
+    keys = [f"{_json_string(key)}: " for key, _ in cols.attributes]
+    positions = [i for _, i in cols.attributes]
+
+    def too_long_value(values: list[str]) -> str:
+        key, at = next(c for c, v in zip(cols.attributes, values, strict=True) if len(v) > MAX_ATTRIBUTE_VALUE)
+        return f"column {csv_file.header[at]!r} (attribute {key}) is longer than {MAX_ATTRIBUTE_VALUE} characters"
+
     add, refuse, result = importer.add, importer.refuse, importer.result
     for row, fields, problem in csv_file.records:
         result.rows += 1
@@ -217,11 +228,17 @@ def import_contacts_csv(
         if phone is None:
             refuse(row, reason, fields)
             continue
-        first = fields[first_at].strip()[:NAME_MAX] if first_at is not None and first_at < width else ""
-        last = fields[last_at].strip()[:NAME_MAX] if last_at is not None and last_at < width else ""
-        if attribute_at:
-            attributes = "{" + ", ".join([k + _json_string(fields[i].strip() if i < width else "")
-                                          for k, i in attribute_at]) + "}"  # fmt: skip
+        first = fields[first_at].strip() if first_at is not None and first_at < width else ""
+        last = fields[last_at].strip() if last_at is not None and last_at < width else ""
+        if len(first) > NAME_MAX or len(last) > NAME_MAX:
+            refuse(row, names_problem(first, last) or "", fields)
+            continue
+        if positions:
+            values = [fields[i].strip() if i < width else "" for i in positions]
+            if max(map(len, values)) > MAX_ATTRIBUTE_VALUE:
+                refuse(row, too_long_value(values), fields)
+                continue
+            attributes = "{" + ", ".join([k + _json_string(v) for k, v in zip(keys, values, strict=True)]) + "}"
         else:
             attributes = "{}"
         add(row, phone, first, last, attributes, fields)
@@ -243,7 +260,11 @@ def add_contacts(*, recipient_list: RecipientList, rows: Iterable[Mapping[str, A
         if phone is None or not isinstance(attributes, Mapping):
             importer.refuse(number, reason or "attributes must be an object", [])
             continue
-        first = str(row.get("first_name") or "").strip()[:NAME_MAX]
-        last = str(row.get("last_name") or "").strip()[:NAME_MAX]
+        first = str(row.get("first_name") or "").strip()
+        last = str(row.get("last_name") or "").strip()
+        problem = names_problem(first, last) or attributes_problem(attributes)
+        if problem:
+            importer.refuse(number, problem, [])
+            continue
         importer.add(number, phone, first, last, json.dumps(dict(attributes), default=str), [])
     return importer.finish()

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from campaigns.errors import ApplicationError
+from campaigns.services.contacts_import.limits import MAX_ATTRIBUTES, attribute_name_problem
 
 _GUESSES = {
     "phone": ("phone", "mobile", "msisdn", "number", "cell", "tel", "telephone", "phone_number", "mobile_number",
@@ -66,9 +67,16 @@ def resolve_mapping(mapping: Mapping[str, Any], header: list[str]) -> Columns:
         attributes = {attribute_key(str(c)): c for c in attributes}
     if not isinstance(attributes, Mapping):
         raise ApplicationError("attributes must map variable names to columns.", field="mapping")
+    if len(attributes) > MAX_ATTRIBUTES:
+        raise ApplicationError(f"The mapping keeps {len(attributes)} columns as attributes; a contact holds at most "
+                               f"{MAX_ATTRIBUTES}: choose the columns to keep.", field="mapping",
+                               code="too_many_attributes")  # fmt: skip
     for key in attributes:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(key)) or key in ("first_name", "last_name"):
             raise ApplicationError(f"{key!r} cannot be a variable name: use letters, digits and _.", field="mapping")
+        problem = attribute_name_problem(key)
+        if problem:
+            raise ApplicationError(f"{problem[:1].upper()}{problem[1:]}.", field="mapping")
     region = mapping.get("region") or None
     if region is not None and (not isinstance(region, str) or not re.fullmatch(r"[A-Za-z]{2}", region)):
         raise ApplicationError("region must be a two-letter country code, e.g. GB.", field="mapping")
