@@ -32,7 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Message, MessagePart
-from campaigns.services.bulk_sql import quoted_table, values_source
+from campaigns.services.bulk_sql import member_of, quoted_table, values_source
 from campaigns.services.status import roll_up_messages
 from campaigns.statuses import DEADLINE_REASON_PREFIX, MessageStatus
 
@@ -89,22 +89,43 @@ def _owing_campaigns(now: datetime) -> list[tuple[int, timedelta | None]]:
     )
 
 
-def _due_messages(campaigns: list[tuple[int, timedelta | None]], now: datetime) -> list[tuple[int, str]]:
-    """(message id, reason) of up to ``SETTLE_BATCH`` due messages: each campaign's messages
-    still "accepted" and accepted before the campaign's cutoff, through the partial index."""
-    rows = []
+def due_query(campaigns: list[tuple[int, timedelta | None]], now: datetime) -> tuple[str, list, dict[int, str]]:
+    """SQL for (message id, campaign id) of up to ``SETTLE_BATCH`` due messages, and each
+    campaign's reason. The campaigns are grouped by deadline (nearly always one group), each
+    group ``campaign_id = ANY(…) AND submitted_at < cutoff``: both columns of the partial
+    index, so it is one index descent per campaign whatever the planner's statistics say."""
+    groups: dict[timedelta, list[int]] = defaultdict(list)
     for campaign_id, validity in campaigns:
-        deadline = effective_deadline(validity)
-        cutoff = connection.ops.adapt_datetimefield_value(now - deadline)
-        rows.append((campaign_id, cutoff, deadline_reason(deadline)))
-    source, params = values_source([("campaign_id", "bigint"), ("cutoff", "timestamptz"), ("reason", "text")], rows)
+        groups[effective_deadline(validity)].append(campaign_id)
+    clauses, params = [], []
+    for deadline, ids in groups.items():
+        member_sql, member_params = member_of("m.campaign_id", ids)
+        clauses.append(f"({member_sql} AND m.submitted_at < %s)")
+        params += [*member_params, connection.ops.adapt_datetimefield_value(now - deadline)]
+    sql = (
+        f"SELECT m.id, m.campaign_id FROM {quoted_table(Message)} m "
+        f"WHERE m.status = %s AND ({' OR '.join(clauses)}) LIMIT %s"
+    )
+    reasons = {cid: deadline_reason(deadline) for deadline, ids in groups.items() for cid in ids}
+    return sql, [S.ACCEPTED, *params, SETTLE_BATCH], reasons
+
+
+def _due_messages(campaigns: list[tuple[int, timedelta | None]], now: datetime) -> list[tuple[int, str]]:
+    """(message id, reason) of up to ``SETTLE_BATCH`` due messages."""
+    sql, params, reasons = due_query(campaigns, now)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT m.id, v.reason FROM {quoted_table(Message)} m JOIN {source} ON m.campaign_id = v.campaign_id "
-            f"WHERE m.status = %s AND m.submitted_at < v.cutoff LIMIT %s",
-            [*params, S.ACCEPTED, SETTLE_BATCH],
-        )
-        return cursor.fetchall()
+        cursor.execute(sql, params)
+        return [(message_id, reasons[campaign_id]) for message_id, campaign_id in cursor.fetchall()]
+
+
+def settle_sql(source: str) -> str:
+    """The one UPDATE that settles the parts of the due messages ``source`` (a table ``v`` of
+    message_id, reason); parameters: unknown, now, the source's, accepted."""
+    part = quoted_table(MessagePart)
+    return (
+        f"UPDATE {part} SET status = %s, error = v.reason, updated_at = %s FROM {source} "
+        f"WHERE {part}.message_id = v.message_id AND {part}.status = %s"
+    )
 
 
 def settle_overdue_parts(*, now: datetime | None = None) -> int:
@@ -121,18 +142,13 @@ def settle_overdue_parts(*, now: datetime | None = None) -> int:
     campaigns = _owing_campaigns(now)
     if not campaigns:
         return 0
-    part = quoted_table(MessagePart)
     with transaction.atomic():
         due = _due_messages(campaigns, now)
         if not due:
             return 0
         source, params = values_source([("message_id", "bigint"), ("reason", "text")], due)
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {part} SET status = %s, error = v.reason, updated_at = %s FROM {source} "
-                f"WHERE {part}.message_id = v.message_id AND {part}.status = %s",
-                [S.UNKNOWN, now, *params, S.ACCEPTED],
-            )
+            cursor.execute(settle_sql(source), [S.UNKNOWN, now, *params, S.ACCEPTED])
             settled = max(cursor.rowcount, 0)
         by_reason: dict[str, list[int]] = defaultdict(list)
         for message_id, reason in due:
