@@ -53,6 +53,9 @@ FAILURE_STATUSES: tuple[str, ...] = (S.FAILED, S.REJECTED, S.UNDELIVERED, S.EXPI
 # Claimed by a batch and not yet answered: a message stays "queued" while it is on the wire
 # (which messages are on the wire is kept per batch, in BatchInFlight, not per row).
 IN_FLIGHT_STATUSES: frozenset[str] = frozenset({S.QUEUED})
+# The reason a part (and its message) carries when the receipt deadline made it "unknown"
+# (campaigns/services/receipt_deadline.py); a receipt that still comes clears it.
+DEADLINE_REASON_PREFIX = "no delivery receipt within"
 
 
 def rank(status: str) -> int:

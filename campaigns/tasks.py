@@ -1,7 +1,8 @@
 """Celery tasks of the domain: thin wrappers that call services.
 
 ``tick`` is the one beat entry: it starts due campaigns, hands each account its next
-batches, applies receipts and completes finished campaigns.
+batches, applies receipts, settles parts past their receipt deadline and completes
+finished campaigns.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from celery import shared_task
 
 from campaigns.models import Channel
 from campaigns.services.dispatch import Batch, tick
+from campaigns.services.receipt_deadline import settle_overdue_parts
 from campaigns.services.receipts import adopt_ambiguous_parts, apply_receipts, orphan_stale_receipts
 from config.celery import account_queues, app
 
@@ -29,6 +31,7 @@ def enqueue_batch(batch: Batch) -> None:
 @shared_task(name="campaigns.tick", ignore_result=True, expires=5)
 def tick_task() -> int:
     apply_receipts()
+    settle_overdue_parts()  # before tick(): a campaign it settles completes in this tick
     batches = tick(enqueue=enqueue_batch)
     apply_receipts()
     return len(batches)

@@ -166,6 +166,14 @@ QUEUED_STALL_S = int(os.environ.get("QUEUED_STALL_S", "30"))
 SUBMITTING_STALL_S = int(os.environ.get("SUBMITTING_STALL_S", "300"))
 # Pending receipts that never match a message become "orphaned" after this long.
 RECEIPT_ORPHAN_TTL_S = int(os.environ.get("RECEIPT_ORPHAN_TTL_S", str(48 * 3600)))
+# A part accepted this long ago with no delivery receipt becomes "unknown" ("no delivery
+# receipt within 48 h"), so its campaign can complete. A campaign's validity period, when
+# shorter, wins, plus the grace: the time the provider takes to send its own EXPIRED receipt
+# once the validity runs out (see campaigns/services/receipt_deadline.py).
+RECEIPT_DEADLINE_S = int(os.environ.get("RECEIPT_DEADLINE_S", str(48 * 3600)))
+RECEIPT_DEADLINE_GRACE_S = int(os.environ.get("RECEIPT_DEADLINE_GRACE_S", "600"))
+if RECEIPT_DEADLINE_S <= 0 or RECEIPT_DEADLINE_GRACE_S < 0:
+    raise ValueError("RECEIPT_DEADLINE_S must be a positive number of seconds, RECEIPT_DEADLINE_GRACE_S not negative")
 
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -11,6 +11,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from campaigns.models import BatchInFlight, InboundMessage, Message, MessagePart, Receipt
+from campaigns.statuses import DEADLINE_REASON_PREFIX
 
 
 def part_history(part: MessagePart) -> str:
@@ -21,7 +22,9 @@ def part_history(part: MessagePart) -> str:
     for receipt in part.receipts.order_by("received_at", "id"):
         err = f" err {receipt.err}" if receipt.err and receipt.err not in ("000", "0") else ""
         events.append(f"{receipt.received_at:%Y-%m-%d %H:%M:%S} receipt {receipt.stat or receipt.status}{err}")
-    if part.error:
+    if part.error.startswith(DEADLINE_REASON_PREFIX):  # settled by the receipt deadline, then
+        events.append(f"{part.updated_at:%Y-%m-%d %H:%M:%S} {part.error}: unknown")
+    elif part.error:
         events.append(f"error: {part.error}")
     return format_html_join(mark_safe("<br>"), "{}", ((e,) for e in events)) or "–"
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0007_batch_in_flight'),
+        ('campaigns', '0008_receipt_deadline'),
     ]
 
     operations = [

@@ -49,7 +49,21 @@ class Message(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["campaign", "phone"], name="message_unique_phone_per_campaign")]
-        indexes = [models.Index(fields=["campaign", "status"], name="message_campaign_status_idx")]
+        indexes = [
+            models.Index(fields=["campaign", "status"], name="message_campaign_status_idx"),
+            # The receipt deadline's probe (campaigns/services/receipt_deadline.py): per
+            # campaign, the messages still waiting for a receipt, oldest first, so "is any
+            # due?" is one index descent. On messages, not parts: message updates are never
+            # HOT anyway (status is indexed above), and a message leaving "accepted" adds no
+            # entry here, so the receipt path writes nothing more. Parts have no index on
+            # status on purpose: a receipt then updates its part in place (HOT), which a
+            # partial index on parts "WHERE status = 'accepted'" would forbid.
+            models.Index(
+                fields=["campaign", "submitted_at"],
+                name="message_awaiting_receipt_idx",
+                condition=models.Q(status=MessageStatus.ACCEPTED),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.phone} ({self.status})"

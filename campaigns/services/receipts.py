@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from campaigns.models import PROVIDER_ID_MAX_LENGTH, MessagePart, Receipt, ReceiptState
 from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
-from campaigns.services.status import advance_parts, roll_up_messages
+from campaigns.services.status import advance_parts, roll_up_messages, without_deadline_reason
 from campaigns.statuses import RANK, MessageStatus
 
 S = MessageStatus
@@ -155,6 +155,8 @@ def apply_receipts(*, limit: int = 20000, now: datetime | None = None) -> int:
             if status not in (S.DELIVERED, S.ACCEPTED) and err:
                 fields["error_code"] = _err_code(err)
                 fields["error"] = f"receipt err {err}"
+            else:  # a receipt after the deadline: "no delivery receipt within …" is no longer true
+                fields["error"] = without_deadline_reason("error")
             advance_parts(part_ids, status, **fields)
         receipt_part = {rid: pid for rid, pid, _, _ in matched}
         by_part: dict[int, list[int]] = defaultdict(list)

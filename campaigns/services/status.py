@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Case, F, Model, Value, When
 from django.utils import timezone
 
 from campaigns.models import Message, MessagePart
-from campaigns.statuses import FINAL_STATUSES, rollup, statuses_below
+from campaigns.statuses import DEADLINE_REASON_PREFIX, FINAL_STATUSES, MessageStatus, rollup, statuses_below
 
 
 def _advance(model: type[Model], ids: Iterable[int], status: str, fields: dict[str, Any]) -> int:
@@ -53,12 +53,27 @@ def part_statuses(message_ids: Iterable[int]) -> dict[int, list[str]]:
     return parts
 
 
-def roll_up_messages(message_ids: Iterable[int]) -> int:
+def without_deadline_reason(column: str) -> Case:
+    """``column`` emptied if it holds the receipt deadline's words, else kept: a receipt that
+    comes after the deadline makes them untrue (a plain value in the UPDATE, no extra read)."""
+    return Case(When(**{f"{column}__startswith": DEADLINE_REASON_PREFIX}, then=Value("")), default=F(column))
+
+
+def roll_up_messages(message_ids: Iterable[int], *, unknown_reason: str = "") -> int:
     """Recompute each message's status from its parts (rule: :func:`campaigns.statuses.rollup`).
 
-    One read of the parts, then one forward-only UPDATE per resulting status.
+    One read of the parts, then one forward-only UPDATE per resulting status. Messages that
+    become "unknown" get ``unknown_reason`` when one is given (the receipt deadline's words);
+    a message moving to any other status loses those words, if it had them.
     """
     by_status: dict[str, list[int]] = defaultdict(list)
     for message_id, statuses in part_statuses(message_ids).items():
         by_status[rollup(statuses)].append(message_id)
-    return sum(advance_messages(ids, status) for status, ids in by_status.items())
+    moved = 0
+    for status, ids in by_status.items():
+        if status == MessageStatus.UNKNOWN:
+            fields = {"reason": unknown_reason} if unknown_reason else {}
+        else:
+            fields = {"reason": without_deadline_reason("reason")}
+        moved += advance_messages(ids, status, **fields)
+    return moved

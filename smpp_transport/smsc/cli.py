@@ -49,7 +49,10 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
         "--outcomes",
         type=_outcomes,
         default={"DELIVRD": 100.0},
-        help="receipt stat weights, e.g. DELIVRD=90,UNDELIV=5,none=5 (none = no receipt)",
+        help=(
+            "receipt stat weights, e.g. DELIVRD=90,UNDELIV=5,none=5; none = that share gets no receipt "
+            "at all, as real providers do for a few percent (the submit log's 'receipt' is then null)"
+        ),
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the outcome draw")
     parser.add_argument("--id-format", choices=ID_FORMATS, default="hex")

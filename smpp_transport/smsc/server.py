@@ -209,7 +209,7 @@ class SMSCServer:
                 status = pdu.ESME_RTHROTTLED
             else:
                 session.window_count += 1
-        message_id = None
+        message_id = receipt = None
         if status == 0:
             number = self._next_id
             self._next_id = number + 1
@@ -224,12 +224,13 @@ class SMSCServer:
             wanted = sm.registered_delivery & 3
             if stat is not None and (wanted == 1 or (wanted == 2 and stat != "DELIVRD")):
                 self._schedule_receipt(session.system_id, number, stat, sm, now, long_id)
+                receipt = stat
             resp = _encode(pdu.SUBMIT_SM_RESP, 0, seq, message_id.encode() + b"\x00")
         else:
             counters["throttled" if status == pdu.ESME_RTHROTTLED else "rejected"] += 1
             resp = _encode(pdu.SUBMIT_SM_RESP, status, seq)
         if self._record:
-            self._write_record(session, seq, sm, status, message_id)
+            self._write_record(session, seq, sm, status, message_id, receipt)
         return resp
 
     def _write_record(
@@ -239,7 +240,10 @@ class SMSCServer:
         sm: pdu.SubmitSm | None,
         status: int,
         message_id: str | None,
+        receipt: str | None,
     ) -> None:
+        """One submit as the log and ``records`` keep it; ``receipt`` is the stat of the
+        receipt it will get, None when it gets none (outcome "none", or not requested)."""
         record: dict[str, Any] = {
             "ts": time.time(),
             "system_id": session.system_id,
@@ -248,6 +252,7 @@ class SMSCServer:
             "sequence": seq,
             "command_status": status,
             "message_id": message_id,
+            "receipt": receipt,
         }
         if sm is not None:
             optional = {pdu.TLV_NAMES.get(t, f"0x{t:04x}"): v.hex() for t, v in sm.tlvs}

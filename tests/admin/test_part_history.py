@@ -24,3 +24,23 @@ def test_message_page_shows_part_history(admin_client) -> None:
     assert "receipt ENROUTE" in html and "receipt UNDELIV err 001" in html and "error: receipt err 001" in html
     page = admin_client.get(reverse("admin:campaigns_messagepart_change", args=[part.id])).content.decode()
     assert "UNDELIV" in page
+
+
+def test_a_part_past_the_receipt_deadline_says_so_in_the_message_list_and_its_history(admin_client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from campaigns.services.receipt_deadline import settle_overdue_parts
+
+    long_ago = timezone.now() - timedelta(days=3)
+    part = MessagePartFactory(status="accepted", provider_message_id="cd34", submitted_at=long_ago,
+                              message__status="accepted", message__submitted_at=long_ago,
+                              message__campaign__status="running")  # fmt: skip
+    assert settle_overdue_parts() == 1
+    words = "no delivery receipt within 48 h"
+    listing = admin_client.get(reverse("admin:campaigns_message_changelist")).content.decode()
+    assert words in listing
+    html = admin_client.get(reverse("admin:campaigns_message_change", args=[part.message_id])).content.decode()
+    part.refresh_from_db()
+    assert f"{part.updated_at:%Y-%m-%d %H:%M:%S} {words}: unknown" in html

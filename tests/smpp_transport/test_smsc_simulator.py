@@ -355,8 +355,26 @@ def test_outcomes_are_drawn_reproducibly_and_none_sends_nothing(make_sim, connec
                 ack(trx, p)
         order = [r["message_id"] for r in sim.submits]
         draws.append([stats.get(i) for i in order])
+        # The records say which submits got which receipt, and which got none.
+        assert [r["receipt"] for r in sim.submits] == [{2: "DELIVRD", 5: "UNDELIV", None: None}[d] for d in draws[-1]]
     assert draws[0] == draws[1]
     assert {2, 5, None} == set(draws[0])
+
+
+def test_outcome_none_alone_from_the_command_line_sends_no_receipt(make_sim, connect, capsys):
+    config = parse_config(["--account", "sys1:pw1", "--port", "0", "--outcomes", "none=3"])
+    assert config.outcomes == {"none": 3.0}
+    sim = make_sim(outcomes=config.outcomes, dlr_delay_s=0.0)
+    trx = connect(sim, "transceiver")
+    ids = [submit_and_read_id(trx) for _ in range(10)]
+    submit_and_read_id(trx, registered_delivery=0)
+    assert sim.wait_for(lambda: sim.counters["resp_sent"] == 11)
+    assert sim.counters["receipts_queued"] == 0
+    assert [r["message_id"] for r in sim.submits][:10] == ids
+    assert {r["receipt"] for r in sim.submits} == {None}
+    with pytest.raises(SystemExit):
+        parse_config(["--help"])
+    assert "none = that share gets no receipt" in " ".join(capsys.readouterr().out.split())
 
 
 def test_registered_delivery_zero_sends_no_receipt(make_sim, connect):
@@ -538,8 +556,8 @@ def test_json_lines_log(make_sim, connect, tmp_path):
     assert first["udh"] == udh.hex() and first["short_message_hex"] == (udh + b"hi").hex()
     assert first["optional_params"] == {"user_message_reference": "0201"}
     assert first["registered_delivery"] == 1 and first["esm_class"] == 0x40
-    assert first["command_status"] == 0 and first["message_id"]
-    assert second["command_status"] == 0x58 and second["message_id"] is None
+    assert first["command_status"] == 0 and first["message_id"] and first["receipt"] == "DELIVRD"
+    assert second["command_status"] == 0x58 and second["message_id"] is None and second["receipt"] is None
     assert second["udh"] is None and first["bind_id"] == second["bind_id"]
     assert {"ts", "sequence", "data_coding"} <= set(first)
 
