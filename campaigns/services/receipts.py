@@ -6,6 +6,11 @@ parts by (account, normalised provider id) and moves the parts forward in a few
 set-based statements. A receipt whose part has no provider id yet (the SMSC answered
 faster than we committed the submit_sm_resp) simply stays pending and matches on a later
 pass; one that never matches is marked orphaned after ``RECEIPT_ORPHAN_TTL``.
+
+An MM4 report may name its part by either of two ids: the provider's (``250 queued as``)
+or ours (the X-Mms-Message-ID we sent, which is what 3GPP TS 23.140 reports carry), kept
+on the part as ``local_message_id``. Informational receipts (an MM4 read-reply, a message
+type that says nothing about delivery) are stored as ``info`` and never applied.
 """
 
 from __future__ import annotations
@@ -38,6 +43,12 @@ class ReceiptIn:
     done_at: datetime | None = None
     channel: str = "smpp"
     msisdn: str = ""
+    #: Kept for the record only (MM4 read-reply, unknown message types): stored as ``info``,
+    #: never matched, so it can never move a part.
+    informational: bool = False
+
+
+ID_LENGTH = Receipt._meta.get_field("provider_message_id").max_length
 
 
 def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
@@ -45,8 +56,9 @@ def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
     rows = [
         Receipt(
             account_id=account_id,
-            provider_message_id=r.provider_message_id[:64],
-            status=r.status if r.status in RANK else S.UNKNOWN,
+            provider_message_id=r.provider_message_id[:ID_LENGTH],
+            status="" if r.informational else r.status if r.status in RANK else S.UNKNOWN,
+            state=ReceiptState.INFO if r.informational else ReceiptState.PENDING,
             stat=r.stat[:16],
             err=r.err[:16],
             raw=r.raw,
@@ -61,18 +73,40 @@ def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
 
 
 def _match_pending(limit: int) -> list[tuple[int, int, str, str]]:
-    """(receipt id, part id, status, err) for pending receipts whose part is now known."""
+    """(receipt id, part id, status, err) for pending receipts whose part is now known.
+
+    Two joins in a UNION ALL rather than one join on ``provider id OR local id``, so each
+    uses its own index: the provider's id (every channel), then our id (MM4 receipts only,
+    through the partial index that holds MMS parts only, so SMS receipts pay nothing). The
+    second join takes a receipt only when no part has its id as the provider's id: a
+    receipt that names one part by both ids is matched once, never applied twice.
+    """
     receipt = connection.ops.quote_name(Receipt._meta.db_table)
     part = connection.ops.quote_name(MessagePart._meta.db_table)
     # SKIP LOCKED: several appliers (the tick, apply_receipts loops) never do the same work.
+    # PostgreSQL cannot lock through a UNION, so the union finds the pairs and the outer
+    # query locks the receipts themselves (re-checking their state once locked).
     lock = " FOR UPDATE OF r SKIP LOCKED" if connection.vendor == "postgresql" else ""
+    by_provider_id = (
+        f"SELECT r1.id AS receipt_id, p.id AS part_id FROM {receipt} r1 JOIN {part} p "
+        f"ON p.account_id = r1.account_id AND p.provider_message_id = r1.provider_message_id "
+        f"WHERE r1.state = %s"
+    )
+    by_local_id = (
+        f"SELECT r2.id, p.id FROM {receipt} r2 JOIN {part} p "
+        f"ON p.account_id = r2.account_id AND p.local_message_id = r2.provider_message_id "
+        f"WHERE r2.state = %s AND r2.channel = %s AND p.local_message_id IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM {part} q "
+        f"WHERE q.account_id = r2.account_id AND q.provider_message_id = r2.provider_message_id)"
+    )
     sql = (
-        f"SELECT r.id, p.id, r.status, r.err FROM {receipt} r JOIN {part} p "
-        f"ON p.account_id = r.account_id AND p.provider_message_id = r.provider_message_id "
+        f"SELECT r.id, m.part_id, r.status, r.err FROM {receipt} r "
+        f"JOIN ({by_provider_id} UNION ALL {by_local_id}) m ON m.receipt_id = r.id "
         f"WHERE r.state = %s ORDER BY r.id LIMIT %s{lock}"
     )
+    pending = ReceiptState.PENDING
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ReceiptState.PENDING, limit])
+        cursor.execute(sql, [pending, pending, "mm4", pending, limit])
         return cursor.fetchall()
 
 
