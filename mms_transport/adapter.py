@@ -138,7 +138,8 @@ def to_receipt(message: mm4.MM4Message) -> ReceiptIn | None:
     if kind == mm4.FORWARD_REQ.lower():
         return None
     if kind == mm4.DELIVERY_REPORT_REQ.lower():
-        stat = (message.header("X-Mms-MM-Status-Code") or "").strip()
+        # X-Mms-Status is the MM1 name of the same field; some MMSCs carry it over to MM4.
+        stat = (message.header("X-Mms-MM-Status-Code") or message.header("X-Mms-Status") or "").strip()
         status = MM_STATUS.get(stat.lower(), "unknown")
     elif kind == mm4.FORWARD_RES.lower():
         stat = (message.header("X-Mms-Request-Status-Code") or "").strip()
