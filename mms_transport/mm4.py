@@ -201,15 +201,11 @@ _REFERENCE_HEADERS = (("X-Mms-Message-ID", 0), ("In-Reply-To", 0), ("References"
 
 
 def referenced_message_id(message: MM4Message) -> str | None:
-    """The id of the original MM a report or response refers to (raw), or None.
+    """The id of the original MM a report or response names (raw, for :func:`normalise_message_id`).
 
-    3GPP TS 23.140 puts it in X-Mms-Message-ID: in MM4_forward.RES, MM4_delivery_report.REQ
-    and MM4_read_reply_report.REQ it is the Message ID of the original MM, i.e. the one our
-    MM4_forward.REQ carried (some MMSCs put the ``queued as`` id there instead). The report's
-    own RFC 5322 ``Message-ID`` is its own and is never read. Liberal in what it accepts:
-    with or without angle brackets, trailing comments, and from MMSCs that leave
-    X-Mms-Message-ID out, the RFC 5322 reply headers: In-Reply-To, else the last (parent) id
-    of References. Case is left to :func:`normalise_message_id`.
+    3GPP TS 23.140: X-Mms-Message-ID, the original MM's id (ours; some MMSCs send their queued-as
+    id). Liberal: with or without brackets, a trailing comment; without it, In-Reply-To, else
+    the last (parent) id of References. The report's own ``Message-ID`` is never read.
     """
     for name, pick in _REFERENCE_HEADERS:
         value = (message.header(name) or "").strip()
@@ -397,8 +393,7 @@ def build_report(
     msg["From"] = plmn_address(sender, recipient_domain)
     msg["To"] = plmn_address(recipient, originator_domain)
     msg["Date"] = format_datetime(date)
-    # Its own RFC 5322 id, one per message (a forward.RES and a report of one MM differ); the
-    # MM it is about is named in X-Mms-Message-ID, as 3GPP TS 23.140 says.
+    # Its own RFC 5322 id, one per message; the MM it is about is named in X-Mms-Message-ID.
     kind = message_type.removeprefix("MM4_").lower().replace("_", "-").replace(".", "-")
     msg["Message-ID"] = f"<{transaction_id}.{kind}@{recipient_domain}>"
     msg["MIME-Version"] = "1.0"
