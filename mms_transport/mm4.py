@@ -34,6 +34,8 @@ FORWARD_REQ = "MM4_forward.REQ"
 FORWARD_RES = "MM4_forward.RES"
 DELIVERY_REPORT_REQ = "MM4_delivery_report.REQ"
 DELIVERY_REPORT_RES = "MM4_delivery_report.RES"
+READ_REPLY_REPORT_REQ = "MM4_read_reply_report.REQ"
+READ_REPLY_REPORT_RES = "MM4_read_reply_report.RES"
 SMIL_CID = "<smil>"
 SMIL_NAME = "smil.smil"
 TEXT_NAME = "text.txt"
@@ -113,7 +115,7 @@ class MM4Message:
 
     @property
     def message_id(self) -> str | None:
-        """X-Mms-Message-ID: the id a report refers to (raw; see :func:`normalise_message_id`)."""
+        """X-Mms-Message-ID as written (raw; see :func:`referenced_message_id` for reports)."""
         return self.header("X-Mms-Message-ID")
 
     @property
@@ -191,6 +193,27 @@ def normalise_message_id(raw: str | None) -> str:
     if not value or any(c.isspace() for c in value):
         raise ValueError(f"unusable MM4 message id {raw!r}")
     return value
+
+
+_BRACKETED = re.compile(r"<([^<>]*)>")
+#: Where a report may name the original MM, in order, and which id of the header to take.
+_REFERENCE_HEADERS = (("X-Mms-Message-ID", 0), ("In-Reply-To", 0), ("References", -1))
+
+
+def referenced_message_id(message: MM4Message) -> str | None:
+    """The id of the original MM a report or response names (raw, for :func:`normalise_message_id`).
+
+    3GPP TS 23.140: X-Mms-Message-ID, the original MM's id (ours; some MMSCs send their queued-as
+    id). Liberal: with or without brackets, a trailing comment; without it, In-Reply-To, else
+    the last (parent) id of References. The report's own ``Message-ID`` is never read.
+    """
+    for name, pick in _REFERENCE_HEADERS:
+        value = (message.header(name) or "").strip()
+        if not value:
+            continue
+        bracketed = [i.strip() for i in _BRACKETED.findall(value) if i.strip()]
+        return bracketed[pick] if bracketed else value.split()[0]
+    return None
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -351,7 +374,8 @@ def build_report(
     status: str,
     status_text: str = "",
 ) -> EmailMessage:
-    """An MM4_delivery_report.REQ or MM4_forward.RES about the message ``message_id``.
+    """An MM4_delivery_report.REQ or MM4_forward.RES about the message ``message_id`` (the id
+    it refers to, without angle brackets: the original's X-Mms-Message-ID, or a queued-as id).
 
     ``sender`` is the original recipient (whose handset reports), ``recipient`` the original
     sender; ``status_header`` is X-Mms-MM-Status-Code or X-Mms-Request-Status-Code.
@@ -369,7 +393,9 @@ def build_report(
     msg["From"] = plmn_address(sender, recipient_domain)
     msg["To"] = plmn_address(recipient, originator_domain)
     msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = f"<{transaction_id}.report@{recipient_domain}>"
+    # Its own RFC 5322 id, one per message; the MM it is about is named in X-Mms-Message-ID.
+    kind = message_type.removeprefix("MM4_").lower().replace("_", "-").replace(".", "-")
+    msg["Message-ID"] = f"<{transaction_id}.{kind}@{recipient_domain}>"
     msg["MIME-Version"] = "1.0"
     msg.set_content(f"{message_type} {status}\r\n", charset="us-ascii", cte="7bit")
     return msg

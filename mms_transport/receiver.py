@@ -1,11 +1,13 @@
-"""The inbound MM4 receiver: MM4_delivery_report.REQ and MM4_forward.RES into the receipt inbox.
+"""The inbound MM4 receiver: what the provider sends back, into the receipt inbox.
 
 An aiosmtpd server (``manage.py mm4_receiver``). The provider connects to it like to any
-MTA; each report is parsed, turned into a receipt (:func:`mms_transport.adapter.to_receipt`)
+MTA; each message is parsed, turned into a receipt (:func:`mms_transport.adapter.to_receipt`)
 and stored with ``transport_api.record_receipts`` BEFORE the ``250`` goes back, so a crash
 can cause a resend, never a loss. When the database cannot take it the reply is ``451``
 and the provider tries again later. The beat tick then applies the inbox to the parts,
-exactly as for SMS receipts.
+exactly as for SMS receipts. MM4_delivery_report.REQ and MM4_forward.RES are applied;
+MM4_read_reply_report.REQ and types we do not know are stored as information only; an
+MM4_forward.REQ (MO MMS, not supported) and what is not MM4 are refused with ``554``.
 
 Which account a report belongs to: ``--system-id`` when given; otherwise the domain of the
 envelope recipient, matched to the one account with that MM4 originator domain (the
@@ -100,7 +102,7 @@ class ReportHandler:
         except (mm4.MM4ParseError, ValueError) as exc:
             return f"554 5.6.0 Not a readable MM4 report: {exc}"[:200]
         if receipt is None:
-            return f"554 5.6.0 {message.message_type[:40] or 'This message type'} is not accepted here"
+            return f"554 5.6.0 {message.message_type[:40]} is not accepted here: MO MMS is not supported"
         try:
             for account_id in getattr(envelope, "account_ids", []):
                 await self._blocking(self.store, account_id, [receipt])

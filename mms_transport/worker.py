@@ -19,12 +19,13 @@ import logging
 import os
 import threading
 from collections.abc import Sequence
+from functools import partial
 
 from celery import bootsteps
 from django.utils import timezone
 
 from campaigns.services import transport_api
-from mms_transport.adapter import count_segments, endpoint, to_outbound, to_outcome
+from mms_transport.adapter import count_segments, endpoint, local_message_id, to_outbound, to_outcome
 from mms_transport.link import AuthRefused, Link
 
 logger = logging.getLogger(__name__)
@@ -138,9 +139,11 @@ def _send_batch(link: Link, system_id: str, message_ids: Sequence[int], claim: i
             outcomes.append(to_outcome(part, result))
         return outcomes
 
-    # Chunks of about half a second of sending, with a pause/cancel check between them.
+    # Chunks of about half a second of sending, with a pause/cancel check between them; each
+    # part gets its X-Mms-Message-ID before its chunk is recorded as on the wire.
     counts = transport_api.send_batch(message_ids=message_ids, claim=claim, count_segments=count_segments,
-                                      chunk_size=max(1, account.mms_rate // 2), send=send)  # fmt: skip
+                                      chunk_size=max(1, account.mms_rate // 2), send=send,
+                                      local_id=partial(local_message_id, domain=account.originator_domain))  # fmt: skip
     logger.info("MMS batch of %d: %s", len(message_ids), counts)
     return counts
 

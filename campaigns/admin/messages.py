@@ -33,7 +33,7 @@ class MessagePartInline(admin.TabularInline):
     model = MessagePart
     extra = 0
     can_delete = False
-    fields = ("index", "provider_message_id", "status", "error_code", "history", "done_at")
+    fields = ("index", "provider_message_id", "local_message_id", "status", "error_code", "history", "done_at")
     readonly_fields = fields
 
     @admin.display(description="History")
@@ -71,7 +71,7 @@ class MessageAdmin(admin.ModelAdmin):
 class MessagePartAdmin(admin.ModelAdmin):
     list_display = ("id", "message", "index", "provider_message_id", "status", "error_code", "submitted_at")
     list_filter = ("status", "account")
-    search_fields = ("provider_message_id",)
+    search_fields = ("provider_message_id", "local_message_id")
     raw_id_fields = ("message", "account")
     show_full_result_count = False
     inlines = [ReceiptInline]

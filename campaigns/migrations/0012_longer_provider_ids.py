@@ -6,18 +6,18 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0008_receipt_deadline'),
+        ('campaigns', '0009_part_local_message_id'),
     ]
 
     operations = [
         migrations.AlterField(
             model_name='messagepart',
             name='provider_message_id',
-            field=models.CharField(blank=True, help_text="The provider's id, normalised.", max_length=255, null=True),
+            field=models.CharField(blank=True, help_text="The provider's id, normalised (MMS: from 250 queued as).", max_length=255, null=True),
         ),
         migrations.AlterField(
             model_name='receipt',
             name='provider_message_id',
-            field=models.CharField(help_text="The provider's id, normalised.", max_length=255),
+            field=models.CharField(help_text="The id it refers to, normalised: the provider's id (MM4: ours or the provider's).", max_length=255),
         ),
     ]

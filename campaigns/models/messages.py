@@ -88,7 +88,16 @@ class MessagePart(models.Model):
     )
     index = models.PositiveSmallIntegerField(default=1, help_text="Segment number, from 1.")
     provider_message_id = models.CharField(  # noqa: DJ001 - NULL until the SMSC answers
-        max_length=PROVIDER_ID_MAX_LENGTH, null=True, blank=True, help_text="The provider's id, normalised."
+        max_length=PROVIDER_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The provider's id, normalised (MMS: from 250 queued as).",
+    )
+    local_message_id = models.CharField(  # noqa: DJ001 - NULL for SMS: costs nothing, not in the partial index
+        max_length=PROVIDER_ID_MAX_LENGTH,
+        null=True,
+        blank=True,
+        help_text="The id we gave it: X-Mms-Message-ID of our MM4_forward.REQ, normalised; MMS only.",
     )
     status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     error_code = models.IntegerField(null=True, blank=True, help_text="SMPP command status or receipt err.")
@@ -103,6 +112,12 @@ class MessagePart(models.Model):
         constraints = [models.UniqueConstraint(fields=["message", "index"], name="part_unique_index_per_message")]
         indexes = [
             models.Index(fields=["account", "provider_message_id"], name="part_account_provider_id_idx"),
+            # MM4 reports refer to our id (3GPP TS 23.140); partial, so SMS parts add nothing to it.
+            models.Index(
+                fields=["account", "local_message_id"],
+                name="part_account_local_id_idx",
+                condition=models.Q(local_message_id__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -126,7 +141,9 @@ class BatchInFlight(models.Model):
     claim = models.BigIntegerField(help_text="The tick's claim the batch's messages carry.")
     message_ids = models.JSONField(default=list, help_text="Every message of the batch.")
     on_wire = models.JSONField(
-        default=list, help_text="[message_id, index] of the parts handed to the SMSC and not yet recorded."
+        default=list,
+        help_text="[message_id, index] (MMS: [message_id, index, our message id]) of the parts handed to the "
+        "provider and not yet recorded.",
     )
     worker = models.CharField(max_length=255, blank=True, help_text="Host and process sending it.")
     started_at = models.DateTimeField(auto_now_add=True)

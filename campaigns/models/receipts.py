@@ -16,12 +16,16 @@ class ReceiptState(models.TextChoices):
     PENDING = "pending", "Pending"
     APPLIED = "applied", "Applied"
     ORPHANED = "orphaned", "Orphaned (no matching message)"
+    #: Kept for the record, never applied: an MM4 read-reply or a message type that says
+    #: nothing about delivery. Never pending, so it can never move a part.
+    INFO = "info", "Information only (never applied)"
 
 
 class Receipt(models.Model):
     account = models.ForeignKey("campaigns.Account", on_delete=models.CASCADE, related_name="receipts")
     provider_message_id = models.CharField(
-        max_length=PROVIDER_ID_MAX_LENGTH, help_text="The provider's id, normalised."
+        max_length=PROVIDER_ID_MAX_LENGTH,
+        help_text="The id it refers to, normalised: the provider's id (MM4: ours or the provider's).",
     )
     stat = models.CharField(max_length=16, blank=True, help_text="Receipt state as sent, e.g. DELIVRD.")
     status = models.CharField(max_length=12, help_text="The message status this receipt means.")

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -59,6 +59,9 @@ class PartToSend:
     sender_npi: int
     validity: timedelta | None
     first_send: bool = True  # the message had no part rows when the batch began
+    #: The id the transport gives the part itself (MM4: the X-Mms-Message-ID of our
+    #: MM4_forward.REQ), set just before the part goes on the wire; None for SMS.
+    local_message_id: str | None = None
 
     @property
     def key(self) -> tuple[int, int]:
@@ -85,11 +88,18 @@ class BatchToSend:
 
 
 Send = Callable[[list[PartToSend]], list[SubmitOutcome]]
+LocalId = Callable[[PartToSend], str]
 OUTCOMES = frozenset({"accepted", "failed", "unknown", "retry"})
 
 
 def send_batch(
-    *, message_ids: Sequence[int], claim: int, count_segments: Callable[[str], int], chunk_size: int, send: Send
+    *,
+    message_ids: Sequence[int],
+    claim: int,
+    count_segments: Callable[[str], int],
+    chunk_size: int,
+    send: Send,
+    local_id: LocalId | None = None,
 ) -> dict[str, int]:
     """Send one batch in chunks of about ``chunk_size`` parts; returns counts by outcome.
 
@@ -98,6 +108,10 @@ def send_batch(
     at once after. ``send`` returns an outcome per part it dealt with; parts it returns
     nothing for were not sent (the transport cannot go on): they and the rest of the
     batch are released. A batch taken over by another worker stops before its next chunk.
+
+    ``local_id`` (MM4) names each part before its chunk goes on the wire: the id is recorded
+    with the on-wire list and then on the part, so a report that refers to it matches even
+    when the provider's answer was lost (the part is "unknown" then, not unreachable).
     """
     batch = begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
     counts: dict[str, int] = {}
@@ -114,6 +128,8 @@ def send_batch(
         todo, pending = split_chunk(pending, chunk_size)
         if not todo:
             break
+        if local_id is not None:
+            todo = [replace(p, local_message_id=local_id(p)) for p in todo]
         if not _with_db_retry(partial(mark_on_wire, batch_id=batch.id, parts=todo)):
             logger.warning("batch %s was taken over by another worker; stopping", batch.id)
             return counts
@@ -269,12 +285,9 @@ def running_campaigns(campaign_ids: Iterable[int]) -> set[int]:
 
 def mark_on_wire(*, batch_id: int, parts: Sequence[PartToSend]) -> bool:
     """Record the chunk about to be sent (and a heartbeat); False if the batch was taken
-    over, in which case nothing may be sent."""
-    return bool(
-        BatchInFlight.objects.filter(id=batch_id).update(
-            on_wire=[list(p.key) for p in parts], heartbeat_at=timezone.now()
-        )
-    )
+    over, in which case nothing may be sent. A part with a local id is recorded with it."""
+    on_wire = [[*p.key, p.local_message_id] if p.local_message_id else list(p.key) for p in parts]
+    return bool(BatchInFlight.objects.filter(id=batch_id).update(on_wire=on_wire, heartbeat_at=timezone.now()))
 
 
 def release_unsent(*, batch_id: int, parts: Sequence[PartToSend]) -> None:
@@ -326,6 +339,8 @@ def _as_row(r: SubmitOutcome, attempts: dict[tuple[int, int], int], now: datetim
     p = r.part
     common = {"message_id": p.message_id, "account_id": p.account_id, "index": p.index}
     code, error = storable_int(r.error_code), storable_text(r.error)
+    if r.outcome != "retry":  # a retried part gets a new id when it is sent again
+        common["local_message_id"] = p.local_message_id
     if r.outcome == "accepted":
         provider_id = storable_text(r.provider_message_id) if r.provider_message_id is not None else None
         problem = provider_id_problem(provider_id)

@@ -62,11 +62,14 @@ def take_over(batch_ids: Sequence[int], *, now: datetime, silent_since: datetime
             [*params, *([silent_since] if silent_since else [])],
         )
         taken = cursor.fetchall()
+    # An on-wire entry is [message_id, index], or [message_id, index, local id] for MMS: the id
+    # went out with the message, so its report can still settle the "unknown" part.
     ambiguous = [
-        PartRow(message_id=mid, account_id=account_id, index=index, status=S.UNKNOWN,
+        PartRow(message_id=entry[0], account_id=account_id, index=entry[1], status=S.UNKNOWN,
+                local_message_id=entry[2] if len(entry) > 2 else None,
                 error="worker stopped before the SMSC answered", submitted_at=now)
         for _, account_id, on_wire in taken
-        for mid, index in (json.loads(on_wire) if isinstance(on_wire, str) else on_wire)
+        for entry in (json.loads(on_wire) if isinstance(on_wire, str) else on_wire)
     ]  # fmt: skip
     if ambiguous:
         if getattr(settings, "SUBMIT_AMBIGUOUS_POLICY", "unknown") == "resend":

@@ -22,7 +22,7 @@ from campaigns.services.status import part_statuses
 from campaigns.statuses import FINAL_STATUSES, MessageStatus, rollup, statuses_below
 
 S = MessageStatus
-CHUNK_ROWS = 2000  # rows per statement (SQLite's parameter limit with ten columns)
+CHUNK_ROWS = 2000  # rows per statement (within SQLite's 32766 parameters with eleven columns)
 
 PART_COLUMNS = (
     ("message_id", "bigint"),
@@ -30,6 +30,7 @@ PART_COLUMNS = (
     ("index", "int"),
     ("status", "text"),
     ("provider_message_id", "text"),
+    ("local_message_id", "text"),
     ("error_code", "int"),
     ("error", "text"),
     ("attempts", "int"),
@@ -47,6 +48,7 @@ class PartRow:
     index: int
     status: str
     provider_message_id: str | None = None
+    local_message_id: str | None = None
     error_code: int | None = None
     error: str = ""
     attempts: int = 0
@@ -55,7 +57,8 @@ class PartRow:
     def values(self, now: datetime) -> tuple:
         done_at = now if self.status in FINAL_STATUSES else None
         return (self.message_id, self.account_id, self.index, self.status, self.provider_message_id,
-                self.error_code, self.error[:255], self.attempts, self.submitted_at, done_at)  # fmt: skip
+                self.local_message_id, self.error_code, self.error[:255], self.attempts, self.submitted_at,
+                done_at)  # fmt: skip
 
 
 def write_parts(rows: Sequence[PartRow], now: datetime) -> list[tuple[int, int, str]]:
@@ -75,6 +78,7 @@ def write_parts(rows: Sequence[PartRow], now: datetime) -> list[tuple[int, int, 
         'ON CONFLICT (message_id, "index") DO UPDATE SET '
         + ", ".join(pick(c) for c in ("status", "error_code", "error", "done_at"))
         + f", provider_message_id = COALESCE({table}.provider_message_id, excluded.provider_message_id)"
+        f", local_message_id = COALESCE({table}.local_message_id, excluded.local_message_id)"
         f", attempts = CASE WHEN excluded.attempts > {table}.attempts THEN excluded.attempts"
         f" ELSE {table}.attempts END"
         f", submitted_at = COALESCE({table}.submitted_at, excluded.submitted_at)"

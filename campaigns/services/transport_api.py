@@ -2,7 +2,8 @@
 
 ``smpp_transport`` and ``mms_transport`` call only what this module offers: account
 settings, send a batch (the domain says which parts, the transport sends them and gives
-back what the provider answered), store receipts and inbound messages. The work is done in the service
+back what the provider answered; MM4 also names each part before it goes on the wire, so
+the domain keeps the id a report will name), store receipts and inbound messages. The work is done in the service
 modules named below; this module is the list of what a transport may do.
 """
 

@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .config import SimulatorConfig, server_tls_context
+from .config import REPORT_IDS, SimulatorConfig, server_tls_context
 
 
 def _account(value: str) -> tuple[str, str]:
@@ -64,6 +64,9 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--outcomes", type=_outcomes, default={"Retrieved": 100.0},
                         help="X-Mms-MM-Status-Code weights, e.g. Retrieved=90,Rejected=5,Expired=5,none=0")  # fmt: skip
     parser.add_argument("--no-forward-res", action="store_true", help="never send MM4_forward.RES")
+    parser.add_argument("--report-id", choices=REPORT_IDS, default="original",
+                        help="the id reports carry in X-Mms-Message-ID: the forward request's own (original, "
+                             "3GPP TS 23.140) or the id of '250 queued as <id>' (queued)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the outcome draw")
     parser.add_argument("--eml-dir", default="var/mm4-simulator", help="folder for the received .eml files")
     parser.add_argument("--rcpt-reply", action="append", type=_reply, default=[], metavar="NUMBER=REPLY",
@@ -106,6 +109,7 @@ def config_from_options(options: Mapping[str, Any]) -> SimulatorConfig:
         report_delay_s=options["report_delay"],
         outcomes=options["outcomes"],
         forward_res=not options.get("no_forward_res"),
+        report_id=options.get("report_id") or "original",
         seed=options["seed"],
         eml_dir=options.get("eml_dir") or None,
         recipient_replies=dict(options.get("rcpt_reply") or []),

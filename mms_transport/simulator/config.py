@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 
 #: X-Mms-MM-Status-Code values a delivery report may carry (3GPP TS 23.140), plus "none".
 MM_STATUS_CODES = ("Retrieved", "Rejected", "Deferred", "Expired", "Indeterminate", "Forwarded", "Unrecognised")
+#: Which id the reports' X-Mms-Message-ID carries: the forward request's own (3GPP TS 23.140)
+#: or the id of ``250 queued as <id>`` (what some MMSCs do).
+REPORT_IDS = ("original", "queued")
 
 
 def _default_outcomes() -> dict[str, float]:
@@ -49,6 +52,9 @@ class SimulatorConfig:
     outcomes: dict[str, float] = field(default_factory=_default_outcomes)
     #: answer X-Mms-Ack-Request: Yes with an MM4_forward.RES (X-Mms-Request-Status-Code: Ok).
     forward_res: bool = True
+    #: the id reports refer to: "original" (the X-Mms-Message-ID of the MM4_forward.REQ, as
+    #: 3GPP TS 23.140 says) or "queued" (the id of our ``250 queued as <id>``).
+    report_id: str = "original"
     #: seed of the outcome draw, so a mix of outcomes is reproducible.
     seed: int = 0
     #: folder where every accepted message is saved as <id>.eml; None = not saved.
@@ -72,6 +78,8 @@ class SimulatorConfig:
         if self.tls_port is not None and self.ssl_context is None:
             raise ValueError("tls_port needs an ssl_context (a certificate and key)")
         validate_outcomes(self.outcomes)
+        if self.report_id not in REPORT_IDS:
+            raise ValueError(f"report_id must be one of {', '.join(REPORT_IDS)}, not {self.report_id!r}")
         for table in (self.recipient_replies, self.data_replies):
             for number, reply in table.items():
                 if not reply[:3].isdigit():

@@ -4,7 +4,9 @@ Connections run :class:`~mms_transport.simulator.session.SMTPSession` on one eve
 accepted messages get an id (``250 queued as <id>``), are saved as ``<id>.eml``, and earn an
 MM4_forward.RES (when X-Mms-Ack-Request: Yes) and, after ``report_delay_s``, an
 MM4_delivery_report.REQ whose status is drawn from the configured outcome mix with a
-seeded generator. Other threads observe it through
+seeded generator. Both refer to the message in X-Mms-Message-ID by its own X-Mms-Message-ID
+(``report_id="original"``, 3GPP TS 23.140) or by the queued-as id (``"queued"``); their
+RFC 5322 Message-ID is their own. Other threads observe it through
 :class:`~mms_transport.simulator.runner.SimulatorThread`.
 """
 
@@ -216,6 +218,8 @@ class MM4Server:
         originator_domain = originator.rpartition("@")[2]
         sender = mm4.address_number(message.header("From") or "") or "+" + _number(mail_from)
         transaction_id = message.header("X-Mms-Transaction-ID") or message_id
+        original = mm4.referenced_message_id(message)  # the forward request's X-Mms-Message-ID
+        reference = original if self.config.report_id == "original" and original else message_id
         wanted = {
             mm4.FORWARD_RES: self.config.forward_res and _yes(message.header("X-Mms-Ack-Request")),
             mm4.DELIVERY_REPORT_REQ: _yes(message.header("X-Mms-Delivery-Report")) and outcome != "none",
@@ -228,12 +232,12 @@ class MM4Server:
                 if not wanted[kind]:
                     continue
                 report = mm4.build_report(
-                    message_type=kind, transaction_id=transaction_id, message_id=message_id, sender=number,
+                    message_type=kind, transaction_id=transaction_id, message_id=reference, sender=number,
                     recipient=sender, originator_domain=originator_domain, recipient_domain=self.config.hostname,
                     date=datetime.now(UTC), status_header=status_header, status=status,
                 )  # fmt: skip
                 self.reports.schedule(
-                    Report(kind, message_id, status, f"system-user@{self.config.hostname}", originator,
+                    Report(kind, reference, status, f"system-user@{self.config.hostname}", originator,
                            mm4.to_bytes(report)),
                     delay,
                 )  # fmt: skip

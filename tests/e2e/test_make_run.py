@@ -27,14 +27,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _demo_status(db: Path) -> tuple[str, int]:
+def _demo_status(db: Path, name: str = "Demo SMS campaign") -> tuple[str, int]:
     if not db.exists():
         return "", 0
     try:
         with sqlite3.connect(db, timeout=5) as conn:
             row = conn.execute(
                 "SELECT c.status, (SELECT COUNT(*) FROM campaigns_message m WHERE m.campaign_id = c.id "
-                "AND m.status = 'delivered') FROM campaigns_campaign c WHERE c.name = 'Demo SMS campaign'"
+                "AND m.status = 'delivered') FROM campaigns_campaign c WHERE c.name = ?", [name]
             ).fetchone()
     except sqlite3.OperationalError:  # still migrating
         return "", 0
@@ -90,6 +90,15 @@ def test_make_run_delivers_the_demo_campaign_and_stops_cleanly_on_ctrl_c(tmp_pat
         assert delivered > 800  # 1,000 demo contacts, ~90 % delivered by the simulator's mix
         # The simulator sends no receipt for 2 %: the demo's one-minute deadline settled them.
         assert _no_receipt_reasons(db) == {"no delivery receipt within 1 min"}
+        # The demo MMS campaign completes too, its reports naming our X-Mms-Message-ID (TS 23.140).
+        wait_until(lambda: _demo_status(db, "Demo MMS campaign")[0] == "completed", timeout=120, interval=1.0,
+                   what="demo MMS campaign completed")  # fmt: skip
+        with sqlite3.connect(db, timeout=5) as conn:
+            named = conn.execute(
+                "SELECT r.provider_message_id = p.local_message_id, r.state, COUNT(*) FROM campaigns_receipt r "
+                "JOIN campaigns_messagepart p ON p.id = r.part_id WHERE r.channel = 'mm4' GROUP BY 1, 2"
+            ).fetchall()
+        assert [(ours, state) for ours, state, _ in named] == [(1, "applied")], named
     except BaseException:
         log.flush()
         print((tmp_path / "make-run.log").read_text(errors="replace")[-6000:])

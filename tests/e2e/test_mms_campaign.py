@@ -59,11 +59,17 @@ def system_id() -> str:
 
 
 @pytest.fixture
-def simulator(platform: Platform, system_id: str, tmp_path: Path):
+def report_id() -> str:
+    """Which id the simulator's reports name (tests parametrize it): TS 23.140's by default."""
+    return "original"
+
+
+@pytest.fixture
+def simulator(platform: Platform, system_id: str, tmp_path: Path, report_id: str):
     receiver_port = platform.start_mm4_receiver()
     config = SimulatorConfig(
         accounts={system_id: API_KEY}, receiver=("127.0.0.1", receiver_port), report_delay_s=0.3,
-        outcomes=OUTCOMES, seed=7, eml_dir=tmp_path / "eml", hostname="mmsc.e2e.test",
+        outcomes=OUTCOMES, seed=7, eml_dir=tmp_path / "eml", hostname="mmsc.e2e.test", report_id=report_id,
     )  # fmt: skip
     with SimulatorThread(config) as sim:
         yield sim
@@ -99,7 +105,11 @@ def _wait_completed(campaign: Campaign, platform: Platform, sim: SimulatorThread
         pytest.fail(f"campaign not completed: {counts}\nsimulator: {sim.counters}\n{platform.logs()}")
 
 
-def test_an_mms_campaign_of_200_ends_with_the_simulator_s_chosen_outcomes(platform, simulator, system_id) -> None:
+@pytest.mark.parametrize("report_id", ["original", "queued"])
+def test_an_mms_campaign_of_200_ends_with_the_simulator_s_chosen_outcomes(
+    platform, simulator, system_id, report_id
+) -> None:
+    """Reports naming our X-Mms-Message-ID (3GPP TS 23.140) or the queued-as id: every message final."""
     sim = simulator
     campaign = _make_campaign(system_id, sim.port, 200)
     platform.start_dispatch_worker()
@@ -113,13 +123,17 @@ def test_an_mms_campaign_of_200_ends_with_the_simulator_s_chosen_outcomes(platfo
     chosen = {"+" + m["numbers"][0]: MM_STATUS[m["outcome"].lower()] for m in sim.messages}
     final = dict(Message.objects.filter(campaign=campaign).values_list("phone", "status"))
     assert len(final) == 200 and final == chosen
-    assert set(Counter(final.values())) == {S.DELIVERED, S.REJECTED, S.EXPIRED, S.UNKNOWN}
+    assert set(Counter(final.values())) == {S.DELIVERED, S.REJECTED, S.EXPIRED, S.UNKNOWN}  # none left accepted
     # Sent once each, over one session, as MM4 with the campaign's content.
     assert sim.counters["accepted"] == 200 and len(chosen) == 200
     assert sim.counters["auth_attempts"] == 1 and sim.counters["connections"] == 1
-    rows = MessagePart.objects.filter(message__campaign=campaign).values_list("message__phone", "provider_message_id")
-    parts = dict(rows)
-    assert parts == {"+" + m["numbers"][0]: m["id"].lower() for m in sim.messages}
+    rows = MessagePart.objects.filter(message__campaign=campaign).values_list(
+        "message__phone", "provider_message_id", "local_message_id"
+    )
+    parts = {phone: (theirs, ours) for phone, theirs, ours in rows}
+    # Both ids of every part: the provider's queued-as id, and ours as it went out in the MMS.
+    assert parts == {"+" + m["numbers"][0]: (m["id"].lower(), mm4.normalise_message_id(m["x_mms_message_id"]))
+                     for m in sim.messages}  # fmt: skip
     sample = mm4.parse_mm4(sim.messages[0]["data"])
     assert sample.header("Subject") == "Spring sale" and sample.media[0].data == PNG
     assert len(list(Path(sim.config.eml_dir).glob("*.eml"))) == 200
@@ -127,6 +141,9 @@ def test_an_mms_campaign_of_200_ends_with_the_simulator_s_chosen_outcomes(platfo
     receipts = Receipt.objects.filter(account=campaign.account)
     assert receipts.count() == 400 and set(receipts.values_list("state", flat=True)) == {"applied"}
     assert set(receipts.values_list("channel", flat=True)) == {"mm4"}
+    # ...each matched by the id the reports named.
+    named = {ours if report_id == "original" else theirs for theirs, ours in parts.values()}
+    assert set(receipts.values_list("provider_message_id", flat=True)) == named
 
 
 def test_a_wrong_api_key_stops_mms_sending_after_one_attempt(platform, simulator, system_id) -> None:

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from campaigns.models import Account, Message, Receipt
+from campaigns.models import Account, Message, MessagePart, Receipt, ReceiptState
 from campaigns.services.receipts import apply_receipts
+from campaigns.statuses import MessageStatus as S
 from mms_transport import mm4, worker
 from mms_transport.adapter import MM_STATUS
 from mms_transport.client import AuthRefused, Endpoint, MM4Session
 from mms_transport.receiver import ReceiverConfig, ReceiverThread, platform_handler
-from tests.factories import AccountFactory
+from tests.factories import AccountFactory, CampaignFactory
+from tests.mms_transport import test_mm4_reports as golden
 from tests.mms_transport.conftest import API_KEY, SYSTEM_ID
 from tests.mms_transport.test_worker import DOMAIN, mms_campaign, run_tick
 
@@ -75,6 +77,31 @@ def test_a_report_is_in_the_inbox_before_the_250(start_receiver) -> None:
     assert Receipt.objects.get(stat__startswith="Error").status == "rejected"
 
 
+def test_every_mm4_type_is_taken_and_only_delivery_reports_and_forward_res_move_the_part(start_receiver) -> None:
+    account = AccountFactory(mm4_originator_domain=DOMAIN)
+    message = Message.objects.create(campaign=CampaignFactory(account=account), phone="+447700900123",
+                                     status="accepted")  # fmt: skip
+    part = MessagePart.objects.create(message=message, account=account, status="accepted",
+                                      provider_message_id="5f3a9c21ab", local_message_id=golden.OURS)  # fmt: skip
+    receiver = start_receiver()
+    for data in (golden.FORWARD_RES, golden.READ_REPLY, golden.UNKNOWN_TYPE, golden.DELIVERY_REPORT_RES):
+        result = deliver(receiver.port, data)
+        assert (result.outcome, result.reply) == ("accepted", "OK stored"), data
+    states = sorted(Receipt.objects.values_list("stat", "state"))
+    assert states == [("Deleted without ", ReceiptState.INFO), ("MM4_delivery_rep", ReceiptState.INFO),
+                      ("MM4_future_notic", ReceiptState.INFO), ("Ok", ReceiptState.PENDING)]  # fmt: skip
+    assert apply_receipts() == 1  # the forward.RES, by our id; a read-reply is not a delivery status
+    part.refresh_from_db()
+    assert part.status == "accepted"
+    assert deliver(receiver.port, golden.DELIVERY_REPORT).reply == "OK stored"
+    assert apply_receipts() == 1
+    part.refresh_from_db()
+    assert part.status == "delivered" and Message.objects.get().status == "delivered"
+    assert set(Receipt.objects.exclude(state=ReceiptState.INFO).values_list("state", "part_id")) == {
+        (ReceiptState.APPLIED, part.id)
+    }
+
+
 def test_an_unknown_domain_is_refused_at_rcpt(start_receiver) -> None:
     AccountFactory(mm4_originator_domain=DOMAIN)
     result = deliver(start_receiver().port, report(), rcpt="system-user@someone-else.example")
@@ -102,7 +129,7 @@ def test_a_report_the_database_cannot_take_gets_451(start_receiver) -> None:
 @pytest.mark.parametrize(
     ("data", "reply"),
     [(b"Subject: hello\r\n\r\nnot mm4\r\n", "554 5.6.0 Not a readable MM4 report"),
-     (report(kind=mm4.FORWARD_REQ), "554 5.6.0 MM4_forward.REQ is not accepted here"),
+     (report(kind=mm4.FORWARD_REQ), "554 5.6.0 MM4_forward.REQ is not accepted here: MO MMS is not supported"),
      (report("   "), "554 5.6.0 Not a readable MM4 report: unusable MM4 message id")],
 )  # fmt: skip
 def test_what_is_not_a_report_is_refused(start_receiver, data, reply) -> None:
@@ -137,10 +164,31 @@ def test_implicit_tls_with_the_simulator_verifying_the_receiver(start_receiver, 
         sender="+15550100", recipient="+447700900123", originator_domain=DOMAIN, recipient_domain="127.0.0.1",
         transaction_id="t", message_id="m@x", date=datetime(2026, 3, 1, tzinfo=UTC), text="hi")))  # fmt: skip
     client.send(body + b".\r\n")
-    queued = client.read().removeprefix("250 queued as ").lower()
+    assert client.read().startswith("250 queued as ")
     assert sim.wait_for_counter("reports_sent", 2, timeout=20), sim.reports
-    assert set(Receipt.objects.values_list("provider_message_id", "status")) == {(queued, "accepted"),
-                                                                                  (queued, "delivered")}
+    # Standard reports: they name the message by the X-Mms-Message-ID it was sent with.
+    assert set(Receipt.objects.values_list("provider_message_id", "status")) == {("m@x", "accepted"),
+                                                                                  ("m@x", "delivered")}
+
+
+def test_an_mms_whose_answer_was_lost_is_settled_by_a_standard_report(start_receiver, make_sim) -> None:
+    sim = make_sim(drop_after_data={"447911100000"})  # reads the message, then hangs up: no 250
+    account = AccountFactory(system_id=SYSTEM_ID, mm4_host="127.0.0.1", mm4_port=sim.port, mm4_tls=False,
+                             mm4_api_key=API_KEY, mm4_originator_domain=DOMAIN, mms_rate=50)  # fmt: skip
+    worker.open_link(account.system_id)
+    try:
+        campaign = mms_campaign(account, n=1)
+        assert run_tick() == [{"unknown": 1}]
+    finally:
+        worker.close_link()
+    message = Message.objects.get(campaign=campaign)
+    part = message.parts.get()
+    assert (message.status, part.provider_message_id) == (S.UNKNOWN, None)
+    # The MMSC did queue it after all: its TS 23.140 report names the X-Mms-Message-ID we sent.
+    assert deliver(start_receiver().port, report(part.local_message_id.upper(), "Retrieved")).outcome == "accepted"
+    assert apply_receipts() == 1
+    message.refresh_from_db()
+    assert message.status == S.DELIVERED
 
 
 def test_the_whole_loop_every_message_ends_with_the_simulator_s_outcome(start_receiver, make_sim) -> None:

@@ -242,40 +242,64 @@ def test_any_command_line_gets_a_reply_and_never_breaks_the_simulator(shared_sim
 # -- reports -----------------------------------------------------------------------------------------
 
 
-def _send(raw, sim, recipients: list[str]) -> list[str]:
+def _send(raw, sim, recipients: list[str]) -> list[tuple[str, str]]:
+    """Send one MM4_forward.REQ per recipient; (queued-as id, our X-Mms-Message-ID) of each."""
     client = raw(sim.port)
     client.login()
     ids = []
     for number in recipients:
+        ours = f"M{number.lstrip('+')}.A1@MMS.example.com"  # mixed case: ids compare normalised
         client.cmd("MAIL FROM:<15550100@mms.example.com>")
         client.cmd(f"RCPT TO:<{number.lstrip('+')}@127.0.0.1>")
         client.cmd("DATA")
-        client.send(stuffed(forward_req(number)))
-        ids.append(client.read().removeprefix("250 queued as "))
+        client.send(stuffed(forward_req(number, message_id=ours)))
+        ids.append((client.read().removeprefix("250 queued as "), ours))
     return ids
 
 
-def test_reports_follow_the_seeded_outcome_mix_to_the_receiver(make_sim, raw, capture_receiver) -> None:
+@pytest.mark.parametrize("report_id", ["original", "queued"])
+def test_reports_follow_the_seeded_outcome_mix_to_the_receiver(make_sim, raw, capture_receiver, report_id) -> None:
     receiver, capture = capture_receiver()
     outcomes = {"Retrieved": 60, "Rejected": 20, "Expired": 20}
-    sim = make_sim(receiver=("127.0.0.1", receiver.port), outcomes=outcomes, seed=11)
+    sim = make_sim(receiver=("127.0.0.1", receiver.port), outcomes=outcomes, seed=11, report_id=report_id)
     ids = _send(raw, sim, [f"+4477009{i:05d}" for i in range(30)])
     assert capture.wait_for(60), sim.reports  # a forward.RES and a delivery report per message
-    chosen = {m["id"].lower(): m["outcome"] for m in sim.messages}
+    # Both name the message by the id the flag says: its own X-Mms-Message-ID, or the queued-as id.
+    referenced = {queued: (ours if report_id == "original" else queued).lower() for queued, ours in ids}
+    chosen = {referenced[m["id"]]: m["outcome"] for m in sim.messages}
     reports = [r for _, r in capture.items if r.stat != "Ok"]
     assert {r.provider_message_id: r.stat for r in reports} == chosen
-    assert {r.provider_message_id for _, r in capture.items if r.stat == "Ok"} == {i.lower() for i in ids}
+    assert {r.provider_message_id for _, r in capture.items if r.stat == "Ok"} == set(referenced.values())
     assert len(set(chosen.values())) == 3  # the mix really is mixed
     again = make_sim(receiver=("127.0.0.1", receiver.port), outcomes=outcomes, seed=11)
     _send(raw, again, [f"+4477009{i:05d}" for i in range(30)])
     assert [m["outcome"] for m in again.messages] == [m["outcome"] for m in sim.messages]  # reproducible
 
 
+def test_a_standard_report_names_the_original_in_x_mms_message_id_and_has_its_own_message_id(
+    make_sim, raw, capture_receiver
+) -> None:
+    receiver, capture = capture_receiver()
+    sim = make_sim(receiver=("127.0.0.1", receiver.port))  # report_id="original" is the default
+    [(queued, ours)] = _send(raw, sim, ["+447700900123"])
+    assert capture.wait_for(2), sim.reports
+    kinds = {}
+    for _, receipt in capture.items:
+        headers = dict(line.split(": ", 1) for line in receipt.raw.split("\n"))
+        kinds[headers["X-Mms-Message-Type"]] = headers
+    assert set(kinds) == {mm4.FORWARD_RES, mm4.DELIVERY_REPORT_REQ}
+    for headers in kinds.values():
+        assert headers["X-Mms-Message-ID"] == f"<{ours}>"  # 3GPP TS 23.140: the original MM's id
+        assert headers["X-Mms-Transaction-ID"] == "t-1"  # the forward request's
+        assert ours not in headers["Message-ID"] and queued not in headers["Message-ID"]  # its own
+    assert len({h["Message-ID"] for h in kinds.values()}) == 2  # one RFC 5322 id per message
+
+
 def test_a_report_the_receiver_could_not_store_is_sent_again(make_sim, raw, capture_receiver) -> None:
     receiver, capture = capture_receiver()
     capture.fail_next = 1  # the receiver answers 451 once
-    sim = make_sim(receiver=("127.0.0.1", receiver.port), forward_res=False, report_retry_s=0.05)
-    [message_id] = _send(raw, sim, ["+447700900123"])
+    sim = make_sim(receiver=("127.0.0.1", receiver.port), forward_res=False, report_retry_s=0.05, report_id="queued")
+    [(message_id, _)] = _send(raw, sim, ["+447700900123"])
     assert sim.wait_for_counter("reports_sent", 1)
     assert [r.provider_message_id for _, r in capture.items] == [message_id.lower()]
     assert sim.counters["reports_retried"] == 1
@@ -309,8 +333,11 @@ def test_options_are_checked(certs) -> None:
     config = parse_config(["--account", "a:b", "--outcomes", "Retrieved=9,Rejected=1,none=1", "--port", "-1",
                            "--tls-port", "0", "--tls-cert", certs["server"], "--tls-key", certs["key"]])  # fmt: skip
     assert config.port is None and config.outcomes == {"Retrieved": 9.0, "Rejected": 1.0, "none": 1.0}
+    assert config.report_id == "original"  # the standard way unless told otherwise
+    assert parse_config(["--account", "a:b", "--report-id", "queued"]).report_id == "queued"
     for argv in (["--outcomes", "Retrieved=1"], ["--account", "a:b", "--outcomes", "Delivered=1"],
-                 ["--account", "a:b", "--tls-port", "0"], ["--account", "nocolon"]):  # fmt: skip
+                 ["--account", "a:b", "--tls-port", "0"], ["--account", "nocolon"],
+                 ["--account", "a:b", "--report-id", "ours"]):  # fmt: skip
         with pytest.raises(SystemExit):
             parse_config(argv)
 

@@ -80,6 +80,9 @@ def test_a_batch_goes_out_as_mm4_and_every_part_keeps_the_provider_id(sim, accou
     for record in sim.messages:
         phone = "+" + record["numbers"][0]
         assert by_phone[phone].provider_message_id == record["id"].lower()  # normalised once
+        # ...and ours: the X-Mms-Message-ID the message went out with, which standard reports name.
+        assert by_phone[phone].local_message_id == mm4.normalise_message_id(record["x_mms_message_id"])
+        assert by_phone[phone].local_message_id.endswith(f"@{DOMAIN}")
         assert record["mail_from"] == f"15550100@{DOMAIN}" and record["rcpts"] == [f"{phone[1:]}@127.0.0.1"]
         message = mm4.parse_mm4(record["data"])
         assert message.header("From") == f"+15550100/TYPE=PLMN@{DOMAIN}"
@@ -169,7 +172,9 @@ def test_no_reply_after_the_data_is_unknown(make_sim, account) -> None:
     try:
         campaign = mms_campaign(account)
         assert run_tick() == [{"accepted": 2, "unknown": 1}]
-        assert parts(campaign)["+447911100001"].status == S.UNKNOWN
+        lost = parts(campaign)["+447911100001"]
+        assert lost.status == S.UNKNOWN and lost.provider_message_id is None
+        assert lost.local_message_id.startswith(f"{lost.message_id}.1.")  # it went out with our id
     finally:
         worker.close_link()
 
