@@ -332,7 +332,8 @@ def recipients_lacking(list_ids: list[int], names: list[str]) -> dict[str, int]:
             if name in NAME_FIELDS:  # the contact's own columns win over attributes of that name
                 empty = Q(**{name: ""})
             else:
-                contacts = contacts.alias(**{f"v{i}": Coalesce(KeyTextTransform(name, "attributes"), Value(""), output_field=TextField())})
+                value = Coalesce(KeyTextTransform(name, "attributes"), Value(""), output_field=TextField())
+                contacts = contacts.alias(**{f"v{i}": value})
                 empty = Q(**{f"v{i}": ""})
             aggregates[f"n{i}"] = Count("id", filter=empty)
         row = contacts.order_by().aggregate(**aggregates)

@@ -124,13 +124,15 @@ class CampaignViewSet(
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         return self._respond(campaign_actions.cancel(campaign=self.get_object()))
 
-    @_action_schema("Send a test to a few numbers (a separate test campaign)", TestSendSerializer, 201)
+    @_action_schema("Send a test to a few numbers (a separate test campaign), personalised as one recipient",
+                    TestSendSerializer, 201)  # fmt: skip
     @action(detail=True, methods=["post"], url_path="test-send", permission_classes=CAN_SEND)
     def test_send(self, request: Request, pk: str | None = None) -> Response:
         campaign = self.get_object()
         payload = TestSendSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        test = campaign_actions.send_test(campaign=campaign, phones=payload.validated_data["phones"])
+        data = payload.validated_data
+        test = campaign_actions.send_test(campaign=campaign, phones=data["phones"], contact_id=data.get("contact"))
         return self._respond(test, status.HTTP_201_CREATED)
 
     @_action_schema("Duplicate as a new draft", code=201)
