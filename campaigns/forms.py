@@ -117,6 +117,8 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         instance: Campaign = self.instance
+        if instance.pk and instance.status != "draft" and "scheduled_local" in self.fields:
+            self.fields["scheduled_local"].help_text = "Local time in the time zone below. Saving moves the start here."
         if instance.scheduled_at and instance.timezone in _EDITABLE_TIMEZONES:
             local = instance.scheduled_at.astimezone(zoneinfo.ZoneInfo(instance.timezone))
             self.initial["scheduled_local"] = local.replace(tzinfo=None)
@@ -145,7 +147,8 @@ class CampaignForm(forms.ModelForm):
         return data
 
     def save(self, commit: bool = True) -> Campaign:
-        self.instance.scheduled_at = self.cleaned_data.get("scheduled_at")
+        if "scheduled_local" in self.fields:  # not on a started campaign's page: its start is history
+            self.instance.scheduled_at = self.cleaned_data.get("scheduled_at")
         return super().save(commit=commit)
 
 

@@ -51,6 +51,7 @@ def _test_send(campaign: Campaign, request: HttpRequest) -> Campaign:
     test = campaign_actions.send_test(campaign=campaign, phones=form.cleaned_data["phones"], contact_id=contact_id)
     contact = campaign_actions.contact_for_test(campaign=campaign, contact_id=contact_id)
     if contact is None:
+        messages.success(request, "Test sent as a separate test campaign.")
         empty = variables_without_default(campaign.body)
         if empty:
             messages.warning(request, "The campaign has no recipients to take data from: "
@@ -59,7 +60,7 @@ def _test_send(campaign: Campaign, request: HttpRequest) -> Campaign:
         context = recipient_context(first_name=contact.first_name, last_name=contact.last_name,
                                     attributes=contact.attributes)  # fmt: skip
         empty = missing_variables(campaign.body, context)
-        messages.info(request, f"The test uses the data of {_who(contact)}.")
+        messages.success(request, f"Test sent as a separate test campaign, personalised as {_who(contact)}.")
         if empty:
             messages.warning(request, f"{_who(contact)} has no value for {_tags(empty)} and there is no default: "
                              "it came out empty in the test, as it will for that recipient.")  # fmt: skip
@@ -99,8 +100,7 @@ ACTIONS: dict[str, CampaignAction] = {
         CampaignAction("cancel", "Cancel", (C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED), SEND,
                        lambda c, r: campaign_actions.cancel(campaign=c), "Cancelled: unsent messages will not go out.",
                        "cd-danger", "Cancel this campaign for good? Unsent messages will not be sent."),
-        CampaignAction("test_send", "Send a test", tuple(C.values), SEND, _test_send,
-                       "Test sent as a separate test campaign."),
+        CampaignAction("test_send", "Send a test", tuple(C.values), SEND, _test_send, ""),  # says whose data
         CampaignAction("resend_failed", "Resend to failed", (C.RUNNING, C.PAUSED, C.COMPLETED, C.CANCELLED), SEND,
                        lambda c, r: campaign_actions.resend_failed(campaign=c),
                        "A new draft with the failed recipients was created: check it, then send it."),

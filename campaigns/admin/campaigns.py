@@ -50,7 +50,7 @@ STARTED_FIELDSETS = (
     ("Details", {"fields": DETAILS, "classes": ("collapse",)}),
 )  # fmt: skip
 STARTED_READONLY = ("live_progress", "edit_scope", "preview_panel", "channel", "account", "recipient_lists",
-                    "schedule_display", *DETAILS)  # fmt: skip
+                    "schedule_display", "scheduled_local", *DETAILS)  # fmt: skip
 LOCKED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("name", "status", ("channel", "account"), "sender")}),
@@ -122,8 +122,10 @@ class CampaignAdmin(admin.ModelAdmin):
         if change:
             campaign_edits.check_edit(campaign=obj, changed=changed)
         super().save_model(request, obj, form, change)
-        if change and campaign_edits.apply_edit(campaign=obj, changed=changed):
-            messages.info(request, "The change applies to the messages not yet sent; those already sent are unchanged.")
+        touched = campaign_edits.apply_edit(campaign=obj, changed=changed) if change else 0
+        if touched:
+            messages.info(request, f"The change applies to the {touched:,} messages not yet sent; "
+                          "those already sent are unchanged.")  # fmt: skip
 
     def response_add(self, request: HttpRequest, obj: Campaign, post_url_continue: str | None = None) -> HttpResponse:
         if "_schedule" in request.POST:
@@ -210,14 +212,17 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="While paused")
     def edit_scope(self, obj: Campaign) -> str:
-        sent = obj.messages.count() - (unsent := campaign_edits.unsent_messages(obj).count())
+        unsent = campaign_edits.unsent_messages(obj).count()
+        others = obj.messages.count() - unsent
+        kept = (f"the {others:,} already sent (or suppressed) keep what they had" if others
+                else "nothing has been sent yet")  # fmt: skip
         return format_html(
             '<p class="cd-edit-scope" id="cd-edit-scope">Changes to the text, sender, send rate, quiet hours and '
-            "validity apply to the <strong>{}</strong> messages not yet sent; the {} already sent or settled "
-            "are not changed. The channel, account and recipients are fixed once sending has started "
-            "(duplicate the campaign to change them). Press <em>Resume</em> to continue sending.</p>",
+            "validity apply to the <strong>{}</strong> messages not yet sent; {}. The channel, account and "
+            "recipients are fixed once sending has started (duplicate the campaign to change them). "
+            "Press <em>Resume</em> to continue sending.</p>",
             f"{unsent:,}",
-            f"{sent:,}",
+            kept,
         )
 
     @admin.display(description="Progress")
@@ -315,5 +320,6 @@ class CampaignAdmin(admin.ModelAdmin):
             messages.error(request, exc.message)
             return redirect("admin:campaigns_campaign_change", campaign.pk)
         self.log_change(request, campaign, f"{spec.label} (from the campaign page)")
-        messages.success(request, spec.done)
+        if spec.done:
+            messages.success(request, spec.done)
         return redirect("admin:campaigns_campaign_change", result.pk)

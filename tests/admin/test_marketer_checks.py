@@ -168,7 +168,8 @@ def test_a_test_send_uses_the_first_recipients_data_by_default(marketer_client) 
     response = _action(marketer_client, campaign, "test_send", phones="+447911100009")
     test = Campaign.objects.get(is_test=True)
     assert test.messages.get().contact_id == ann.pk
-    assert "The test uses the data of Ann (+447911100001)." in _messages(marketer_client.get(response.url))
+    shown = _messages(marketer_client.get(response.url))
+    assert "Test sent as a separate test campaign, personalised as Ann (+447911100001)." in shown
     assert _claimed_bodies(test) == ["Hi Ann from Leeds!"]
 
 
@@ -287,7 +288,8 @@ def _paused_half_sent() -> tuple[Campaign, Message, Message]:
     """A started campaign, paused: one message sent (with its part), one deferred, one waiting."""
     lst = RecipientListFactory()
     _contacts(lst, [("+447911100001", "Ann", {}), ("+447911100002", "Bob", {}), ("+447911100003", "Cy", {})])
-    campaign = CampaignFactory(body="Sale today", quiet_hours_start=time(9), quiet_hours_end=time(20))
+    campaign = CampaignFactory(body="Sale today", quiet_hours_start=time(9), quiet_hours_end=time(20),
+                               scheduled_at=datetime(2030, 1, 1, 8, tzinfo=UTC))  # fmt: skip
     campaign.recipient_lists.add(lst)
     campaign_actions.send_now(campaign=campaign)
     sent, deferred, waiting = campaign.messages.order_by("phone")
@@ -306,7 +308,7 @@ def test_a_paused_campaign_is_editable_and_says_what_an_edit_affects(marketer_cl
     assert 'name="_save"' in page and "/action/resume/" in page
     # Recipients, account and channel are fixed: their messages exist.
     assert 'name="recipient_lists"' not in page and 'name="account"' not in page and 'name="channel"' not in page
-    assert 'id="cd-edit-scope"' in page and "<strong>2</strong> messages not yet sent" in page
+    assert 'id="cd-edit-scope"' in page and "<strong>2</strong> messages not yet sent; the 1 already sent" in page
     assert "data-fixed=" in page  # the preview still knows the account and lists
 
     data = {
@@ -320,12 +322,13 @@ def test_a_paused_campaign_is_editable_and_says_what_an_edit_affects(marketer_cl
     assert (campaign.status, campaign.body, campaign.sender, campaign.send_rate) == (
         C.PAUSED, "Sale ends tomorrow", "NEWS", 5
     )
-    assert "The change applies to the messages not yet sent" in " ".join(_messages(marketer_client.get(response.url)))
+    assert "The change applies to the 2 messages not yet sent" in " ".join(_messages(marketer_client.get(response.url)))
     # Unsent messages take the new text (their copied body is cleared) and lose the old window's deferral;
     # the sent one keeps the text it went out with.
     bodies = dict(campaign.messages.values_list("phone", "body"))
     assert bodies[sent.phone] == "Sale today" and set(bodies.values()) == {"Sale today", ""}
     assert campaign.messages.get(id=deferred.id).not_before is None
+    assert campaign.scheduled_at == datetime(2030, 1, 1, 8, tzinfo=UTC)  # its start is history, kept
     campaign_actions.resume(campaign=campaign)
     campaign.refresh_from_db()
     assert campaign.status == C.RUNNING
