@@ -158,3 +158,12 @@ def test_a_running_campaign_is_still_read_only(marketer: APIClient) -> None:
     MessageFactory(campaign=campaign)
     response = _patch(marketer, campaign, {"body": "x"})
     assert response.status_code == 409 and "pause it first" in response.json()["errors"][0]["message"]
+
+
+def test_resume_checks_what_was_edited_while_paused(marketer: APIClient) -> None:
+    campaign, _ = _paused_after_start()
+    assert _patch(marketer, campaign, {"body": ""}).status_code == 200
+    response = _post(marketer, campaign, "resume")
+    assert response.status_code == 400
+    assert response.json()["errors"][0] == {"field": "body", "code": "invalid", "message": "The message is empty."}
+    assert Campaign.objects.get(id=campaign.id).status == C.PAUSED
