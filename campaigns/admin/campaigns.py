@@ -93,8 +93,13 @@ class CampaignAdmin(admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CampaignChangeList
 
+    def has_change_permission(self, request: HttpRequest, obj: Campaign | None = None) -> bool:
+        """A running or finished campaign is view-only, whoever asks: a form opened while it
+        was paused and posted after *resume* is refused (403), not saved into a live send."""
+        return super().has_change_permission(request, obj) and (obj is None or campaign_edits.is_editable(obj))
+
     def _editable(self, request: HttpRequest, obj: Campaign | None) -> bool:
-        return obj is None or (campaign_edits.is_editable(obj) and self.has_change_permission(request, obj))
+        return obj is None or self.has_change_permission(request, obj)
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         if self._editable(request, obj):

@@ -347,3 +347,17 @@ def test_a_paused_campaign_that_never_started_edits_everything(marketer_client) 
     campaign.refresh_from_db()
     assert campaign.status == C.SCHEDULED and list(campaign.recipient_lists.all()) == [other]
     assert campaign.scheduled_at == datetime(2031, 2, 1, 9, 0, tzinfo=UTC)
+
+
+def test_a_form_posted_after_resume_is_refused_not_saved_into_the_running_campaign(marketer_client) -> None:
+    campaign, _, _ = _paused_half_sent()
+    page = marketer_client.get(_change(campaign)).content.decode()
+    assert 'name="body"' in page  # opened while paused
+    campaign_actions.resume(campaign=campaign)
+    data = {"name": campaign.name, "sender": "", "body": "Too late", "timezone": "Asia/Tokyo", "send_rate": "",
+            "quiet_hours_start": "", "quiet_hours_end": "", "validity_period": "",
+            "media-TOTAL_FORMS": "0", "media-INITIAL_FORMS": "0"}  # fmt: skip
+    assert marketer_client.post(_change(campaign), data).status_code == 403
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.body, campaign.timezone) == (C.RUNNING, "Sale today", "UTC")
+    assert 'name="body"' not in marketer_client.get(_change(campaign)).content.decode()
