@@ -81,6 +81,7 @@ class OptOutForm(PhoneCleaningMixin, forms.ModelForm):
 
 _EDITABLE_TIMEZONES = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
 _LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
+_KEEPS_ITS_TIME = ("scheduled", "paused")  # a paused campaign that never started resumes as scheduled
 
 
 class CampaignForm(forms.ModelForm):
@@ -93,7 +94,7 @@ class CampaignForm(forms.ModelForm):
         label="Send at",
         input_formats=[_LOCAL_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=_LOCAL_FORMAT),
-        help_text="Local time in the time zone below. Saving keeps it; press “Schedule” to arm it.",
+        help_text="Local time in the time zone below. “Save and schedule” saves it and arms the campaign.",
     )
     timezone = forms.ChoiceField(
         label="Time zone",
@@ -116,6 +117,8 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         instance: Campaign = self.instance
+        if instance.pk and instance.status != "draft" and "scheduled_local" in self.fields:
+            self.fields["scheduled_local"].help_text = "Local time in the time zone below. Saving moves the start here."
         if instance.scheduled_at and instance.timezone in _EDITABLE_TIMEZONES:
             local = instance.scheduled_at.astimezone(zoneinfo.ZoneInfo(instance.timezone))
             self.initial["scheduled_local"] = local.replace(tzinfo=None)
@@ -124,6 +127,13 @@ class CampaignForm(forms.ModelForm):
         data = super().clean()
         local = data.get("scheduled_local")
         zone = data.get("timezone") or "UTC"
+        if "scheduled_local" in self.fields and local is None and not self.has_error("scheduled_local"):
+            if "_schedule" in self.data:
+                self.add_error("scheduled_local", "Choose when to send: scheduling needs a date and time "
+                               "(read in the time zone beside it).")  # fmt: skip
+            elif self.instance.pk and self.instance.status in _KEEPS_ITS_TIME and not self.instance.started_at:
+                self.add_error("scheduled_local", "Keep a time: this campaign waits for it to start sending. "
+                               "To stop it, pause or cancel it instead.")  # fmt: skip
         if local is not None:
             naive = local.replace(tzinfo=None)
             aware = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone))
@@ -137,7 +147,8 @@ class CampaignForm(forms.ModelForm):
         return data
 
     def save(self, commit: bool = True) -> Campaign:
-        self.instance.scheduled_at = self.cleaned_data.get("scheduled_at")
+        if "scheduled_local" in self.fields:  # not on a started campaign's page: its start is history
+            self.instance.scheduled_at = self.cleaned_data.get("scheduled_at")
         return super().save(commit=commit)
 
 
@@ -146,6 +157,10 @@ class TestSendForm(forms.Form):
         label="Test numbers",
         max_length=2000,
         help_text="Up to 20 numbers in international form, separated by commas or spaces.",
+    )
+
+    contact = forms.IntegerField(
+        required=False, min_value=1, label="As", help_text="Whose data fills the template; empty: the first recipient."
     )
 
     def clean_phones(self) -> list[str]:

@@ -25,6 +25,7 @@ from django.db.models import Count, OuterRef, Subquery
 
 from campaigns.models import Campaign, CampaignStatus, Contact, Message, MessagePart, OptOut
 from campaigns.selectors import SENT_STATUSES, WAITING_STATUSES, campaign_stats
+from campaigns.services.bulk_sql import member_of
 from campaigns.statuses import FAILURE_STATUSES, MessageStatus
 
 S = MessageStatus
@@ -265,6 +266,7 @@ def message_export_rows(campaign: Campaign) -> Iterator[tuple]:
 
 
 PREVIEW_CACHE_S = 30
+NAME_FIELDS = ("first_name", "last_name")  # variables that are Contact columns, not attributes
 
 
 def preview_contacts(list_ids: list[int], *, limit: int = 5) -> list[Contact]:
@@ -303,6 +305,51 @@ def recipient_count(list_ids: list[int]) -> int:
         count = contacts.count() if len(ids) == 1 else contacts.values("phone").distinct().count()
         cache.set(key, count, PREVIEW_CACHE_S)
     return count
+
+
+def recipients_lacking(list_ids: list[int], names: list[str]) -> dict[str, int]:
+    """How many recipients of the lists have no value for each variable: one aggregate
+    statement over the contacts (a ``SUM(CASE …)`` per name on the attributes JSON), never a
+    loop over them in Python. A number on several lists counts once, with the contact the
+    campaign will use (the lowest id, as materialisation picks it), by an anti-join: the
+    ``IN (SELECT MIN(id) … GROUP BY phone)`` form took ten times longer on a million. "No
+    value" is what :func:`campaigns.services.personalise.render` treats as missing: absent,
+    JSON null or "". Cached briefly: the variables rarely change while the body is typed.
+    """
+    ids = sorted(set(list_ids))
+    names = sorted(set(names))
+    if not ids or not names:
+        return {}
+    key = f"recipients-lacking:{','.join(map(str, ids))}:{','.join(names)}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = dict(zip(names, _count_lacking(ids, names), strict=True))
+        cache.set(key, counts, PREVIEW_CACHE_S)
+    return counts
+
+
+def _count_lacking(ids: list[int], names: list[str]) -> list[int]:
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    lists_sql, lists_params = member_of("c.recipient_list_id", ids)
+    sums, params = [], []
+    for name in names:
+        if name in NAME_FIELDS:  # the contact's own columns win over attributes of that name
+            empty, empty_params = f"c.{name} = ''", []
+        elif connection.vendor == "postgresql":
+            empty, empty_params = "COALESCE(c.attributes ->> %s, '') = ''", [name]
+        else:  # SQLite: json_extract gives SQL NULL for an absent key and for JSON null alike
+            empty, empty_params = "COALESCE(json_extract(c.attributes, %s), '') = ''", [f'$."{name}"']
+        sums.append(f"COALESCE(SUM(CASE WHEN {empty} THEN 1 ELSE 0 END), 0)")
+        params.extend(empty_params)
+    sql = f"SELECT {', '.join(sums)} FROM {table} c WHERE {lists_sql}"
+    params.extend(lists_params)
+    if len(ids) > 1:
+        earlier_sql, earlier_params = member_of("d.recipient_list_id", ids)
+        sql += f" AND NOT EXISTS (SELECT 1 FROM {table} d WHERE {earlier_sql} AND d.phone = c.phone AND d.id < c.id)"
+        params.extend(earlier_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [int(n) for n in cursor.fetchone()]
 
 
 def optout_export_rows() -> Iterator[tuple]:

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.contrib import messages
 from django.http import HttpRequest
 
 from campaigns.errors import ApplicationError
 from campaigns.forms import TestSendForm
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignStatus, Contact
+from campaigns.selectors_reports import preview_contacts
 from campaigns.services import campaign_actions
+from campaigns.services.personalise import missing_variables, recipient_context, variables_without_default
 
 C = CampaignStatus
 SEND, ADD = "send", "add"
@@ -44,7 +47,43 @@ def _test_send(campaign: Campaign, request: HttpRequest) -> Campaign:
     form = TestSendForm(request.POST)
     if not form.is_valid():
         raise ApplicationError("; ".join(e for errors in form.errors.values() for e in errors), field="phones")
-    return campaign_actions.send_test(campaign=campaign, phones=form.cleaned_data["phones"])
+    contact_id = form.cleaned_data.get("contact")
+    test = campaign_actions.send_test(campaign=campaign, phones=form.cleaned_data["phones"], contact_id=contact_id)
+    contact = campaign_actions.contact_for_test(campaign=campaign, contact_id=contact_id)
+    if contact is None:
+        messages.success(request, "Test sent as a separate test campaign.")
+        empty = variables_without_default(campaign.body)
+        if empty:
+            messages.warning(request, "The campaign has no recipients to take data from: "
+                             f"{_tags(empty)} came out empty in the test (they have no default).")  # fmt: skip
+    else:
+        context = recipient_context(first_name=contact.first_name, last_name=contact.last_name,
+                                    attributes=contact.attributes)  # fmt: skip
+        empty = missing_variables(campaign.body, context)
+        messages.success(request, f"Test sent as a separate test campaign, personalised as {_who(contact)}.")
+        if empty:
+            messages.warning(request, f"{_who(contact)} has no value for {_tags(empty)} and there is no default: "
+                             "it came out empty in the test, as it will for that recipient.")  # fmt: skip
+    return test
+
+
+def _tags(names: list[str]) -> str:
+    return ", ".join(f"{{{{ {n} }}}}" for n in names)
+
+
+def _who(contact: Contact) -> str:
+    name = f"{contact.first_name} {contact.last_name}".strip()
+    return f"{name} ({contact.phone})" if name else contact.phone
+
+
+TEST_SEND_CHOICES = 20
+
+
+def test_send_choices(campaign: Campaign) -> list[tuple[int, str]]:
+    """The first recipients (as the preview orders them), for "as" in the test-send form;
+    the first is the default. Any other contact of the lists can be given by id in the API."""
+    list_ids = list(campaign.recipient_lists.values_list("id", flat=True))
+    return [(c.pk, _who(c)) for c in preview_contacts(list_ids, limit=TEST_SEND_CHOICES)]
 
 
 ACTIONS: dict[str, CampaignAction] = {
@@ -53,7 +92,7 @@ ACTIONS: dict[str, CampaignAction] = {
         CampaignAction("send_now", "Send now", (C.DRAFT, C.SCHEDULED), SEND,
                        lambda c, r: campaign_actions.send_now(campaign=c), "Sending started.", "cd-primary",
                        "Send this campaign to all its recipients now?"),
-        CampaignAction("schedule", "Schedule", (C.DRAFT,), SEND, _schedule, "Scheduled."),
+        CampaignAction("schedule", "Save and schedule", (C.DRAFT,), SEND, _schedule, "Scheduled."),
         CampaignAction("pause", "Pause", (C.RUNNING, C.SCHEDULED), SEND,
                        lambda c, r: campaign_actions.pause(campaign=c), "Paused: nothing more is submitted."),
         CampaignAction("resume", "Resume", (C.PAUSED,), SEND,
@@ -61,8 +100,7 @@ ACTIONS: dict[str, CampaignAction] = {
         CampaignAction("cancel", "Cancel", (C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED), SEND,
                        lambda c, r: campaign_actions.cancel(campaign=c), "Cancelled: unsent messages will not go out.",
                        "cd-danger", "Cancel this campaign for good? Unsent messages will not be sent."),
-        CampaignAction("test_send", "Send a test", tuple(C.values), SEND, _test_send,
-                       "Test sent as a separate test campaign."),
+        CampaignAction("test_send", "Send a test", tuple(C.values), SEND, _test_send, ""),  # says whose data
         CampaignAction("resend_failed", "Resend to failed", (C.RUNNING, C.PAUSED, C.COMPLETED, C.CANCELLED), SEND,
                        lambda c, r: campaign_actions.resend_failed(campaign=c),
                        "A new draft with the failed recipients was created: check it, then send it."),

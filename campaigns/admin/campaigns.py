@@ -18,17 +18,17 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from campaigns.admin.actions import ACTIONS, may_use, visible_actions
+from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible_actions
 from campaigns.admin.preview import build_preview
 from campaigns.admin.reports import export_view, report_view, timeline_view
 from campaigns.errors import ApplicationError
 from campaigns.forms import CampaignForm
 from campaigns.models import Account, Campaign, CampaignMedia, CampaignStatus
 from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
+from campaigns.services import campaign_actions, campaign_edits
 from campaigns.templatetags.campaign_admin import progress_bars, status_badge
 
 C = CampaignStatus
-EDITABLE = (C.DRAFT, C.SCHEDULED)
 LIVE = (C.SCHEDULED, C.RUNNING, C.PAUSED)
 DETAILS = ("is_test", "resend_of", "created_by", "created_at", "started_at", "completed_at", "materialised_at")
 EDIT_FIELDSETS = (
@@ -38,6 +38,19 @@ EDIT_FIELDSETS = (
     ("Schedule", {"fields": (("scheduled_local", "timezone"), "send_rate", ("quiet_hours_start", "quiet_hours_end"),
                              "validity_period")}),
 )  # fmt: skip
+# Paused after it started: its messages exist, so channel, account and recipients are fixed
+# (see campaigns.services.campaign_edits); the rest applies to the messages not yet sent.
+STARTED_FIELDSETS = (
+    ("Progress", {"fields": ("live_progress",)}),
+    (None, {"fields": ("edit_scope", "name", ("channel", "account"), "sender")}),
+    ("Message", {"fields": ("body", "preview_panel", "mms_subject")}),
+    ("Recipients", {"fields": ("recipient_lists",)}),
+    ("Schedule", {"fields": ("schedule_display", "timezone", "send_rate", ("quiet_hours_start", "quiet_hours_end"),
+                             "validity_period")}),
+    ("Details", {"fields": DETAILS, "classes": ("collapse",)}),
+)  # fmt: skip
+STARTED_READONLY = ("live_progress", "edit_scope", "preview_panel", "channel", "account", "recipient_lists",
+                    "schedule_display", "scheduled_local", *DETAILS)  # fmt: skip
 LOCKED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("name", "status", ("channel", "account"), "sender")}),
@@ -80,20 +93,27 @@ class CampaignAdmin(admin.ModelAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return CampaignChangeList
 
+    def has_change_permission(self, request: HttpRequest, obj: Campaign | None = None) -> bool:
+        """A running or finished campaign is view-only, whoever asks: a form opened while it
+        was paused and posted after *resume* is refused (403), not saved into a live send."""
+        return super().has_change_permission(request, obj) and (obj is None or campaign_edits.is_editable(obj))
+
     def _editable(self, request: HttpRequest, obj: Campaign | None) -> bool:
-        return obj is None or (obj.status in EDITABLE and self.has_change_permission(request, obj))
+        return obj is None or self.has_change_permission(request, obj)
 
     def get_fieldsets(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         if self._editable(request, obj):
-            return EDIT_FIELDSETS
+            fieldsets = STARTED_FIELDSETS if obj is not None and campaign_edits.has_started(obj) else EDIT_FIELDSETS
+        else:
+            fieldsets = LOCKED_FIELDSETS
         if obj is not None and obj.channel != "mms":
             drop = {"mms_subject"}
-            return [(name, {**o, "fields": [f for f in o["fields"] if f not in drop]}) for name, o in LOCKED_FIELDSETS]
-        return LOCKED_FIELDSETS
+            return [(name, {**o, "fields": [f for f in o["fields"] if f not in drop]}) for name, o in fieldsets]
+        return fieldsets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         if self._editable(request, obj):
-            return ("preview_panel",)
+            return STARTED_READONLY if obj is not None and campaign_edits.has_started(obj) else ("preview_panel",)
         return [f for _, options in LOCKED_FIELDSETS for row in options["fields"]
                 for f in (row if isinstance(row, tuple) else (row,))]  # fmt: skip
 
@@ -103,19 +123,59 @@ class CampaignAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Campaign, form: Any, change: bool) -> None:
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
+        changed = {"scheduled_at" if f == "scheduled_local" else f for f in form.changed_data}
+        if change:
+            campaign_edits.check_edit(campaign=obj, changed=changed)
         super().save_model(request, obj, form, change)
+        touched = campaign_edits.apply_edit(campaign=obj, changed=changed) if change else 0
+        if touched:
+            messages.info(request, f"The change applies to the {touched:,} messages not yet sent; "
+                          "those already sent are unchanged.")  # fmt: skip
+
+    def response_add(self, request: HttpRequest, obj: Campaign, post_url_continue: str | None = None) -> HttpResponse:
+        if "_schedule" in request.POST:
+            return self._schedule_after_save(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request: HttpRequest, obj: Campaign) -> HttpResponse:
+        if "_schedule" in request.POST:
+            return self._schedule_after_save(request, obj)
+        return super().response_change(request, obj)
+
+    def _schedule_after_save(self, request: HttpRequest, obj: Campaign) -> HttpResponse:
+        """*Save and schedule*: the form (with the time and zone just typed) is saved; then the
+        same service as the API's schedule arms it. A refusal leaves a saved draft, time kept."""
+        spec = ACTIONS["schedule"]
+        page = redirect("admin:campaigns_campaign_change", obj.pk)
+        if not may_use(request, spec, can_add=self.has_add_permission(request)):
+            messages.error(request, "Saved as a draft. You may not schedule campaigns.")
+            return page
+        try:
+            campaign_actions.schedule(campaign=obj, at=obj.scheduled_at)
+        except ApplicationError as exc:
+            messages.error(request, f"Saved, but not scheduled: {exc.message}")
+            return page
+        obj.refresh_from_db()
+        self.log_change(request, obj, "Scheduled (saved and scheduled)")
+        messages.success(request, f"Saved and scheduled for {self.schedule_display(obj)}.")
+        return page
 
     def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Campaign | None = None,
                            **kwargs: Any) -> HttpResponse:  # fmt: skip
         can_add = self.has_add_permission(request)
-        if obj is not None and not self._editable(request, obj):
+        editable = self._editable(request, obj)
+        if obj is not None and not editable:
             # Nothing on a running or finished campaign's page is editable: no save buttons.
             context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False)
         context.update(
             campaign_actions=visible_actions(request, obj, can_add=can_add) if obj else [],
             report_url=reverse("admin:campaigns_campaign_report", args=[obj.pk]) if obj else None,
             preview_url=reverse("admin:campaigns_campaign_preview"),
-        )
+            # "Save and schedule" submits the main form: what was just typed is saved first.
+            show_save_and_schedule=editable and (obj is None or obj.status == C.DRAFT)
+            and may_use(request, ACTIONS["schedule"], can_add=can_add),
+            test_send_contacts=test_send_choices(obj) if obj else [],
+        )  # fmt: skip
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     # --- Columns and read-only fields -----------------------------------------------------
@@ -142,9 +202,32 @@ class CampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="Preview")
     def preview_panel(self, obj: Campaign | None) -> str:
+        # Fields shown read-only (a started campaign's channel, account and lists) are not
+        # form inputs: the page's script reads them from here for the preview.
+        fixed = {}
+        if obj is not None and obj.pk and campaign_edits.has_started(obj):
+            lists = list(obj.recipient_lists.values_list("id", flat=True))
+            fixed = {"channel": obj.channel, "account": obj.account_id, "recipient_lists": lists}
         return format_html(
-            '<div id="cd-preview" class="cd-preview" aria-live="polite"><p class="cd-quiet">{}</p></div>',
+            '<div id="cd-preview" class="cd-preview" aria-live="polite" data-fixed="{}">'
+            '<p class="cd-quiet">{}</p></div>',
+            json.dumps(fixed),
             "Type a message and choose lists to see what recipients will receive.",
+        )
+
+    @admin.display(description="While paused")
+    def edit_scope(self, obj: Campaign) -> str:
+        unsent = campaign_edits.unsent_messages(obj).count()
+        others = obj.messages.count() - unsent
+        kept = (f"the {others:,} already sent (or suppressed) keep what they had" if others
+                else "nothing has been sent yet")  # fmt: skip
+        return format_html(
+            '<p class="cd-edit-scope" id="cd-edit-scope">Changes to the text, sender, send rate, quiet hours and '
+            "validity apply to the <strong>{}</strong> messages not yet sent; {}. The channel, account and "
+            "recipients are fixed once sending has started (duplicate the campaign to change them). "
+            "Press <em>Resume</em> to continue sending.</p>",
+            f"{unsent:,}",
+            kept,
         )
 
     @admin.display(description="Progress")
@@ -242,5 +325,6 @@ class CampaignAdmin(admin.ModelAdmin):
             messages.error(request, exc.message)
             return redirect("admin:campaigns_campaign_change", campaign.pk)
         self.log_change(request, campaign, f"{spec.label} (from the campaign page)")
-        messages.success(request, spec.done)
+        if spec.done:
+            messages.success(request, spec.done)
         return redirect("admin:campaigns_campaign_change", result.pk)

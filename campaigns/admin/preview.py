@@ -12,8 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from campaigns.models import Account, Channel
-from campaigns.selectors_reports import preview_contacts, recipient_count
-from campaigns.services.personalise import has_variables, recipient_context, render, template_problems
+from campaigns.selectors_reports import preview_contacts, recipient_count, recipients_lacking
+from campaigns.services.personalise import (
+    has_variables,
+    recipient_context,
+    render,
+    template_problems,
+    variables_without_default,
+)
 from smpp_transport.encoding import EncodingError, analyse
 
 SHOWN = 5
@@ -83,4 +89,35 @@ def build_preview(
         "estimated_seconds": round(seconds) if seconds is not None else None,
         "estimated_duration": human_duration(seconds) if seconds is not None else "choose an account",
         "problems": problems,
+        "variable_warnings": variable_warnings(body, list_ids),
     }
+
+
+# --- Variables some recipients lack -------------------------------------------------------
+
+
+def variable_warnings(body: str, list_ids: list[int]) -> list[dict[str, Any]]:
+    """Every variable used without a ``default`` that some recipients have no value for.
+
+    Such a tag renders empty for them (``Hi {{ first_name }},`` becomes ``Hi ,``), which the
+    five samples rarely show; the counts cover every recipient, from one aggregate query.
+    """
+    names = variables_without_default(body)
+    lacking = recipients_lacking(list_ids, names) if names else {}
+    if not any(lacking.values()):
+        return []
+    total = recipient_count(list_ids)
+    warnings = []
+    for name in names:
+        missing = lacking.get(name, 0)
+        if not missing:
+            continue
+        fix = f'give a fallback: {{{{ {name}|default:"…" }}}}'
+        if missing >= total:
+            text = f"No recipient has a value for {name}: {{{{ {name} }}}} will be empty for all {total:,} ({fix})."
+        else:
+            has = "has" if missing == 1 else "have"
+            text = f"{missing:,} of {total:,} recipients {has} no {name}: {{{{ {name} }}}} will be empty for them"
+            text += f" ({fix})."
+        warnings.append({"variable": name, "missing": missing, "recipients": total, "message": text})
+    return warnings

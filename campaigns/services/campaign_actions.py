@@ -10,16 +10,16 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.errors import ApplicationError
-from campaigns.models import Campaign, CampaignStatus, Channel, Message, OptOut
+from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message
+from campaigns.selectors_reports import preview_contacts
 from campaigns.services.dispatch import start_campaign
-from campaigns.services.materialise import REASON_OPTED_OUT
 from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import template_problems
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
+from campaigns.services.resend import failed_recipients_list, fit_name
 from campaigns.statuses import FAILURE_STATUSES, MessageStatus
 
 C = CampaignStatus
@@ -103,6 +103,7 @@ def pause(*, campaign: Campaign) -> Campaign:
 
 def resume(*, campaign: Campaign) -> Campaign:
     _require(campaign, [C.PAUSED], "resume")
+    validate_for_sending(campaign)  # it may have been edited while paused
     status = C.RUNNING if campaign.started_at else C.SCHEDULED
     Campaign.objects.filter(id=campaign.id).update(status=status)
     if status == C.RUNNING:
@@ -134,18 +135,25 @@ def _copy(campaign: Campaign, **overrides) -> Campaign:
     return Campaign.objects.create(**fields)
 
 
-def duplicate(*, campaign: Campaign) -> Campaign:
-    copy = _copy(campaign, name=f"{campaign.name} (copy)", is_test=False, resend_of=None)
-    copy.recipient_lists.set(campaign.recipient_lists.all())
-    for media in campaign.media.all():
+def _copy_media(source: Campaign, copy: Campaign) -> None:
+    for media in source.media.all():
         copy.media.create(file=media.file, content_type=media.content_type, size=media.size, position=media.position)
+
+
+def duplicate(*, campaign: Campaign) -> Campaign:
+    copy = _copy(campaign, name=fit_name(campaign.name, " (copy)"), is_test=False, resend_of=None)
+    copy.recipient_lists.set(campaign.recipient_lists.all())
+    _copy_media(campaign, copy)
     return copy
 
 
-def send_test(*, campaign: Campaign, phones: list[str]) -> Campaign:
+def send_test(*, campaign: Campaign, phones: list[str], contact_id: int | None = None) -> Campaign:
     """Send the campaign's message to a few numbers, as a separate test campaign.
 
-    Test campaigns are flagged ``is_test`` and kept out of reports and statistics.
+    The text is personalised from one recipient's data, so the test shows what recipients
+    get: the contact ``contact_id`` (one of the campaign's recipients), or by default its
+    first recipient as the preview shows it. Test campaigns are flagged ``is_test`` and kept
+    out of reports and statistics.
     """
     if not phones:
         raise ApplicationError("Give at least one number.", field="phones")
@@ -158,16 +166,32 @@ def send_test(*, campaign: Campaign, phones: list[str]) -> Campaign:
         except InvalidPhoneNumber as exc:
             raise ApplicationError(exc.message, field="phones") from None
     _validate_test(campaign)
+    contact = contact_for_test(campaign=campaign, contact_id=contact_id)
     with transaction.atomic():
-        test = _copy(campaign, name=f"Test: {campaign.name}", is_test=True, resend_of=None)
+        test = _copy(campaign, name=fit_name(campaign.name, prefix="Test: "), is_test=True, resend_of=None)
+        _copy_media(campaign, test)
         Message.objects.bulk_create(
-            [Message(campaign=test, phone=p) for p in dict.fromkeys(normalised)], ignore_conflicts=True
+            [Message(campaign=test, phone=p, contact=contact) for p in dict.fromkeys(normalised)],
+            ignore_conflicts=True,
         )
         now = timezone.now()
         Campaign.objects.filter(id=test.id).update(status=C.RUNNING, started_at=now, materialised_at=now)
         _tick_now()
     test.refresh_from_db()
     return test
+
+
+def contact_for_test(*, campaign: Campaign, contact_id: int | None = None) -> Contact | None:
+    """Whose data a test send is personalised with: the given contact, which must be one of
+    the campaign's recipients, or its first recipient (None when it has no recipients)."""
+    list_ids = list(campaign.recipient_lists.values_list("id", flat=True))
+    if contact_id is None:
+        first = preview_contacts(list_ids, limit=1)
+        return first[0] if first else None
+    contact = Contact.objects.filter(id=contact_id, recipient_list_id__in=list_ids).first()
+    if contact is None:
+        raise ApplicationError("Choose a contact from the campaign's recipient lists.", field="contact")
+    return contact
 
 
 def _validate_test(campaign: Campaign) -> None:
@@ -179,23 +203,17 @@ def _validate_test(campaign: Campaign) -> None:
 
 
 def resend_failed(*, campaign: Campaign) -> Campaign:
-    """A new draft campaign of the recipients whose messages failed in this one."""
-    failed = Message.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES)
-    if not failed.exists():
+    """A new draft campaign to the recipients whose messages failed in this one.
+
+    Its recipients are a list of their own (see :mod:`campaigns.services.resend`), so the
+    draft shows, previews, edits and sends like any other draft.
+    """
+    if not Message.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES).exists():
         raise ApplicationError("No failed messages to resend.", code="nothing_to_do")
     with transaction.atomic():
-        resend = _copy(campaign, name=f"{campaign.name} (resend to failed)", resend_of=campaign, is_test=False)
-        Message.objects.bulk_create(
-            [
-                Message(campaign=resend, phone=m.phone, contact_id=m.contact_id)
-                for m in failed.only("phone", "contact_id")
-            ],
-            batch_size=5000,
-        )
-        opted_out = OptOut.objects.filter(Q(account__isnull=True) | Q(account=campaign.account_id))
-        Message.objects.filter(campaign=resend, phone__in=opted_out.values("phone")).update(
-            status=S.SUPPRESSED, reason=REASON_OPTED_OUT
-        )
-        Campaign.objects.filter(id=resend.id).update(materialised_at=timezone.now())
+        recipients, _ = failed_recipients_list(campaign=campaign)
+        resend = _copy(campaign, name=fit_name(campaign.name, " (resend to failed)"), resend_of=campaign, is_test=False)
+        resend.recipient_lists.set([recipients])
+        _copy_media(campaign, resend)
     resend.refresh_from_db()
     return resend

@@ -44,6 +44,18 @@ def template_variables(template: str) -> set[str]:
     return {m["name"] for m in _TAG.finditer(template)}
 
 
+def variables_without_default(template: str) -> list[str]:
+    """Names used at least once with no ``default``, in order of first use: the ones that
+    come out empty (and leave a double space) for a recipient who lacks them."""
+    return list(dict.fromkeys(m["name"] for m in _TAG.finditer(template) if m["dq"] is None and m["sq"] is None))
+
+
+def missing_variables(template: str, context: Mapping[str, Any]) -> list[str]:
+    """The variables without a default that ``context`` leaves empty (as :func:`render`
+    decides: absent, ``None`` or ``""``)."""
+    return [name for name in variables_without_default(template) if context.get(name) in (None, "")]
+
+
 def template_problems(template: str) -> list[str]:
     """Tags that are not plain variable substitutions, with what is wrong."""
     problems = []

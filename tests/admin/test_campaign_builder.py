@@ -112,8 +112,9 @@ def test_marketer_sees_the_buttons_and_the_viewer_does_not(marketer_client, view
     campaign = CampaignFactory()
     url = reverse("admin:campaigns_campaign_change", args=[campaign.pk])
     page = marketer_client.get(url).content.decode()
-    for name in ("send_now", "schedule", "cancel", "test_send", "duplicate"):
+    for name in ("send_now", "cancel", "test_send", "duplicate"):
         assert f"/action/{name}/" in page
+    assert 'form="campaign_form" name="_schedule"' in page  # schedule submits the form: saved first
     assert 'id="cd-preview"' in page
     assert "/action/resume/" not in page  # not for a draft
     viewer_page = viewer_client.get(url)
@@ -172,7 +173,9 @@ def test_test_send_duplicate_and_resend_failed_open_the_new_campaign(marketer_cl
     assert response.url == reverse("admin:campaigns_campaign_change", args=[copy.pk])
     _action(marketer_client, campaign, "resend_failed")
     resend = Campaign.objects.get(resend_of=campaign)
-    assert list(resend.messages.values_list("phone", flat=True)) == ["+447911100001"]
+    recipients = resend.recipient_lists.get()  # its own list, so the draft shows whom it sends to
+    assert list(recipients.contacts.values_list("phone", flat=True)) == ["+447911100001"]
+    assert not resend.messages.exists() and resend.materialised_at is None
 
 
 def test_get_on_an_action_is_refused(marketer_client) -> None:

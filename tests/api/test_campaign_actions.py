@@ -126,7 +126,10 @@ def test_resend_failed_makes_a_draft_of_the_failed_recipients(marketer: APIClien
     assert response.status_code == 201
     resend = Campaign.objects.get(id=response.json()["id"])
     assert resend.resend_of_id == original.id and resend.status == C.DRAFT
-    assert sorted(resend.messages.values_list("phone", flat=True)) == ["+447911100001", "+447911100002"]
+    recipients = resend.recipient_lists.get()
+    assert response.json()["recipient_lists"] == [recipients.id]
+    assert sorted(recipients.contacts.values_list("phone", flat=True)) == ["+447911100001", "+447911100002"]
+    assert not resend.messages.exists()
 
 
 def test_resend_failed_with_nothing_failed_is_a_conflict(marketer: APIClient, campaign: Campaign) -> None:

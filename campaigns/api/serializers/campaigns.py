@@ -180,6 +180,14 @@ class TestSendSerializer(StrictSerializer):
         max_length=MAX_TEST_PHONES,
         help_text=f"Up to {MAX_TEST_PHONES} numbers to send a test to.",
     )
+    contact = StrictIntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        required=False,
+        allow_null=True,
+        help_text="Id of a contact on the campaign's lists whose data fills the template; "
+        "by default the campaign's first recipient (lowest number).",
+    )
 
 
 class CampaignStatsSerializer(serializers.Serializer):

@@ -19,8 +19,8 @@ from rest_framework.response import Response
 from campaigns.api.parsers import MultiPartParser
 from campaigns.api.serializers.media import CampaignMediaSerializer, MediaUploadSerializer
 from campaigns.api.views.base import ResourceViewSet
-from campaigns.api.views.campaigns import require_editable
 from campaigns.models import Campaign, CampaignMedia
+from campaigns.services.campaign_edits import require_editable
 from campaigns.services.mms import add_media
 
 TAGS = ["campaigns"]

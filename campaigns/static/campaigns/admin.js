@@ -29,15 +29,18 @@
 
   /* --- Live preview ------------------------------------------------------------------ */
 
-  function previewPayload(form) {
+  function previewPayload(form, fixed) {
     const data = new FormData();
     ["body", "channel", "account", "send_rate"].forEach((name) => {
       const field = form.elements.namedItem(name);
       if (field) data.append(name, field.value);
+      else if (fixed[name] !== undefined) data.append(name, fixed[name]);
     });
     form.querySelectorAll("input[name=recipient_lists]:checked").forEach((box) => data.append("recipient_lists", box.value));
     const select = form.querySelector("select[name=recipient_lists]");
     if (select) Array.from(select.selectedOptions).forEach((o) => data.append("recipient_lists", o.value));
+    // Shown read-only (a started campaign's account, channel and lists): sent from the panel.
+    if (!form.elements.namedItem("recipient_lists")) (fixed.recipient_lists || []).forEach((id) => data.append("recipient_lists", id));
     return data;
   }
 
@@ -68,6 +71,7 @@
       panel.append(why);
     }
     p.problems.forEach((problem) => panel.append(el("p", { class: "errornote" }, problem)));
+    renderVariableWarnings(panel, p.variable_warnings || []);
     if (p.samples.length) {
       const list = el("ol", { class: "cd-samples" });
       p.samples.forEach((s) => {
@@ -81,16 +85,25 @@
     }
   }
 
+  /* Variables some recipients have no value for (and no default): empty for them when sent. */
+  function renderVariableWarnings(panel, warnings) {
+    if (!warnings.length) return;
+    const box = el("ul", { class: "cd-variable-warnings", id: "cd-variable-warnings", role: "status" });
+    warnings.forEach((w) => box.append(el("li", { "data-variable": w.variable }, w.message)));
+    panel.append(box);
+  }
+
   function setUpPreview() {
     const panel = document.getElementById("cd-preview");
     const url = jsonScript("cd-preview-url");
     const form = panel && panel.closest("form");
     if (!panel || !url || !form) return;
+    const fixed = JSON.parse(panel.dataset.fixed || "{}");
     let timer = null;
     let sequence = 0;
     const refresh = () => {
       const mine = ++sequence;
-      fetch(url, { method: "POST", body: previewPayload(form), headers: { "X-CSRFToken": csrfToken() }, credentials: "same-origin" })
+      fetch(url, { method: "POST", body: previewPayload(form, fixed), headers: { "X-CSRFToken": csrfToken() }, credentials: "same-origin" })
         .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
         .then((p) => { if (mine === sequence) { renderPreview(panel, p); panel.dataset.ready = "1"; } })
         .catch(() => { panel.dataset.ready = "error"; });
