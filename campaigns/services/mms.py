@@ -2,7 +2,9 @@
 
 Media are checked when they are uploaded, not when the campaign is sent: a marketer learns
 that a BMP or a 2 MB video cannot go out while still at the form, with the file named and
-the limit stated, instead of finding a campaign of failed messages later.
+the limit stated, instead of finding a campaign of failed messages later. The type comes
+from the bytes, the whole container is checked where that is cheap, and the stored file
+is named from the proven type (``media_formats``), never from the upload's extension.
 
 The size limit (``MMS_MAX_BYTES``, default 600 KB) counts what the marketer controls: the
 media files, the text and the subject, in bytes. Transfer encoding (base64 adds a third)
@@ -25,6 +27,7 @@ from django.db.models import Max
 
 from campaigns.errors import ApplicationError
 from campaigns.models import Account, Campaign, CampaignMedia, Channel
+from campaigns.services.media_formats import container_problem, sniff_content_type, stored_name
 
 DEFAULT_MAX_BYTES = 600 * 1024
 #: MIME type → what a marketer calls it (for error messages).
@@ -53,23 +56,6 @@ def _sizes(total: int, limit: int) -> tuple[str, str]:
     if _kb(total) == _kb(limit):
         return f"{total:,} bytes", f"{limit:,} bytes"
     return _kb(total), _kb(limit)
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """The media type the first bytes prove, or None; a file's name or label can lie."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head.startswith(b"#!AMR"):
-        return "audio/amr"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "audio/mpeg"
-    if head[4:8] == b"ftyp":
-        return "video/3gpp" if head[8:11] == b"3gp" else "video/mp4"
-    return None
 
 
 def media_type_for(*, name: str, data_head: bytes, declared: str = "") -> str:
@@ -130,18 +116,28 @@ def check_upload(
     size = file.size if file.size is not None else len(file.read())
     file.seek(0)
     validate_media_upload(campaign=campaign, name=name, size=size, exclude_id=exclude_id)
+    problem = container_problem(content_type, file.read())  # within the size limit: read it whole
+    file.seek(0)
+    if problem:
+        raise ApplicationError(
+            f'"{name}" is not a whole {ALLOWED_MEDIA_TYPES[content_type]}: {problem}.', field="media", code="media_type"
+        )
     return content_type, size
 
 
 def add_media(*, campaign: Campaign, file: File, name: str = "", declared_type: str = "") -> CampaignMedia:
-    """Check and attach one media file to an MMS campaign, after the ones it already has."""
+    """Check and attach one media file to an MMS campaign, after the ones it already has.
+
+    Stored as ``<upload's stem>.<extension of the proven type>``: evil.html with PNG bytes is
+    kept as evil.png, so nothing serves it as a page.
+    """
     name = name or PurePath(file.name or "media").name
     with transaction.atomic():
         Campaign.objects.select_for_update().filter(id=campaign.id).first()  # serialise uploads
         content_type, size = check_upload(campaign=campaign, file=file, name=name, declared_type=declared_type)
         position = (CampaignMedia.objects.filter(campaign=campaign).aggregate(m=Max("position"))["m"] or 0) + 1
         media = CampaignMedia(campaign=campaign, content_type=content_type, size=size, position=position)
-        media.file.save(name, file, save=False)
+        media.file.save(stored_name(name, content_type), file, save=False)
         media.save()
     return media
 
