@@ -98,30 +98,51 @@ def validate_media_upload(*, campaign: Campaign, name: str, size: int, exclude_i
         )
 
 
-def check_upload(
-    *, campaign: Campaign, file: File, name: str = "", declared_type: str = "", exclude_id: int | None = None
-) -> tuple[str, int]:
-    """(content type, size) of an upload an MMS can carry, or ApplicationError saying why not.
-
-    One call for every upload path (the API's ``add_media``, an admin form's ``clean``), so they
-    all refuse the same files with the same words; ``exclude_id`` when a file is replaced.
-    """
-    name = name or PurePath(file.name or "media").name
-    if campaign.channel != Channel.MMS:
-        raise ApplicationError("Only MMS campaigns carry media.", field="media", code="not_mms")
+def inspect_upload(*, file: File, name: str, declared_type: str = "") -> tuple[str, int]:
+    """(content type, size) of one file, from its bytes, its container checked where cheap;
+    ApplicationError naming the file if an MMS cannot carry it. A file over the size limit
+    on its own is left to the size check (its bytes need not be read)."""
     file.seek(0)
     head = file.read(64)
     file.seek(0)
     content_type = media_type_for(name=name, data_head=head, declared=declared_type)
     size = file.size if file.size is not None else len(file.read())
     file.seek(0)
-    validate_media_upload(campaign=campaign, name=name, size=size, exclude_id=exclude_id)
-    problem = container_problem(content_type, file.read())  # within the size limit: read it whole
-    file.seek(0)
-    if problem:
+    if size <= max_bytes():
+        problem = container_problem(content_type, file.read())
+        file.seek(0)
+        if problem:
+            what = ALLOWED_MEDIA_TYPES[content_type]
+            raise ApplicationError(f'"{name}" is not a whole {what}: {problem}.', field="media", code="media_type")
+    return content_type, size
+
+
+def check_media_total(*, campaign: Campaign, media_bytes: int) -> None:
+    """Refuse media of ``media_bytes`` in all (several files at once) over the MMS size limit."""
+    total, limit = media_bytes + text_bytes(campaign), max_bytes()
+    if total > limit:
+        shown, allowed = _sizes(total, limit)
         raise ApplicationError(
-            f'"{name}" is not a whole {ALLOWED_MEDIA_TYPES[content_type]}: {problem}.', field="media", code="media_type"
+            f"This MMS would be {shown} including the text; the limit is {allowed}.",
+            field="media",
+            code="media_too_large",
         )
+
+
+def check_upload(
+    *, campaign: Campaign, file: File, name: str = "", declared_type: str = "", exclude_id: int | None = None
+) -> tuple[str, int]:
+    """(content type, size) of an upload an MMS can carry, or ApplicationError saying why not.
+
+    One check for every upload path (the API's ``add_media``; the admin's media form uses
+    :func:`inspect_upload` and :func:`check_media_total` for a whole form of files), so they
+    all refuse the same files with the same words; ``exclude_id`` when a file is replaced.
+    """
+    name = name or PurePath(file.name or "media").name
+    if campaign.channel != Channel.MMS:
+        raise ApplicationError("Only MMS campaigns carry media.", field="media", code="not_mms")
+    content_type, size = inspect_upload(file=file, name=name, declared_type=declared_type)
+    validate_media_upload(campaign=campaign, name=name, size=size, exclude_id=exclude_id)
     return content_type, size
 
 
