@@ -68,6 +68,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "config.security.client_ip"
 AXES_LOCKOUT_TEMPLATE = "admin/lockout.html"
+AXES_VERBOSE = False  # no start-up banner in every process; failures and lockouts still log
 # API throttles per client address (anonymous) and per user (token or session); generous
 # defaults, so integrations and benches are not slowed by accident; "off" turns one off.
 API_THROTTLE_ANON = security.throttle_rate("API_THROTTLE_ANON", "100/minute")
@@ -293,4 +294,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # django-axes says "successful login" and "reset 0 attempts" at INFO on every login:
+    # keep its warnings (failed logins, lockouts) only.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
