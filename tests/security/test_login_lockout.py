@@ -8,6 +8,7 @@ kept in the database like in production.
 from __future__ import annotations
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from axes.models import AccessAttempt
@@ -91,3 +92,12 @@ def test_the_lock_lifts_after_the_cool_off_or_by_an_operator(staff) -> None:
     fail_until_locked()
     call_command("axes_reset_username", "ops")
     assert logged_in(attempt(PASSWORD))
+
+
+def test_the_demo_admin_still_logs_in(settings, tmp_path) -> None:
+    """`make run`'s admin/admin: created directly by load_demo_data (no password validators at
+    login), and one mistyped password is far from a lockout."""
+    settings.MEDIA_ROOT = tmp_path  # the demo campaign's image
+    call_command("load_demo_data", stdout=StringIO())
+    assert attempt("admni", username="admin").status_code == 200
+    assert logged_in(attempt("admin", username="admin"))
