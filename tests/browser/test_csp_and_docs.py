@@ -65,9 +65,7 @@ def _marketer() -> User:
     return user
 
 
-def test_admin_builder_report_and_api_docs_work_under_the_csp(
-    live_server, page, shoot, violations, offline
-) -> None:
+def test_admin_builder_report_and_api_docs_work_under_the_csp(live_server, page, shoot, violations, offline) -> None:
     from playwright.sync_api import expect
 
     _marketer()
