@@ -11,8 +11,11 @@ import phonenumbers
 from django import forms
 from django.conf import settings
 
-from campaigns.models import Account, Campaign, Contact, OptOut
+from campaigns.errors import ApplicationError
+from campaigns.models import Account, Campaign, CampaignMedia, Channel, Contact, OptOut
+from campaigns.services import mms
 from campaigns.services.contacts_import import attribute_key
+from campaigns.services.media_formats import stored_name
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
 
 
@@ -150,6 +153,46 @@ class CampaignForm(forms.ModelForm):
         if "scheduled_local" in self.fields:  # not on a started campaign's page: its start is history
             self.instance.scheduled_at = self.cleaned_data.get("scheduled_at")
         return super().save(commit=commit)
+
+
+class CampaignMediaForm(forms.ModelForm):
+    """One media file in the builder: checked by its bytes like every upload path; its type
+    and size are read from the file (never typed in), and it is stored under the proven
+    type's extension."""
+
+    class Meta:
+        model = CampaignMedia
+        fields = ("file", "position")
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data.get("file")
+        if upload and "file" in self.changed_data:
+            declared = getattr(upload, "content_type", "") or ""
+            try:
+                content_type, size = mms.inspect_upload(file=upload, name=upload.name, declared_type=declared)
+            except ApplicationError as error:
+                raise forms.ValidationError(error.message, code=error.code) from error
+            upload.name = stored_name(upload.name, content_type)
+            self.instance.content_type, self.instance.size = content_type, size
+        return upload
+
+
+class CampaignMediaFormSet(forms.BaseInlineFormSet):
+    """The campaign's media as a whole: only an MMS carries any, all of it within the limit."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(form.errors for form in self.forms):
+            return
+        kept = [f for f in self.forms if f.cleaned_data and not self._should_delete_form(f)]
+        if not kept:
+            return
+        try:
+            if self.instance.channel != Channel.MMS:
+                raise ApplicationError("Only MMS campaigns carry media.", field="media", code="not_mms")
+            mms.check_media_total(campaign=self.instance, media_bytes=sum(f.instance.size for f in kept))
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message, code=error.code) from error
 
 
 class TestSendForm(forms.Form):

@@ -16,10 +16,14 @@ class BindStatusAdmin(admin.ModelAdmin):
     search_fields = ("name", "system_id", "last_error")
     readonly_fields = [f.name for f in BindStatus._meta.fields]
 
+    class Media:
+        css = {"all": ["smpp_transport/admin.css"]}
+
     @admin.display(description="State")
     def health_badge(self, obj: BindStatus) -> str:
-        colour = {"bound": "#2e7d32", "gone": "#9e9e9e", "auth_failed": "#c62828"}.get(obj.health, "#ef6c00")
-        return format_html('<b style="color:{}">{}</b>', colour, obj.health)
+        # A class per state (colours in smpp_transport/admin.css): no inline style for the CSP.
+        known = obj.health if obj.health in ("bound", "gone", "auth_failed") else "other"
+        return format_html('<b class="cd-health cd-health-{}">{}</b>', known, obj.health)
 
     @admin.display(description="Submits")
     def submits(self, obj: BindStatus) -> int:

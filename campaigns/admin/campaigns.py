@@ -22,7 +22,7 @@ from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible
 from campaigns.admin.preview import build_preview
 from campaigns.admin.reports import export_view, report_view, timeline_view
 from campaigns.errors import ApplicationError
-from campaigns.forms import CampaignForm
+from campaigns.forms import CampaignForm, CampaignMediaForm, CampaignMediaFormSet
 from campaigns.models import Account, Campaign, CampaignMedia, CampaignStatus
 from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
 from campaigns.services import campaign_actions, campaign_edits
@@ -64,6 +64,10 @@ LOCKED_FIELDSETS = (
 
 class CampaignMediaInline(admin.TabularInline):
     model = CampaignMedia
+    form = CampaignMediaForm
+    formset = CampaignMediaFormSet
+    fields = ("file", "content_type", "size", "position")
+    readonly_fields = ("content_type", "size")  # read from the file's bytes
     extra = 0
 
 

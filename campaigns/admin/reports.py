@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from csp.decorators import csp_update
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.text import slugify
 
-from campaigns.admin.charts import timeline_svg
+from campaigns.admin.charts import STYLE_CSP_SOURCE, timeline_svg
 from campaigns.admin.csv_export import stream_csv
 from campaigns.admin.error_codes import describe
 from campaigns.models import Campaign
@@ -68,6 +69,7 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
     return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
 
 
+@csp_update({"style-src": [STYLE_CSP_SOURCE]})
 def timeline_view(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """The timeline chart as a standalone SVG document (the report page shows it as an image,
     so the page does not wait for the one aggregate that reads every message)."""

@@ -2,7 +2,9 @@
 
 Media are checked when they are uploaded, not when the campaign is sent: a marketer learns
 that a BMP or a 2 MB video cannot go out while still at the form, with the file named and
-the limit stated, instead of finding a campaign of failed messages later.
+the limit stated, instead of finding a campaign of failed messages later. The type comes
+from the bytes, the whole container is checked where that is cheap, and the stored file
+is named from the proven type (``media_formats``), never from the upload's extension.
 
 The size limit (``MMS_MAX_BYTES``, default 600 KB) counts what the marketer controls: the
 media files, the text and the subject, in bytes. Transfer encoding (base64 adds a third)
@@ -25,6 +27,7 @@ from django.db.models import Max
 
 from campaigns.errors import ApplicationError
 from campaigns.models import Account, Campaign, CampaignMedia, Channel
+from campaigns.services.media_formats import container_problem, sniff_content_type, stored_name
 
 DEFAULT_MAX_BYTES = 600 * 1024
 #: MIME type → what a marketer calls it (for error messages).
@@ -53,23 +56,6 @@ def _sizes(total: int, limit: int) -> tuple[str, str]:
     if _kb(total) == _kb(limit):
         return f"{total:,} bytes", f"{limit:,} bytes"
     return _kb(total), _kb(limit)
-
-
-def sniff_content_type(head: bytes) -> str | None:
-    """The media type the first bytes prove, or None; a file's name or label can lie."""
-    if head.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image/gif"
-    if head.startswith(b"#!AMR"):
-        return "audio/amr"
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "audio/mpeg"
-    if head[4:8] == b"ftyp":
-        return "video/3gpp" if head[8:11] == b"3gp" else "video/mp4"
-    return None
 
 
 def media_type_for(*, name: str, data_head: bytes, declared: str = "") -> str:
@@ -112,36 +98,67 @@ def validate_media_upload(*, campaign: Campaign, name: str, size: int, exclude_i
         )
 
 
-def check_upload(
-    *, campaign: Campaign, file: File, name: str = "", declared_type: str = "", exclude_id: int | None = None
-) -> tuple[str, int]:
-    """(content type, size) of an upload an MMS can carry, or ApplicationError saying why not.
-
-    One call for every upload path (the API's ``add_media``, an admin form's ``clean``), so they
-    all refuse the same files with the same words; ``exclude_id`` when a file is replaced.
-    """
-    name = name or PurePath(file.name or "media").name
-    if campaign.channel != Channel.MMS:
-        raise ApplicationError("Only MMS campaigns carry media.", field="media", code="not_mms")
+def inspect_upload(*, file: File, name: str, declared_type: str = "") -> tuple[str, int]:
+    """(content type, size) of one file, from its bytes, its container checked where cheap;
+    ApplicationError naming the file if an MMS cannot carry it. A file over the size limit
+    on its own is left to the size check (its bytes need not be read)."""
     file.seek(0)
     head = file.read(64)
     file.seek(0)
     content_type = media_type_for(name=name, data_head=head, declared=declared_type)
     size = file.size if file.size is not None else len(file.read())
     file.seek(0)
+    if size <= max_bytes():
+        problem = container_problem(content_type, file.read())
+        file.seek(0)
+        if problem:
+            what = ALLOWED_MEDIA_TYPES[content_type]
+            raise ApplicationError(f'"{name}" is not a whole {what}: {problem}.', field="media", code="media_type")
+    return content_type, size
+
+
+def check_media_total(*, campaign: Campaign, media_bytes: int) -> None:
+    """Refuse media of ``media_bytes`` in all (several files at once) over the MMS size limit."""
+    total, limit = media_bytes + text_bytes(campaign), max_bytes()
+    if total > limit:
+        shown, allowed = _sizes(total, limit)
+        raise ApplicationError(
+            f"This MMS would be {shown} including the text; the limit is {allowed}.",
+            field="media",
+            code="media_too_large",
+        )
+
+
+def check_upload(
+    *, campaign: Campaign, file: File, name: str = "", declared_type: str = "", exclude_id: int | None = None
+) -> tuple[str, int]:
+    """(content type, size) of an upload an MMS can carry, or ApplicationError saying why not.
+
+    One check for every upload path (the API's ``add_media``; the admin's media form uses
+    :func:`inspect_upload` and :func:`check_media_total` for a whole form of files), so they
+    all refuse the same files with the same words; ``exclude_id`` when a file is replaced.
+    """
+    name = name or PurePath(file.name or "media").name
+    if campaign.channel != Channel.MMS:
+        raise ApplicationError("Only MMS campaigns carry media.", field="media", code="not_mms")
+    content_type, size = inspect_upload(file=file, name=name, declared_type=declared_type)
     validate_media_upload(campaign=campaign, name=name, size=size, exclude_id=exclude_id)
     return content_type, size
 
 
 def add_media(*, campaign: Campaign, file: File, name: str = "", declared_type: str = "") -> CampaignMedia:
-    """Check and attach one media file to an MMS campaign, after the ones it already has."""
+    """Check and attach one media file to an MMS campaign, after the ones it already has.
+
+    Stored as ``<upload's stem>.<extension of the proven type>``: evil.html with PNG bytes is
+    kept as evil.png, so nothing serves it as a page.
+    """
     name = name or PurePath(file.name or "media").name
     with transaction.atomic():
         Campaign.objects.select_for_update().filter(id=campaign.id).first()  # serialise uploads
         content_type, size = check_upload(campaign=campaign, file=file, name=name, declared_type=declared_type)
         position = (CampaignMedia.objects.filter(campaign=campaign).aggregate(m=Max("position"))["m"] or 0) + 1
         media = CampaignMedia(campaign=campaign, content_type=content_type, size=size, position=position)
-        media.file.save(name, file, save=False)
+        media.file.save(stored_name(name, content_type), file, save=False)
         media.save()
     return media
 

@@ -1,7 +1,9 @@
 """Template helpers for the campaign admin: the progress bars and status badges.
 
 One function draws the bars for the changelist, the detail page and the report, so they
-look the same everywhere; the JavaScript poll updates the same elements in place.
+look the same everywhere; the JavaScript poll updates the same elements in place. A bar's
+fill is an SVG rectangle whose ``width`` attribute is the percentage: an attribute, not an
+inline style, so the bars draw without JavaScript under the Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -15,31 +17,26 @@ from campaigns.selectors_reports import Progress
 register = template.Library()
 
 
+def _bar(name: str, label: str, pct: float, count: int, sendable: int) -> SafeString:
+    return format_html(
+        '<div class="cd-row"><span class="cd-label">{}</span>'
+        '<span class="cd-track" role="progressbar" aria-label="{}" aria-valuemin="0" aria-valuemax="100" '
+        'aria-valuenow="{}"><svg class="cd-bar" aria-hidden="true">'
+        '<rect class="cd-fill cd-fill-{}" width="{}%" height="100%"/></svg></span>'
+        '<span class="cd-figure" data-figure="{}">{} / {} ({} %)</span></div>',
+        label, label, pct, name, pct, name, f"{count:,}", f"{sendable:,}", pct,
+    )  # fmt: skip
+
+
 @register.simple_tag
 def progress_bars(progress: Progress, campaign_id: int | None = None, live: bool = False) -> SafeString:
     """Two bars: sent / to send and delivered / to send, with the numbers in words."""
     return format_html(
-        '<div class="cd-progress" data-campaign="{}" data-live="{}">'
-        '<div class="cd-row"><span class="cd-label">Sent</span>'
-        '<span class="cd-track" role="progressbar" aria-label="Sent" aria-valuemin="0" aria-valuemax="100" '
-        'aria-valuenow="{}"><span class="cd-fill cd-fill-sent" style="width: {}%"></span></span>'
-        '<span class="cd-figure" data-figure="sent">{} / {} ({} %)</span></div>'
-        '<div class="cd-row"><span class="cd-label">Delivered</span>'
-        '<span class="cd-track" role="progressbar" aria-label="Delivered" aria-valuemin="0" aria-valuemax="100" '
-        'aria-valuenow="{}"><span class="cd-fill cd-fill-delivered" style="width: {}%"></span></span>'
-        '<span class="cd-figure" data-figure="delivered">{} / {} ({} %)</span></div></div>',
+        '<div class="cd-progress" data-campaign="{}" data-live="{}">{}{}</div>',
         campaign_id or "",
         "1" if live else "0",
-        progress.sent_pct,
-        progress.sent_pct,
-        f"{progress.sent:,}",
-        f"{progress.sendable:,}",
-        progress.sent_pct,
-        progress.delivered_pct,
-        progress.delivered_pct,
-        f"{progress.delivered:,}",
-        f"{progress.sendable:,}",
-        progress.delivered_pct,
+        _bar("sent", "Sent", progress.sent_pct, progress.sent, progress.sendable),
+        _bar("delivered", "Delivered", progress.delivered_pct, progress.delivered, progress.sendable),
     )
 
 

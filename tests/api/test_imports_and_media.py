@@ -8,10 +8,11 @@ from rest_framework.test import APIClient
 
 from campaigns.models import CampaignMedia, CampaignStatus, Channel, Contact
 from tests.factories import CampaignFactory, ContactFactory, RecipientListFactory
+from tests.media_samples import png
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 
 
 def _csv(text: str, name: str = "contacts.csv") -> SimpleUploadedFile:
@@ -114,7 +115,7 @@ def test_media_of_an_mms_campaign(marketer: APIClient) -> None:
         "id": 0,
         "name": "pic.png",
         "content_type": "image/png",
-        "size": 72,
+        "size": len(PNG),
         "position": 1,
     }
     listed = marketer.get(url).json()

@@ -36,11 +36,12 @@ from mms_transport.adapter import MM_STATUS
 from mms_transport.simulator import SimulatorConfig, SimulatorThread
 from tests.e2e.harness import Platform, wait_until
 from tests.factories import AccountFactory, RecipientListFactory
+from tests.media_samples import png
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
 API_KEY = "e2e-mm4-key"
-PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+PNG = png(2056)
 # Outcomes that settle a message (Deferred and Forwarded would leave it "accepted").
 OUTCOMES = {"Retrieved": 80, "Rejected": 8, "Expired": 7, "Indeterminate": 5}
 

@@ -12,16 +12,12 @@ from campaigns.models import Account, CampaignMedia, Channel
 from campaigns.services import mms
 from campaigns.services import transport_api as api
 from tests.factories import AccountFactory, CampaignFactory
+from tests.media_samples import amr, gif, jpeg, mp3, mp4, png
 
 pytestmark = pytest.mark.django_db
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 100
-GIF = b"GIF89a" + b"\x00" * 10
-AMR = b"#!AMR\n" + b"\x00" * 10
-MP3 = b"ID3\x03" + b"\x00" * 10
-MP4 = b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 10
-GP3 = b"\x00\x00\x00\x18ftyp3gp5" + b"\x00" * 10
+PNG, JPEG, GIF, AMR, MP3 = png(108), jpeg(104), gif(), amr(), mp3()
+MP4, GP3 = mp4(), mp4(b"3gp5")
 
 
 @pytest.fixture(autouse=True)
@@ -61,9 +57,9 @@ def test_content_that_does_not_match_its_label_is_refused() -> None:
 def test_the_total_size_counts_media_text_and_subject_against_the_limit(settings) -> None:
     settings.MMS_MAX_BYTES = 2048
     campaign = mms_campaign()  # body + subject = 22 bytes
-    mms.add_media(campaign=campaign, file=ContentFile(PNG + b"\x00" * 900, name="one.png"))
+    mms.add_media(campaign=campaign, file=ContentFile(png(1008), name="one.png"))
     with pytest.raises(ApplicationError) as caught:
-        mms.add_media(campaign=campaign, file=ContentFile(JPEG + b"\x00" * 1000, name="two.jpg"))
+        mms.add_media(campaign=campaign, file=ContentFile(jpeg(1104), name="two.jpg"))
     assert caught.value.message == (
         '"two.jpg" (1.1 KB) would make this MMS 2.1 KB including the text; the limit is 2 KB.'
     )
@@ -76,10 +72,10 @@ def test_the_default_limit_is_600_kb() -> None:
     assert mms.max_bytes() == 600 * 1024
     campaign = mms_campaign()
     with pytest.raises(ApplicationError, match="the limit is 600 KB"):
-        mms.add_media(campaign=campaign, file=ContentFile(JPEG + b"\x00" * 600 * 1024, name="huge.jpg"))
-    just_over = 600 * 1024 - mms.text_bytes(campaign) + 1 - len(JPEG)
+        mms.add_media(campaign=campaign, file=ContentFile(jpeg(104 + 600 * 1024), name="huge.jpg"))
+    just_over = 600 * 1024 - mms.text_bytes(campaign) + 1
     with pytest.raises(ApplicationError, match=r"MMS 614,401 bytes including the text; the limit is 614,400 bytes"):
-        mms.add_media(campaign=campaign, file=ContentFile(JPEG + b"\x00" * just_over, name="edge.jpg"))
+        mms.add_media(campaign=campaign, file=ContentFile(jpeg(just_over), name="edge.jpg"))
 
 
 def test_sms_campaigns_carry_no_media() -> None:
@@ -145,8 +141,8 @@ def test_accounts_are_found_by_their_originator_domain_only_when_unique() -> Non
 def test_check_upload_serves_every_upload_path_and_allows_replacing_a_file(settings) -> None:
     settings.MMS_MAX_BYTES = 1024
     campaign = mms_campaign()
-    first = mms.add_media(campaign=campaign, file=ContentFile(PNG + b"\x00" * 800, name="one.png"))
-    replacement = ContentFile(JPEG + b"\x00" * 800, name="two.jpg")
+    first = mms.add_media(campaign=campaign, file=ContentFile(png(908), name="one.png"))
+    replacement = ContentFile(jpeg(904), name="two.jpg")
     with pytest.raises(ApplicationError, match="the limit is 1 KB"):
         mms.check_upload(campaign=campaign, file=replacement)  # as an extra file it does not fit
     assert mms.check_upload(campaign=campaign, file=replacement, exclude_id=first.id) == ("image/jpeg", 904)

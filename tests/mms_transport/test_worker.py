@@ -19,11 +19,12 @@ from campaigns.services.mms import add_media
 from campaigns.statuses import MessageStatus as S
 from mms_transport import mm4, worker
 from tests.factories import AccountFactory, RecipientListFactory
+from tests.media_samples import png
 from tests.mms_transport.conftest import API_KEY, SYSTEM_ID
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(60)]
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 64
+PNG = png()
 DOMAIN = "mms.test.example"
 
 

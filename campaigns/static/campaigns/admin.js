@@ -121,8 +121,8 @@
       const fill = root.querySelector(".cd-fill-" + name);
       const figure = root.querySelector("[data-figure=" + name + "]");
       if (fill) {
-        fill.style.width = pct + "%";
-        fill.parentElement.setAttribute("aria-valuenow", pct);
+        fill.setAttribute("width", pct + "%");
+        fill.closest(".cd-track").setAttribute("aria-valuenow", pct);
       }
       if (figure) figure.textContent = number(count) + " / " + number(p.sendable) + " (" + pct + " %)";
     });
