@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.imports import upload_view
 from campaigns.forms import ContactForm
 from campaigns.models import Contact, ImportJob, RecipientList
@@ -30,7 +31,7 @@ class RecipientListChangeList(ChangeList):
 
 
 @admin.register(RecipientList)
-class RecipientListAdmin(admin.ModelAdmin):
+class RecipientListAdmin(GuardedModelAdmin):
     list_display = ("name", "contact_count", "created_at", "import_link")
     search_fields = ("name",)
     fields = ("name", "description", "contacts_summary")
@@ -68,7 +69,7 @@ class RecipientListAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(GuardedModelAdmin):
     form = ContactForm
     list_display = ("phone", "first_name", "last_name", "recipient_list", "created_at")
     list_filter = ("recipient_list",)

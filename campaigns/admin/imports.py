@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from campaigns.admin.base import GuardedModelAdmin
 from campaigns.errors import ApplicationError
 from campaigns.forms import CsvUploadForm, ImportMappingForm
 from campaigns.models import ImportJob, ImportJobStatus, RecipientList
@@ -117,7 +118,7 @@ def _report_head(job: ImportJob) -> tuple[list[str], list[list[str]]]:
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(GuardedModelAdmin):
     list_display = ("id", "recipient_list", "original_name", "status", "rows_total", "imported", "duplicates",
                     "rejected", "created_at")  # fmt: skip
     list_filter = ("status",)
