@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count
 from django.http import HttpRequest
@@ -63,8 +64,9 @@ class RecipientListAdmin(GuardedModelAdmin):
         return [path("<path:object_id>/import/", view, name="campaigns_recipientlist_import"), *super().get_urls()]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None):
-        jobs = ImportJob.objects.filter(recipient_list_id=object_id).order_by("-created_at")[:5]
-        extra = {"recent_imports": jobs, **(extra_context or {})}
+        recipient_list = self.get_object(request, unquote(object_id))  # None for an id that is not one
+        jobs = ImportJob.objects.filter(recipient_list=recipient_list).order_by("-created_at")[:5]
+        extra = {"recent_imports": jobs if recipient_list else [], **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
 
