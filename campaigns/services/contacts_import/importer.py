@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
@@ -14,6 +13,7 @@ from typing import IO, Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.csv_safe import csv_writer
 from campaigns.models import Contact, RecipientList
 from campaigns.services.contacts_import.mapping import resolve_mapping
 from campaigns.services.contacts_import.phones import check_phone
@@ -78,7 +78,7 @@ class _Importer:
         if self._writer is None:
             handle, path = tempfile.mkstemp(prefix="import-report-", suffix=".csv")
             self._report = open(handle, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in finish()
-            self._writer = csv.writer(self._report)
+            self._writer = csv_writer(self._report)  # formula cells neutralised, as in every export
             self._writer.writerow(["row", "reason", *self.header])
             result.report_path = path
         self._writer.writerow([row, reason, *fields])
