@@ -223,6 +223,9 @@ MMS_MAX_BYTES = int(os.environ.get("MMS_MAX_BYTES", str(600 * 1024)))
 # /metrics is open unless a token is set (then: Authorization: Bearer <token>).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
+# Error pages and mails never show a secret: URL passwords masked, secret-named values hidden.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretMaskingFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
