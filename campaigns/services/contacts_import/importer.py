@@ -228,13 +228,25 @@ def import_contacts_csv(
     return importer.finish()
 
 
-def add_contacts(*, recipient_list: RecipientList, rows: Iterable[Mapping[str, Any]]) -> ImportResult:
+@dataclass(frozen=True)
+class RefusedRow:
+    """A row of ``add_contacts`` its caller already found bad (the API's per-row checks):
+    counted and reported with ``reason``, never inserted."""
+
+    reason: str
+
+
+def add_contacts(*, recipient_list: RecipientList, rows: Iterable[Mapping[str, Any] | RefusedRow]) -> ImportResult:
     """Add contacts given as data (the API's bulk add): same checks and counts as the CSV
-    import; rows are numbered from 1 in the order given. No report file."""
+    import; rows are numbered from 1 in the order given. A ``RefusedRow`` is refused with its
+    reason, the others kept. No report file."""
     importer = _Importer(recipient_list.id, None, None, CHUNK_ROWS)
     result = importer.result
     for number, row in enumerate(rows, start=1):
         result.rows += 1
+        if isinstance(row, RefusedRow):
+            importer.refuse(number, row.reason, [])
+            continue
         if not isinstance(row, Mapping):
             importer.refuse(number, "not an object", [])
             continue
