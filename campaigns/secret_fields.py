@@ -14,7 +14,7 @@ Our own models declare their secrets in a ``SECRET_FIELDS`` class attribute (see
 from __future__ import annotations
 
 from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, FieldError
 from django.db.models import Field, ForeignObjectRel, Model
 from django.db.models.constants import LOOKUP_SEP
 
@@ -42,7 +42,10 @@ def _compared_field(field: Field | ForeignObjectRel) -> tuple[type[Model], str] 
     remote = field.related_model
     if remote is None or isinstance(remote, str):
         return None
-    target = getattr(field, "target_field", None) if not field.many_to_many else None
+    try:
+        target = None if field.many_to_many else field.target_field
+    except (AttributeError, FieldError):  # a relation with several target fields
+        target = None
     return remote, (target.name if target is not None and target.model is remote else remote._meta.pk.name)
 
 

@@ -11,7 +11,8 @@ again with it in ``campaigns.admin.third_party``):
   ``?smpp_password__startswith=n`` answered "1 account" or "0 accounts".
 - A NUL character anywhere in a changelist's query string is a 400: PostgreSQL refuses NUL
   in text, which turned a typed or pasted ``%00`` into a 500 (so is ``__range``, which the
-  admin cannot pass to the database either).
+  admin cannot pass to the database either), and so is an action's selected id that is
+  not an id.
 - ``object_or_404`` turns an id that is not one (``/importjob/abc/report/``) into a 404.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.core.exceptions import BadRequest, ValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -36,6 +38,18 @@ def refuse_bad_query(query: QueryDict) -> None:
             raise BadRequest("The query string contains a NUL character.")
         if key.endswith("__range"):
             raise BadRequest("Range lookups are not supported here: use __gte and __lte.")
+
+
+def refuse_bad_ids(model: type[Model], ids: list[str]) -> None:
+    """A 400 for an action's selected ids that are not ids of ``model`` (``abc``, a NUL):
+    the admin would pass them to the database, which answers with a 500."""
+    for value in ids:
+        try:
+            model._meta.pk.to_python(value)
+        except ValidationError:
+            raise BadRequest("A selected id is not an id.") from None
+        if "\x00" in value:
+            raise BadRequest("A selected id contains a NUL character.")
 
 
 def object_or_404(queryset: QuerySet, object_id: Any) -> Model:
@@ -74,6 +88,8 @@ class GuardedAdminMixin:
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         refuse_bad_query(request.GET)
+        if request.method == "POST":
+            refuse_bad_ids(self.model, request.POST.getlist(helpers.ACTION_CHECKBOX_NAME))
         return super().changelist_view(request, extra_context)  # type: ignore[misc]
 
 
@@ -87,4 +103,4 @@ class GuardedModelAdmin(GuardedAdminMixin, admin.ModelAdmin):
     """The base of the project's admin classes."""
 
 
-__all__ = ["GuardedAdminMixin", "GuardedModelAdmin", "object_or_404", "refuse_bad_query"]
+__all__ = ["GuardedAdminMixin", "GuardedModelAdmin", "object_or_404", "refuse_bad_ids", "refuse_bad_query"]

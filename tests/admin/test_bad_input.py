@@ -11,7 +11,7 @@ import re
 
 import pytest
 from django.contrib import admin
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.urls import URLPattern, reverse
 
 from tests.secret_world import build_world
@@ -44,6 +44,21 @@ def test_a_nul_in_any_changelist_query_is_a_400(roles, superuser_client: Client)
             if status != 400:
                 failures.append(f"{model._meta.label} {query!r} → {status}")
         assert superuser_client.get(url, {"q": "x"}).status_code == 200, url  # a clean query still works
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("selected", ["abc", "1\x00", ""])
+def test_an_action_on_ids_that_are_not_ids_is_a_400(roles, admin_user, superuser_client: Client, selected: str) -> None:
+    build_world()
+    request = RequestFactory().get("/")
+    request.user = admin_user
+    failures = []
+    for model, url in _changelists():
+        data = {"action": "delete_selected", "_selected_action": selected, "index": "0"}
+        status = superuser_client.post(url, data).status_code
+        has_actions = bool(admin.site._registry[model].get_actions(request))
+        if status != 400 if has_actions else status >= 500:
+            failures.append(f"{model._meta.label} {selected!r} → {status}")
     assert not failures, failures
 
 
