@@ -8,4 +8,5 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the ``__any`` lookup (``id = ANY(array)``) used by the hot paths.
+        from campaigns import checks  # noqa: F401  (the admin secret checks)
         from campaigns.services import bulk_sql  # noqa: F401

@@ -302,6 +302,9 @@ IMPORT_MAX_FIELDS = int(os.environ.get("IMPORT_MAX_FIELDS", "200"))
 # MMS: the most an MMS (media + text + subject) may weigh, as providers commonly accept.
 MMS_MAX_BYTES = int(os.environ.get("MMS_MAX_BYTES", str(600 * 1024)))
 
+# Error pages and mails never show a secret: URL passwords masked, secret-named values hidden.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretMaskingFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

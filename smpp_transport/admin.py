@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html
 
+from campaigns.admin.base import GuardedModelAdmin
 from smpp_transport.models import BindStatus
 
 
 @admin.register(BindStatus)
-class BindStatusAdmin(admin.ModelAdmin):
+class BindStatusAdmin(GuardedModelAdmin):
     list_display = ("name", "system_id", "mode", "health_badge", "smsc", "submits", "throttles", "reconnects",
                     "last_error", "updated_at")  # fmt: skip
     list_filter = ("system_id", "mode", "state")

@@ -230,7 +230,10 @@ def parse_receipt(
 
     message_id = _choose_id(tlv_id, fields.get("id", "").split(" ")[0])
     if not message_id:
-        raise ReceiptError(f"delivery receipt without a message id: {text[:80]!r}")
+        # Not the text itself: it ends in the first characters of the message (``text:``),
+        # and this message is logged. The receipt row keeps the raw text.
+        stat = fields.get("stat", "")[:16]
+        raise ReceiptError(f"delivery receipt without a message id (stat {stat!r}, {len(text)} characters)")
 
     if state is not None and state in MESSAGE_STATE_STATS:
         stat = MESSAGE_STATE_STATS[state]

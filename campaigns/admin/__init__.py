@@ -2,7 +2,9 @@
 
 One module per area: accounts, audience (lists and contacts), imports (CSV upload → mapping
 → job), opt-outs, campaigns (the builder, its buttons and live progress), reports, and the
-message tables. Secrets never render; pages over big tables use aggregates and streams.
+message tables. Secrets never render and answer no lookup (base.py, with Django's own
+user, group and token admins registered again in third_party.py); pages over big tables
+use aggregates and streams.
 """
 
-from campaigns.admin import accounts, audience, campaigns, imports, messages, optouts  # noqa: F401
+from campaigns.admin import accounts, audience, campaigns, imports, messages, optouts, third_party  # noqa: F401

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from campaigns.admin.base import GuardedModelAdmin
 from campaigns.forms import AccountForm
 from campaigns.models import Account
 
@@ -14,7 +15,7 @@ NAME_ONLY = ((None, {"fields": ("name",)}),)
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(GuardedModelAdmin):
     form = AccountForm
     list_display = ("name", "system_id", "smpp_host", "smpp_port", "bind_mode", "binds", "rate_per_bind", "active")
     list_filter = ("active", "bind_mode", "smpp_tls")

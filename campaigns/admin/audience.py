@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count
 from django.http import HttpRequest
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.imports import upload_view
 from campaigns.forms import ContactForm
 from campaigns.models import Contact, ImportJob, RecipientList
@@ -30,7 +32,7 @@ class RecipientListChangeList(ChangeList):
 
 
 @admin.register(RecipientList)
-class RecipientListAdmin(admin.ModelAdmin):
+class RecipientListAdmin(GuardedModelAdmin):
     list_display = ("name", "contact_count", "created_at", "import_link")
     search_fields = ("name",)
     fields = ("name", "description", "contacts_summary")
@@ -62,13 +64,14 @@ class RecipientListAdmin(admin.ModelAdmin):
         return [path("<path:object_id>/import/", view, name="campaigns_recipientlist_import"), *super().get_urls()]
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None):
-        jobs = ImportJob.objects.filter(recipient_list_id=object_id).order_by("-created_at")[:5]
-        extra = {"recent_imports": jobs, **(extra_context or {})}
+        recipient_list = self.get_object(request, unquote(object_id))  # None for an id that is not one
+        jobs = ImportJob.objects.filter(recipient_list=recipient_list).order_by("-created_at")[:5]
+        extra = {"recent_imports": jobs if recipient_list else [], **(extra_context or {})}
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(GuardedModelAdmin):
     form = ContactForm
     list_display = ("phone", "first_name", "last_name", "recipient_list", "created_at")
     list_filter = ("recipient_list",)

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible_actions
+from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.preview import build_preview
 from campaigns.admin.reports import export_view, report_view, timeline_view
 from campaigns.errors import ApplicationError
@@ -82,7 +83,7 @@ class CampaignChangeList(ChangeList):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
+class CampaignAdmin(GuardedModelAdmin):
     form = CampaignForm
     list_display = ("name", "status_label", "progress_column", "account", "channel", "schedule_display", "started_at")
     list_filter = ("status", "channel", "account", "is_test")

@@ -11,10 +11,11 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from campaigns.admin.base import GuardedModelAdmin, object_or_404
 from campaigns.errors import ApplicationError
 from campaigns.forms import CsvUploadForm, ImportMappingForm
 from campaigns.models import ImportJob, ImportJobStatus, RecipientList
@@ -35,7 +36,7 @@ def _context(request: HttpRequest, title: str, **extra: Any) -> dict[str, Any]:
 def upload_view(request: HttpRequest, object_id: str) -> HttpResponse:
     """Step 1: the file. Stored as a pending job; nothing is imported before the mapping."""
     _require(request, "add_importjob")
-    recipient_list = get_object_or_404(RecipientList, pk=object_id)
+    recipient_list = object_or_404(RecipientList.objects.all(), object_id)
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -52,7 +53,7 @@ def upload_view(request: HttpRequest, object_id: str) -> HttpResponse:
 def mapping_view(request: HttpRequest, object_id: str) -> HttpResponse:
     """Step 2: which column is what, with the first rows of the file to look at."""
     _require(request, "add_importjob")
-    job = get_object_or_404(ImportJob.objects.select_related("recipient_list"), pk=object_id)
+    job = object_or_404(ImportJob.objects.select_related("recipient_list"), object_id)
     if job.mapping:
         return redirect("admin:campaigns_importjob_change", job.pk)
     try:
@@ -93,13 +94,13 @@ def _job_state(job: ImportJob) -> dict[str, Any]:
 
 def progress_view(request: HttpRequest, object_id: str) -> JsonResponse:
     _require(request, "view_importjob")
-    return JsonResponse(_job_state(get_object_or_404(ImportJob, pk=object_id)))
+    return JsonResponse(_job_state(object_or_404(ImportJob.objects.all(), object_id)))
 
 
 def report_view(request: HttpRequest, object_id: str) -> FileResponse:
     """The rows not imported, with the reason per row, as the CSV the worker wrote."""
     _require(request, "view_importjob")
-    job = get_object_or_404(ImportJob, pk=object_id)
+    job = object_or_404(ImportJob.objects.all(), object_id)
     if not job.report:
         raise Http404("This import has no row report.")
     name = f"{(job.original_name or 'import').rsplit('.', 1)[0]}-rows-not-imported.csv"
@@ -117,7 +118,7 @@ def _report_head(job: ImportJob) -> tuple[list[str], list[list[str]]]:
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin):
+class ImportJobAdmin(GuardedModelAdmin):
     list_display = ("id", "recipient_list", "original_name", "status", "rows_total", "imported", "duplicates",
                     "rejected", "created_at")  # fmt: skip
     list_filter = ("status",)

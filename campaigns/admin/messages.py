@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
+from campaigns.admin.base import GuardedModelAdmin
 from campaigns.models import BatchInFlight, InboundMessage, Message, MessagePart, Receipt
 from campaigns.statuses import DEADLINE_REASON_PREFIX
 
@@ -56,7 +57,7 @@ class ReceiptInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(GuardedModelAdmin):
     list_display = ("phone", "campaign", "status", "segments", "reason", "submitted_at", "done_at")
     list_filter = ("status", "campaign")
     search_fields = ("phone",)
@@ -68,7 +69,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessagePart)
-class MessagePartAdmin(admin.ModelAdmin):
+class MessagePartAdmin(GuardedModelAdmin):
     list_display = ("id", "message", "index", "provider_message_id", "status", "error_code", "submitted_at")
     list_filter = ("status", "account")
     search_fields = ("provider_message_id", "local_message_id")
@@ -78,7 +79,7 @@ class MessagePartAdmin(admin.ModelAdmin):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(admin.ModelAdmin):
+class ReceiptAdmin(GuardedModelAdmin):
     list_display = ("provider_message_id", "account", "stat", "err", "state", "received_at", "applied_at")
     list_filter = ("state", "account", "stat", "channel")
     search_fields = ("provider_message_id",)
@@ -87,14 +88,14 @@ class ReceiptAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(GuardedModelAdmin):
     list_display = ("source_addr", "destination_addr", "text", "action", "account", "received_at")
     list_filter = ("account", "action")
     search_fields = ("source_addr", "text")
 
 
 @admin.register(BatchInFlight)
-class BatchInFlightAdmin(admin.ModelAdmin):
+class BatchInFlightAdmin(GuardedModelAdmin):
     """The batches workers are sending now: read-only (the sweeper and workers own them)."""
 
     list_display = ("id", "account", "worker", "size", "on_wire_count", "started_at", "heartbeat_at")

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 
+from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.csv_export import stream_csv
 from campaigns.errors import ApplicationError
 from campaigns.forms import OptOutForm, OptOutImportForm
@@ -21,7 +22,7 @@ from campaigns.services.optouts import add_optout, import_optouts_csv, remove_op
 
 
 @admin.register(OptOut)
-class OptOutAdmin(admin.ModelAdmin):
+class OptOutAdmin(GuardedModelAdmin):
     form = OptOutForm
     list_display = ("phone", "scope", "source", "note", "created_at")
     list_filter = ("source", "account")

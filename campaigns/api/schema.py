@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 
@@ -49,3 +50,20 @@ def strict_request_bodies(result: dict[str, Any], generator: Any, request: Any, 
         if name.endswith("Request") and component.get("type") == "object":
             component.setdefault("additionalProperties", False)
     return result
+
+
+class ContactRowsFieldExtension(OpenApiSerializerFieldExtension):
+    """The bulk add's rows: each should be a ContactRow, but a row that is not one is refused
+    alone (listed in ``rejected_rows``), not the request; the schema says exactly that."""
+
+    target_class = "campaigns.api.serializers.audience.ContactRowsField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        row = auto_schema._map_serializer_field(self.target.child, direction)
+        return {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": self.target.max_length,
+            "items": {"anyOf": [row, {}]},
+            "description": "Contacts to add. A row that is not a valid ContactRow is refused alone, with the reason.",
+        }

@@ -219,7 +219,10 @@ class ReaderMixin:
             pdu = codec.parse_inbound(frame, system_id=self.config.system_id,
                                       received_at=time.time())
         except ProtocolError as exc:
-            log.error("bind %s: undecodable PDU (%s): %s", self.name, exc, frame.hex())
+            # A summary, never the PDU: its addresses are phone numbers and its body a text.
+            log.error("bind %s: undecodable %s (sequence %d, %d octets): %s; answered ESME_RSYSERR",
+                      self.name, "deliver_sm" if command_id == codec.DELIVER_SM else "data_sm",
+                      seq, len(frame), exc)
             status = codec.ESME_RSYSERR
         else:
             self._delivers += 1

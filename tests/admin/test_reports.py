@@ -113,7 +113,7 @@ def test_timeline_buckets_keep_every_count(points: list[tuple[int, int]]) -> Non
 
 
 def test_export_cells_cannot_become_spreadsheet_formulas() -> None:
-    from campaigns.admin.csv_export import cell
+    from campaigns.csv_safe import safe_cell as cell
 
     assert cell("+447911123456") == "+447911123456"
     assert cell("=HYPERLINK(1)") == "'=HYPERLINK(1)"

@@ -129,14 +129,22 @@ def test_a_non_object_body_is_a_400(operator: APIClient) -> None:
 
 
 def test_nested_errors_have_dotted_fields(operator: APIClient) -> None:
-    recipient_list = RecipientListFactory()
-    rows = [{"phone": "+447911100001"}, {"phone": "+447911100002", "first_name": "x" * 101}, {"phone": 5, "x": 1}]
-    response = operator.post(f"/api/v1/lists/{recipient_list.id}/contacts/", {"contacts": rows})
+    campaign = CampaignFactory()
+    response = operator.post(f"/api/v1/campaigns/{campaign.id}/test-send/", {"phones": ["+447911100001", 5]})
     assert response.status_code == 400
-    assert sorted((e["field"], e["code"]) for e in _errors(response)) == [
-        ("contacts.1.first_name", "max_length"),
-        ("contacts.2.x", "unknown_field"),
-    ]
+    assert [(e["field"], e["code"]) for e in _errors(response)] == [("phones.1", "invalid")]
+
+
+def test_bulk_add_refuses_bad_rows_alone_but_a_bad_request_whole(operator: APIClient) -> None:
+    recipient_list = RecipientListFactory()
+    rows = [{"phone": "+447911100001"}, {"phone": "+447911100002", "first_name": "x" * 101}]
+    response = operator.post(f"/api/v1/lists/{recipient_list.id}/contacts/", {"contacts": rows})
+    assert response.status_code == 200
+    assert response.json()["rejected_rows"][0]["row"] == 2
+    for body in ({"contacts": []}, {"contacts": "x"}, {"contacts": rows, "extra": 1}, {}):
+        response = operator.post(f"/api/v1/lists/{recipient_list.id}/contacts/", body)
+        assert response.status_code == 400, body
+        assert _errors(response)[0]["field"] in ("contacts", "extra")
 
 
 def test_bulk_add_is_bounded(operator: APIClient) -> None:

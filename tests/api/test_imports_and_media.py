@@ -44,6 +44,36 @@ def test_bulk_add_keeps_good_rows_and_explains_the_bad(marketer: APIClient) -> N
     assert (ann.first_name, ann.attributes) == ("Ann", {"city": "Leeds"})
 
 
+def test_bulk_add_refuses_a_row_with_a_bad_field_alone(marketer: APIClient) -> None:
+    """docs/api.md: good rows are kept. A bad attribute (or name, or unknown key) in one row
+    used to reject the whole request with a 400; now that row alone is refused, saying why."""
+    recipient_list = RecipientListFactory()
+    rows = [
+        {"phone": "+447911100001", "first_name": "Ann"},
+        {"phone": "+447911100002", "attributes": {"city": "x" * 501}},
+        {"phone": "+447911100003", "first_name": "x" * 101},
+        {"phone": "+447911100004", "nickname": "Bo"},
+        {"phone": 447911100005},
+        "+447911100006",
+        {"phone": "+447911100007", "attributes": {"n": [1, 2]}},
+        {"phone": "+447911100008", "last_name": "Lee", "attributes": {"city": "Hull"}},
+    ]
+    response = marketer.post(f"/api/v1/lists/{recipient_list.id}/contacts/", {"contacts": rows})
+    assert response.status_code == 200, response.json()
+    report = response.json()
+    assert (report["rows"], report["imported"], report["rejected"]) == (8, 2, 6)
+    reasons = {r["row"]: r["reason"] for r in report["rejected_rows"]}
+    assert sorted(reasons) == [2, 3, 4, 5, 6, 7]
+    assert reasons[2].startswith("attributes: ") and "500 characters" in reasons[2]
+    assert reasons[3].startswith("first_name: ") and "100 characters" in reasons[3]
+    assert reasons[4] == "nickname: Unknown or read-only field."
+    assert reasons[5].startswith("phone: ")
+    assert "dictionary" in reasons[6] or "object" in reasons[6]
+    assert reasons[7].startswith("attributes: ")
+    kept = dict(Contact.objects.filter(recipient_list=recipient_list).values_list("phone", "last_name"))
+    assert kept == {"+447911100001": "", "+447911100008": "Lee"}
+
+
 def test_csv_upload_with_a_mapping(marketer: APIClient) -> None:
     recipient_list = RecipientListFactory()
     upload = _csv("Mobile,Given,Town\n+447911100001,Ann,Leeds\nnope,Bob,York\n+447911100002,Cy,Hull\n")

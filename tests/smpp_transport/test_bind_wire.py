@@ -7,6 +7,7 @@ desynchronised stream, a silent SMSC, and a drop with submits in flight.
 
 from __future__ import annotations
 
+import logging
 import queue
 import socket
 import struct
@@ -129,6 +130,25 @@ def test_pdu_glued_to_the_bind_resp_is_not_lost(smsc, make_bind) -> None:
     assert inbox.wait_for(1)
     assert inbox.pdus[0].optional_params["receipted_message_id"] == b"1a2b3c"
     assert peer.read()[:3] == (codec.DELIVER_SM_RESP, 0, 77)
+
+
+def test_a_malformed_deliver_sm_is_logged_as_a_summary_without_numbers_or_text(smsc, make_bind,
+                                                                              caplog) -> None:
+    caplog.set_level(logging.INFO, logger="smpp_transport.bind")
+    text = b"Meet me at 5, love Ann"
+    frame = bytearray(deliver_sm(41, short_message=text))
+    frame[len(frame) - len(text) - 1] = 200  # sm_length claims more octets than the PDU has
+    make_bind(Inbox())
+    peer = smsc.accept()
+    peer.accept_bind(extra=bytes(frame))
+    assert peer.read()[:3] == (codec.DELIVER_SM_RESP, codec.ESME_RSYSERR, 41)
+    (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    line = record.getMessage()
+    assert "deliver_sm" in line and "sequence 41" in line and f"{len(frame)} octets" in line
+    assert "short_message runs past the end" in line
+    for private in (b"447700900001", b"Brand", text, b"Meet"):
+        assert private.decode() not in line and private.hex() not in line
+    assert bytes(frame).hex()[32:] not in line
 
 
 def test_pdus_split_into_single_bytes_are_reassembled(smsc, make_bind) -> None:

@@ -140,8 +140,9 @@ def test_tlvs_alone_make_a_receipt() -> None:
 
 
 def test_receipt_without_any_id_is_an_error() -> None:
-    with pytest.raises(ReceiptError, match="without a message id"):
-        parse_receipt(short_message=b"stat:DELIVRD err:000", esm_class=RECEIPT)
+    with pytest.raises(ReceiptError, match="without a message id") as error:
+        parse_receipt(short_message=b"stat:DELIVRD err:000 text:Meet me at 5 Ann", esm_class=RECEIPT)
+    assert "Meet" not in str(error.value) and "DELIVRD" in str(error.value)  # it is logged: no text
 
 
 # --- TLV precedence and the smpplib truncation ---------------------------------------

@@ -7,6 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from campaigns.api.errors import flatten
 from campaigns.api.serializers.common import (
     MAX_ID,
     PhoneField,
@@ -17,6 +18,7 @@ from campaigns.api.serializers.common import (
     StrictSerializer,
 )
 from campaigns.models import Account, Contact, OptOut, OptOutSource, RecipientList
+from campaigns.services.contacts_import import RefusedRow
 from campaigns.services.contacts_import.limits import (  # one set for every way in (API, CSV, admin)
     MAX_ATTRIBUTE_KEY,
     MAX_ATTRIBUTE_VALUE,
@@ -105,8 +107,29 @@ class ContactRowSerializer(StrictSerializer):
 MAX_BULK_CONTACTS = 1000
 
 
+class ContactRowsField(serializers.ListField):
+    """The rows of a bulk add, checked one by one: a bad row becomes a ``RefusedRow`` saying
+    what is wrong with it (``first_name: Ensure this field has no more than 100
+    characters.``) and the good rows are kept, as the CSV import does. Only a request that
+    is not a list of 1 to 1000 rows is refused whole."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=ContactRowSerializer(), max_length=MAX_BULK_CONTACTS, allow_empty=False, **kwargs)
+
+    def run_child_validation(self, data: list[Any]) -> list[dict[str, Any] | RefusedRow]:
+        rows: list[dict[str, Any] | RefusedRow] = []
+        for item in data:
+            try:
+                rows.append(self.child.run_validation(item))
+            except serializers.ValidationError as exc:
+                problems = [f"{e['field']}: {e['message']}" if e["field"] else e["message"]
+                            for e in flatten(exc.detail)]  # fmt: skip
+                rows.append(RefusedRow("; ".join(problems)))
+        return rows
+
+
 class BulkContactsSerializer(StrictSerializer):
-    contacts = ContactRowSerializer(many=True, max_length=MAX_BULK_CONTACTS, allow_empty=False)
+    contacts = ContactRowsField()
 
 
 class ContactImportSerializer(StrictSerializer):

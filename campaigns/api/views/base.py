@@ -1,4 +1,5 @@
-"""What every resource view shares: role permissions, bounded ids, validated query filters."""
+"""What every resource view shares: role permissions, bounded ids, validated query filters,
+and no query parameter that reaches a secret."""
 
 from __future__ import annotations
 
@@ -9,17 +10,43 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from campaigns.api.permissions import RolePermissions
+from campaigns.secret_fields import lookup_reads_secret
 
 # Up to 18 digits: always a valid bigint, so a huge id is a 404 from routing rather than an
 # overflow in the database driver.
 ID_REGEX = r"[0-9]{1,18}"
 
 
+# Parameters whose value names fields (the conventions of DRF's and django-filter's backends).
+ORDERING_PARAMS = ("ordering", "order_by", "sort", "o")
+
+
+def refuse_secret_params(request: Request, model: Any) -> None:
+    """A 400 for a query parameter that filters, orders or searches on a secret field.
+
+    The filters are explicit serializers, so such a parameter does nothing today; refusing
+    it keeps it so if a generic filter or ordering backend is ever added (``__all__``
+    would otherwise answer ``?account__smpp_password__startswith=``).
+    """
+    for key, values in request.query_params.lists():
+        names = [key]
+        if key in ORDERING_PARAMS:
+            names += [name.strip() for value in values for name in value.split(",")]
+        if any(lookup_reads_secret(model, name) for name in names):
+            message = "Secrets cannot be filtered, ordered or searched."
+            raise serializers.ValidationError({key: [serializers.ErrorDetail(message, code="secret_field")]})
+
+
 class ResourceViewSet(viewsets.GenericViewSet):
-    # Base for the resource viewsets: model permissions for every method, numeric ids.
+    # Base for the resource viewsets: model permissions for every method, numeric ids, no
+    # query parameter on a secret (checked after the permissions: a 403 comes first).
 
     permission_classes = [RolePermissions]
     lookup_value_regex = ID_REGEX
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        refuse_secret_params(request, self.get_queryset().model)
 
 
 def query_filters(request: Request, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:

@@ -12,13 +12,14 @@ chunk except counters and the report file, so memory stays flat whatever the fil
 numbers already written in E.164 take an exact fast path (:mod:`.phones`) instead.
 """
 
-from campaigns.services.contacts_import.importer import ImportResult, add_contacts, import_contacts_csv
+from campaigns.services.contacts_import.importer import ImportResult, RefusedRow, add_contacts, import_contacts_csv
 from campaigns.services.contacts_import.mapping import attribute_key, guess_mapping, resolve_mapping
 from campaigns.services.contacts_import.phones import check_phone, fast_e164
 from campaigns.services.contacts_import.reader import open_csv
 
 __all__ = [
     "ImportResult",
+    "RefusedRow",
     "add_contacts",
     "attribute_key",
     "check_phone",

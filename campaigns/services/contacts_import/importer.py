@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
@@ -14,6 +13,7 @@ from typing import IO, Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from campaigns.csv_safe import csv_writer
 from campaigns.models import Contact, RecipientList
 from campaigns.services.contacts_import.limits import (
     MAX_ATTRIBUTE_VALUE,
@@ -83,7 +83,7 @@ class _Importer:
         if self._writer is None:
             handle, path = tempfile.mkstemp(prefix="import-report-", suffix=".csv")
             self._report = open(handle, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed in finish()
-            self._writer = csv.writer(self._report)
+            self._writer = csv_writer(self._report)  # formula cells neutralised, as in every export
             self._writer.writerow(["row", "reason", *self.header])
             result.report_path = path
         self._writer.writerow([row, reason, *fields])
@@ -245,13 +245,25 @@ def import_contacts_csv(
     return importer.finish()
 
 
-def add_contacts(*, recipient_list: RecipientList, rows: Iterable[Mapping[str, Any]]) -> ImportResult:
+@dataclass(frozen=True)
+class RefusedRow:
+    """A row of ``add_contacts`` its caller already found bad (the API's per-row checks):
+    counted and reported with ``reason``, never inserted."""
+
+    reason: str
+
+
+def add_contacts(*, recipient_list: RecipientList, rows: Iterable[Mapping[str, Any] | RefusedRow]) -> ImportResult:
     """Add contacts given as data (the API's bulk add): same checks and counts as the CSV
-    import; rows are numbered from 1 in the order given. No report file."""
+    import; rows are numbered from 1 in the order given. A ``RefusedRow`` is refused with its
+    reason, the others kept. No report file."""
     importer = _Importer(recipient_list.id, None, None, CHUNK_ROWS)
     result = importer.result
     for number, row in enumerate(rows, start=1):
         result.rows += 1
+        if isinstance(row, RefusedRow):
+            importer.refuse(number, row.reason, [])
+            continue
         if not isinstance(row, Mapping):
             importer.refuse(number, "not an object", [])
             continue
