@@ -2,7 +2,7 @@
 
 from campaigns.models.accounts import Account, BindMode, MessageIdFormat
 from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientList
-from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignStatus, Channel
+from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignPace, CampaignStatus, Channel
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
 from campaigns.models.messages import BatchInFlight, Message, MessagePart
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
@@ -13,6 +13,7 @@ __all__ = [
     "BindMode",
     "Campaign",
     "CampaignMedia",
+    "CampaignPace",
     "CampaignStatus",
     "Channel",
     "Contact",

@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -28,6 +28,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django.utils import timezone
 
 from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, MessagePart
+from campaigns.services import pace
 from campaigns.services.bulk_sql import member_of, quoted_table, update_from_values
 from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
 from campaigns.services.submit_writes import PartRow, roll_up, set_message_statuses, write_parts
@@ -77,10 +78,12 @@ class SubmitOutcome:
 
 @dataclass(frozen=True)
 class BatchToSend:
-    """The parts a batch is to send; ``id`` is its BatchInFlight row (None: nothing to send)."""
+    """The parts a batch is to send; ``id`` is its BatchInFlight row (None: nothing to send).
+    ``paces``: the send rate of each capped campaign among them (empty: none is capped)."""
 
     id: int | None
     parts: list[PartToSend]
+    paces: dict[int, int] = field(default_factory=dict)
 
 
 Send = Callable[[list[PartToSend]], list[SubmitOutcome]]
@@ -97,6 +100,8 @@ def send_batch(
     at once after. ``send`` returns an outcome per part it dealt with; parts it returns
     nothing for were not sent (the transport cannot go on): they and the rest of the
     batch are released. A batch taken over by another worker stops before its next chunk.
+    A capped campaign's chunk is about half a second of its pace, and its parts go at the
+    slots reserved for them (``campaigns.services.pace``); uncapped chunks go at once.
     """
     batch = begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
     counts: dict[str, int] = {}
@@ -110,17 +115,29 @@ def send_batch(
             _with_db_retry(partial(release_unsent, batch_id=batch.id, parts=stopped))
             counts["released"] = counts.get("released", 0) + len(stopped)
             pending = [p for p in pending if p.campaign_id in running]
-        todo, pending = split_chunk(pending, chunk_size)
+        rate = batch.paces.get(pending[0].campaign_id) if batch.paces and pending else None
+        todo, pending = split_chunk(pending, chunk_size) if rate is None else _paced_chunk(pending, rate, chunk_size)
         if not todo:
             break
+        slots = None
+        if rate is not None:
+            slots = _with_db_retry(partial(pace.reserve, campaign_id=todo[0].campaign_id, rate=rate, count=len(todo)))
+            if not _await_slots(slots):
+                pending = todo + pending
+                continue
         if not _with_db_retry(partial(mark_on_wire, batch_id=batch.id, parts=todo)):
             logger.warning("batch %s was taken over by another worker; stopping", batch.id)
             return counts
-        outcomes = send(todo)
+        deferred: list[PartToSend] = []
+        if slots is None:
+            outcomes = send(todo)
+        else:
+            outcomes, deferred = pace.send_at_slots(todo, slots, send)
+            pending = deferred + pending
         _with_db_retry(partial(record_submit_results, batch_id=batch.id, outcomes=outcomes))
         for o in outcomes:
             counts[o.outcome] = counts.get(o.outcome, 0) + 1
-        answered = {o.part.key for o in outcomes}
+        answered = {o.part.key for o in outcomes} | {p.key for p in deferred}
         unsent = [p for p in todo if p.key not in answered]
         if unsent:
             unsent += pending
@@ -129,6 +146,26 @@ def send_batch(
             break
     _with_db_retry(partial(finish_batch, batch_id=batch.id))
     return counts
+
+
+def _paced_chunk(parts: list[PartToSend], rate: int, chunk_size: int) -> tuple[list[PartToSend], list[PartToSend]]:
+    """A capped campaign's next chunk: about ``pace.CHUNK_S`` of its pace in whole messages,
+    of that campaign only (the tick claims a batch per campaign, so this rarely cuts)."""
+    todo, rest = split_chunk(parts, pace.chunk_parts(rate, chunk_size))
+    cut = next((k for k, p in enumerate(todo) if p.campaign_id != todo[0].campaign_id), len(todo))
+    return todo[:cut], todo[cut:] + rest
+
+
+def _await_slots(slots: pace.Slots) -> bool:
+    """Wait for a paced chunk's first slot. After a long wait (other batches of the
+    campaign reserved ahead) the campaign may have been paused: then the slots are given
+    back and False tells the loop to look again."""
+    started = time.monotonic()
+    pace.wait_for(slots.at(0))
+    if time.monotonic() - started <= pace.CHUNK_S or running_campaigns([slots.campaign_id]):
+        return True
+    pace.give_back(slots, 0)
+    return False
 
 
 def split_chunk(parts: list[PartToSend], size: int) -> tuple[list[PartToSend], list[PartToSend]]:
@@ -192,11 +229,12 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Call
         parts = _parts_to_send(runnable, campaigns, count_segments, now)
         if not parts:
             return BatchToSend(None, [])
+        paces = {c.id: c.send_rate for c in campaigns.values() if c.send_rate}
         batch = BatchInFlight.objects.create(
             account_id=parts[0].account_id, claim=claim, message_ids=sorted({p.message_id for p in parts}),
             worker=WORKER, heartbeat_at=now,
         )  # fmt: skip
-    return BatchToSend(batch.id, parts)
+    return BatchToSend(batch.id, parts, paces)
 
 
 def _queued(ids: list[int], claim: int) -> list[tuple]:
