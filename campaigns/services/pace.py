@@ -144,41 +144,54 @@ def give_back(slots: Slots, start: int) -> bool:
         return cursor.rowcount == 1
 
 
-def wait_for(deadline: float) -> float:
-    """Block until the monotonic ``deadline`` (a slot); returns the time it woke."""
+def wait_for(
+    deadline: float, *, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
+) -> float:
+    """Block until ``deadline`` on ``clock`` (a slot); returns the time it woke."""
     while True:
-        now = time.monotonic()
+        now = clock()
         if now >= deadline:
             return now
-        time.sleep(deadline - now)
+        sleep(deadline - now)
 
 
-def send_at_slots(parts: Sequence[P], slots: Slots, send: Callable[[list[P]], list[R]]) -> tuple[list[R], list[P]]:
+def send_at_slots(
+    parts: Sequence[P],
+    slots: Slots,
+    send: Callable[[list[P]], list[R]],
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[list[R], list[P]]:
     """Hand each part to ``send`` no earlier than its slot; returns (outcomes, deferred).
 
     Parts whose slots have come are handed together (at ordinary caps one at a time, as
     a send takes a round trip and slots are tens of milliseconds apart). If a send comes
     back later than ``slots.late_s`` after its slot, the messages not yet started are
-    *deferred*: their slots are given back and the caller reserves them again. A message's
-    parts are never split (it rolls up from its parts in hand). When ``send`` answers fewer
-    parts than it was given, the transport has stopped: the rest is neither sent nor
-    deferred, and the caller releases it.
+    *deferred*: the caller gives their slots back (:func:`give_back`) and reserves them
+    afresh. A message's parts are never split (it rolls up from its parts in hand). When
+    ``send`` answers fewer parts than it was given, the transport has stopped: the rest is
+    neither sent nor deferred, and the caller releases it.
     """
     outcomes: list[R] = []
-    i, n = 0, len(parts)
+    i, n, late = 0, len(parts), False
     while i < n:
-        now = wait_for(slots.at(i))
+        now = wait_for(slots.at(i), clock=clock, sleep=sleep)
+        late = late or now - slots.at(i) > slots.late_s
+        if late and i > 0 and parts[i].message_id != parts[i - 1].message_id:
+            return outcomes, list(parts[i:])
         j = i + 1
-        while j < n and slots.at(j) <= now:
-            j += 1
+        if late:  # only the rest of this message, which must not be split
+            while j < n and parts[j].message_id == parts[i].message_id:
+                j += 1
+        else:
+            while j < n and slots.at(j) <= now:
+                j += 1
         group = list(parts[i:j])
         answered = send(group)
         outcomes.extend(answered)
         if len(answered) < len(group):
             return outcomes, []
-        late = time.monotonic() - slots.at(i) > slots.late_s
-        if late and j < n and parts[j].message_id != parts[j - 1].message_id:
-            give_back(slots, j)
-            return outcomes, list(parts[j:])
+        late = clock() - slots.at(i) > slots.late_s
         i = j
     return outcomes, []

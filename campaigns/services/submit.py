@@ -133,7 +133,9 @@ def send_batch(
             outcomes = send(todo)
         else:
             outcomes, deferred = pace.send_at_slots(todo, slots, send)
-            pending = deferred + pending
+            if deferred:  # the transport ran late: the rest is reserved again from now
+                _with_db_retry(partial(pace.give_back, slots, len(todo) - len(deferred)))
+                pending = deferred + pending
         _with_db_retry(partial(record_submit_results, batch_id=batch.id, outcomes=outcomes))
         for o in outcomes:
             counts[o.outcome] = counts.get(o.outcome, 0) + 1

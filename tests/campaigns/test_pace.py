@@ -1,0 +1,333 @@
+"""A campaign's send rate as a pace: the GCRA step, hand-off at slots, the reservation SQL.
+
+The pure parts run on a fake clock (no sleeping); the reservation runs on the real
+database, from several threads at once where it matters.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campaigns.models import CampaignPace, Message
+from campaigns.services import campaign_actions as actions
+from campaigns.services import pace
+from campaigns.services.dispatch import tick
+from campaigns.services.pace import Slots, chunk_parts, next_tat, send_at_slots
+from campaigns.services.transport_api import SubmitOutcome, send_batch
+from campaigns.statuses import MessageStatus as S
+from tests.factories import AccountFactory, CampaignFactory, ContactFactory, RecipientListFactory
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    """The most stamps in any half-open window [t, t + window)."""
+    times = sorted(times)
+    best, j = 0, 0
+    for i, start in enumerate(times):
+        while j < len(times) and times[j] < start + window - 1e-9:
+            j += 1
+        best = max(best, j - i)
+    return best
+
+
+@dataclass(frozen=True)
+class Part:
+    message_id: int
+    index: int = 1
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds > 0
+        self.t += seconds
+
+
+class Row:
+    """The CampaignPace row in memory, with the arithmetic of the SQL (checked against the
+    database in the tests below)."""
+
+    def __init__(self) -> None:
+        self.tat: float | None = None
+
+    def reserve(self, now: float, rate: float, count: int) -> Slots:
+        cost = count / rate
+        self.tat = next_tat(self.tat, now, cost)
+        return Slots(campaign_id=1, interval=1 / rate, count=count, first=self.tat - cost, tat=self.tat)
+
+    def give_back(self, slots: Slots, start: int) -> None:
+        if self.tat == slots.tat:
+            self.tat -= (slots.count - start) * slots.interval
+
+
+def paced_run(rate: int, messages: int, segments: int, delays, row: Row | None = None, clock=None):
+    """The send loop of ``submit.send_batch`` for one capped campaign: chunks, a
+    reservation each, parts handed at their slots, late chunks reserved again.
+    ``delays(k)`` is (seconds the k-th send takes, where in it the SMSC stamps: 0..1).
+    Returns the SMSC's stamps and the hand-off times."""
+    clock = clock or FakeClock()
+    row = row or Row()
+    stamps: list[float] = []
+    handed: list[float] = []
+    calls = [0]
+
+    def send(group):
+        took, where = delays(calls[0])
+        calls[0] += 1
+        handed.extend([clock.t] * len(group))
+        stamps.extend([clock.t + took * where] * len(group))
+        clock.t += took
+        return list(group)
+
+    pending = [Part(m, i) for m in range(messages) for i in range(1, segments + 1)]
+    while pending:
+        size = chunk_parts(rate, 25)
+        end = min(size, len(pending))
+        while end < len(pending) and pending[end].message_id == pending[end - 1].message_id:
+            end += 1
+        todo, pending = pending[:end], pending[end:]
+        slots = row.reserve(clock.t, rate, len(todo))
+        outcomes, deferred = send_at_slots(todo, slots, send, clock=clock, sleep=clock.sleep)
+        assert len(outcomes) + len(deferred) == len(todo)
+        if deferred:
+            row.give_back(slots, len(todo) - len(deferred))
+            pending = deferred + pending
+    return stamps, handed
+
+
+def test_the_gcra_step_never_catches_up() -> None:
+    assert next_tat(None, 100.0, 0.5) == 100.5  # first reservation: from now
+    assert next_tat(101.0, 100.0, 0.5) == 101.5  # behind earlier slots
+    assert next_tat(90.0, 100.0, 0.5) == 100.5  # idle since: from now, no burst
+
+
+def test_slots_are_evenly_spaced_and_a_chunk_is_half_a_second() -> None:
+    slots = Slots(campaign_id=1, interval=0.05, count=10, first=5.0, tat=5.5)
+    assert [round(slots.at(i), 6) for i in (0, 1, 9)] == [5.0, 5.05, 5.45]
+    assert (chunk_parts(20, 25), chunk_parts(1, 25), chunk_parts(500, 25)) == (10, 1, 25)
+    assert (slots.late_s, Slots(1, 1.0, 1, 0, 1).late_s, Slots(1, 0.001, 1, 0, 1).late_s) == (0.05, 0.5, 0.02)
+
+
+def test_parts_go_at_their_slots_one_at_a_time() -> None:
+    clock = FakeClock()
+    stamps, handed = paced_run(10, 5, 1, lambda k: (0.002, 1.0), clock=clock)
+    assert [round(t - handed[0], 6) for t in handed] == [0.0, 0.1, 0.2, 0.3, 0.4]
+
+
+def test_a_late_send_defers_the_rest_of_its_chunk_and_gives_its_slots_back() -> None:
+    clock = FakeClock()
+    row = Row()
+    slots = row.reserve(clock.t, 10, 5)
+    took = iter([0.001, 0.35, 0.001, 0.001])
+
+    def send(group):
+        clock.t += next(took)
+        return list(group)
+
+    parts = [Part(m) for m in range(5)]
+    outcomes, deferred = send_at_slots(parts, slots, send, clock=clock, sleep=clock.sleep)
+    assert outcomes == parts[:2] and deferred == parts[2:]  # the 2nd came back 0.35 s after its slot
+    row.give_back(slots, 2)
+    assert row.tat == pytest.approx(slots.first + 0.2)  # the unused 3 slots are free again
+
+
+def test_a_late_send_never_splits_a_message() -> None:
+    clock = FakeClock()
+    slots = Row().reserve(clock.t, 10, 6)
+    took = iter([0.5, 0.001, 0.001, 0.001, 0.001, 0.001])
+
+    def send(group):
+        clock.t += next(took)
+        return list(group)
+
+    parts = [Part(m, i) for m in range(3) for i in (1, 2)]
+    outcomes, deferred = send_at_slots(parts, slots, send, clock=clock, sleep=clock.sleep)
+    assert outcomes == parts[:2] and deferred == parts[2:]
+
+
+def test_a_transport_that_stops_is_not_deferred() -> None:
+    clock = FakeClock()
+    slots = Row().reserve(clock.t, 10, 3)
+    parts = [Part(m) for m in range(3)]
+    outcomes, deferred = send_at_slots(parts, slots, lambda group: [], clock=clock, sleep=clock.sleep)
+    assert outcomes == [] and deferred == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rate=st.integers(min_value=1, max_value=120),
+    segments=st.sampled_from([1, 1, 1, 2, 3]),
+    reservations=st.lists(
+        st.tuples(st.floats(min_value=0, max_value=3), st.integers(min_value=1, max_value=60)), min_size=1, max_size=40
+    ),
+)
+def test_reserved_slots_never_exceed_the_cap_in_any_window(rate, segments, reservations) -> None:
+    """Whoever reserves, whenever: slots are at least 1/rate apart, so no 1 s window holds
+    more than cap + 1 and no 10 s window more than 10 × cap + 1."""
+    row, now, slots = Row(), 0.0, []
+    for gap, count in reservations:
+        now += gap
+        s = row.reserve(now, rate, count * segments)
+        slots += [s.at(i) for i in range(s.count)]
+    assert max_in_window(slots, 1.0) <= rate + 1
+    assert max_in_window(slots, 10.0) <= 10 * rate + 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rate=st.integers(min_value=1, max_value=60),
+    messages=st.integers(min_value=5, max_value=300),
+    delays=st.lists(
+        st.tuples(st.floats(min_value=0.0005, max_value=1.5), st.floats(min_value=0, max_value=1)), min_size=1
+    ),
+)
+def test_what_the_smsc_sees_holds_the_cap_whatever_the_transport_delays(rate, messages, delays) -> None:
+    """However late the transport answers (throttled, window full), the SMSC never sees a
+    one-message-at-a-time campaign above cap + 1 in any second."""
+    stamps, handed = paced_run(rate, messages, 1, lambda k: delays[k % len(delays)])
+    assert len(stamps) == messages
+    assert max_in_window(stamps, 1.0) <= rate + 1
+    assert max_in_window(stamps, 10.0) <= 10 * rate + 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    rate=st.integers(min_value=1, max_value=60),
+    segments=st.sampled_from([1, 2, 3]),
+    seconds=st.integers(min_value=5, max_value=30),
+    jitter=st.lists(st.floats(min_value=0.0, max_value=0.95), min_size=1),
+)
+def test_the_long_run_rate_is_the_cap_in_segments(rate, segments, seconds, jitter) -> None:
+    """Sends that answer within a slot keep the grid: N segments span (N - 1) / rate."""
+    messages = max(2, rate * seconds // segments)
+    interval = 1 / rate
+    stamps, _ = paced_run(
+        rate, messages, segments, lambda k: (min(interval, 0.5) * jitter[k % len(jitter)] + 1e-6, 1.0)
+    )
+    span = max(stamps) - min(stamps)
+    n = messages * segments
+    assert (n - 1) / span == pytest.approx(rate, rel=0.01 + 1.0 / n)
+
+
+# -- the reservation on the database ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reserve_is_one_statement_that_follows_the_gcra_step() -> None:
+    campaign = CampaignFactory(send_rate=10)
+    first = pace.reserve(campaign_id=campaign.id, rate=10, count=5)
+    assert abs(first.at(0) - time.monotonic()) < 0.25  # a fresh campaign starts now
+    second = pace.reserve(campaign_id=campaign.id, rate=10, count=3)
+    assert second.tat == pytest.approx(first.tat + 0.3, abs=1e-6)
+    assert second.at(0) == pytest.approx(first.at(5), abs=0.05)  # right after the first chunk
+    assert CampaignPace.objects.get(campaign=campaign).tat == second.tat
+    CampaignPace.objects.filter(campaign=campaign).update(tat=0.0)  # idle for ages
+    third = pace.reserve(campaign_id=campaign.id, rate=10, count=1)
+    assert abs(third.at(0) - time.monotonic()) < 0.25  # from now: no catching up
+
+
+@pytest.mark.django_db
+def test_slots_are_given_back_only_if_nobody_reserved_after_them() -> None:
+    campaign = CampaignFactory(send_rate=10)
+    mine = pace.reserve(campaign_id=campaign.id, rate=10, count=5)
+    assert pace.give_back(mine, 2)
+    assert CampaignPace.objects.get(campaign=campaign).tat == pytest.approx(mine.tat - 0.3)
+    mine = pace.reserve(campaign_id=campaign.id, rate=10, count=5)
+    pace.reserve(campaign_id=campaign.id, rate=10, count=1)  # someone else, after
+    assert not pace.give_back(mine, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reservations_never_overlap() -> None:
+    """Four workers (own connections) reserving at once: every slot belongs to one of them,
+    and together they fill the timeline without a gap (the row serialises them)."""
+    campaign = CampaignFactory(send_rate=5)
+    got: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for k in range(10):
+                s = pace.reserve(campaign_id=campaign.id, rate=5, count=1 + k % 3)
+                with lock:
+                    got.append((s.tat - s.count * s.interval, s.tat))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and len(got) == 40
+    got.sort()
+    for (_, end), (start, _) in zip(got, got[1:], strict=False):
+        assert start == pytest.approx(end, abs=1e-6)
+
+
+# -- the send loop ----------------------------------------------------------------------------
+
+
+def _queued(n: int, **kw):
+    lst = RecipientListFactory()
+    for i in range(n):
+        ContactFactory(recipient_list=lst, phone=f"+4479111{i:05d}")
+    campaign = CampaignFactory(account=AccountFactory(binds=2, rate_per_bind=50), body="Hello", **kw)
+    campaign.recipient_lists.add(lst)
+    actions.send_now(campaign=campaign)
+    batches = tick(enqueue=lambda b: None)
+    assert len(batches) == 1
+    return campaign, batches[0]
+
+
+def _recording_send(log: list[tuple[float, int]]):
+    def send(parts):
+        log.extend((time.monotonic(), p.message_id) for p in parts)
+        return [SubmitOutcome(p, "accepted", f"id{p.message_id}.{p.index}") for p in parts]
+
+    return send
+
+
+@pytest.mark.django_db
+def test_a_capped_batch_hands_each_segment_to_the_transport_at_its_slot() -> None:
+    campaign, batch = _queued(12, send_rate=50)
+    handed: list[tuple[float, int]] = []
+    counts = send_batch(
+        message_ids=batch.message_ids, claim=batch.claim, count_segments=lambda body: 2, chunk_size=25,
+        send=_recording_send(handed),
+    )  # fmt: skip
+    assert counts == {"accepted": 24}
+    times = [t for t, _ in handed]
+    # 50 segments/s: a two-part message takes two slots, and no 0.2 s holds more than 10 + 1.
+    assert max_in_window(times, 0.2) <= 11
+    assert times[-1] - times[0] >= 23 * 0.02 - 0.01
+    assert CampaignPace.objects.filter(campaign=campaign).exists()
+    assert set(Message.objects.filter(campaign=campaign).values_list("status", flat=True)) == {S.ACCEPTED}
+
+
+@pytest.mark.django_db
+def test_an_uncapped_batch_costs_no_pace_statement() -> None:
+    campaign, batch = _queued(12)
+    with CaptureQueriesContext(connection) as queries:
+        counts = send_batch(
+            message_ids=batch.message_ids, claim=batch.claim, count_segments=lambda body: 1, chunk_size=5,
+            send=_recording_send([]),
+        )  # fmt: skip
+    assert counts == {"accepted": 12}
+    assert not [q for q in queries.captured_queries if CampaignPace._meta.db_table in q["sql"]]
+    assert not CampaignPace.objects.exists()
