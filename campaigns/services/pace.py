@@ -22,14 +22,15 @@ sent nothing for a while starts again at "now": it never catches up.
 * In the database: the row serialises every reservation of the campaign, whichever bind,
   process or host makes it (on SQLite too), so slots never overlap.
 * On the database's clock (PostgreSQL's ``clock_timestamp()``): reservations from several
-  hosts order on one clock, and each worker turns a slot into its own monotonic clock by its
-  distance from the database's "now", so clock skew between hosts does not matter.
-* Late parts do not crowd: if a send comes back more than one slot (at least
-  ``LATE_MIN_S``, at most ``LATE_MAX_S``) after its slot (the bind was throttled, its window
-  full), the chunk's remaining messages are not sent late back to back; their slots are
-  given back when nobody has reserved after them, and they are reserved afresh from "now".
-  Every segment thus reaches the SMSC within one slot of its own, and any one-second window
-  holds at most ``cap + 1`` of the campaign's segments.
+  hosts order on one clock, and each worker turns a slot into its own monotonic clock by
+  the offset between the two clocks, estimated as NTP does (:class:`ClockOffset`), so
+  neither clock skew between hosts nor a slow answer shifts its slots.
+* Late parts do not crowd: a message that would start more than half a slot late (at
+  least ``LATE_MIN_S``; the previous send came back late, the machine is busy) skips the
+  slots already behind it and takes the next ones. Each segment thus reaches the SMSC
+  within about one slot of its own, and any one-second window holds at most ``cap + 1`` of
+  the campaign's segments. Skipped slots are simply not used: a little less is sent, never
+  more.
 
 Waiting for a slot blocks the batch's worker thread: that is the pacing itself, and it is
 bounded by what the tick lets a campaign have queued (its cap × the horizon).
@@ -37,6 +38,8 @@ bounded by what the tick lets a campaign have queued (its cap × the horizon).
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,14 +50,20 @@ from django.db import connection
 from campaigns.models import CampaignPace
 from campaigns.services.bulk_sql import quoted_table
 
-__all__ = ["CHUNK_S", "Slots", "chunk_parts", "give_back", "next_tat", "reserve", "send_at_slots", "wait_for"]
+__all__ = [
+    "CHUNK_S", "MARK_LEAD_S", "Slots", "chunk_parts", "give_back", "next_tat", "reserve", "SlotSender", "wait_for",
+]  # fmt: skip
 
 # A paced chunk holds about this much of the campaign's sending: pause and cancel are seen
 # between chunks, and one reservation serves the chunk.
 CHUNK_S = 0.5
-# How late a send may come back before the rest of its chunk is reserved afresh.
+# How late a message may start on its slot (half a slot, within these bounds) before it
+# skips to a later one: lateness plus the transport's own delay stays within one slot.
 LATE_MIN_S = 0.02  # below this, ordinary round trips would count as late at high caps
-LATE_MAX_S = 0.5
+LATE_MAX_S = 0.25
+# The chunk is marked on the wire this long before its first slot, so that the write is
+# done when the slot comes (and a crash while waiting leaves little marked but unsent).
+MARK_LEAD_S = 0.1
 
 
 class _Part(Protocol):
@@ -88,7 +97,8 @@ class Slots:
 
     @property
     def late_s(self) -> float:
-        return min(LATE_MAX_S, max(LATE_MIN_S, self.interval))
+        """How late a message may start on its slot before it takes a later one instead."""
+        return min(LATE_MAX_S, max(LATE_MIN_S, self.interval / 2))
 
 
 def chunk_parts(rate: float, transport_chunk: int) -> int:
@@ -107,6 +117,7 @@ def reserve(*, campaign_id: int, rate: float, count: int) -> Slots:
     interval = 1.0 / rate
     cost = count * interval
     table = quoted_table(CampaignPace)
+    sent = time.monotonic()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -125,13 +136,43 @@ def reserve(*, campaign_id: int, rate: float, count: int) -> Slots:
                 [campaign_id, now + cost, cost, now],
             )
         tat, db_now = cursor.fetchone()
-    here = time.monotonic()
-    return Slots(campaign_id=campaign_id, interval=interval, count=count, first=here + (tat - cost - db_now), tat=tat)
+    offset = _offset.update(db_now, sent, time.monotonic())
+    return Slots(campaign_id=campaign_id, interval=interval, count=count, first=tat - cost - offset, tat=tat)
+
+
+class ClockOffset:
+    """The database's clock minus this process's monotonic clock, as NTP estimates it.
+
+    Each reservation brackets the database's "now" between the moment the statement was
+    sent and the moment its answer was read; the estimate with the tightest bracket seen
+    in the last ``MEMORY_S`` wins (its error is at most half that bracket, well under a
+    millisecond), so a reservation whose answer was read late on a busy machine does not
+    shift this process's slots by that delay (it would let its parts crowd another
+    process's).
+    """
+
+    MEMORY_S = 60.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._best: tuple[float, float, float] | None = None  # (bracket, offset, measured at)
+
+    def update(self, db_now: float, sent: float, read: float) -> float:
+        bracket, offset = read - sent, db_now - (sent + read) / 2
+        with self._lock:
+            best = self._best
+            if best is None or bracket <= best[0] or read - best[2] > self.MEMORY_S:
+                self._best = best = (bracket, offset, read)
+            return best[1]
+
+
+_offset = ClockOffset()
 
 
 def give_back(slots: Slots, start: int) -> bool:
-    """Return the slots from ``start`` on, if nobody has reserved after them (else they
-    stay unused: a little less sent, never more). True if they were returned."""
+    """Return the slots from ``start`` on (a chunk that will not be sent: its campaign was
+    paused while it waited), if nobody has reserved after them; else they stay unused.
+    True if they were returned."""
     unused = (slots.count - start) * slots.interval
     if unused <= 0:
         return False
@@ -155,43 +196,79 @@ def wait_for(
         sleep(deadline - now)
 
 
-def send_at_slots(
-    parts: Sequence[P],
-    slots: Slots,
-    send: Callable[[list[P]], list[R]],
-    *,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-) -> tuple[list[R], list[P]]:
-    """Hand each part to ``send`` no earlier than its slot; returns (outcomes, deferred).
+class SlotSender:
+    """Hands one batch's parts of one capped campaign to the transport at their slots.
 
-    Parts whose slots have come are handed together (at ordinary caps one at a time, as
-    a send takes a round trip and slots are tens of milliseconds apart). If a send comes
-    back later than ``slots.late_s`` after its slot, the messages not yet started are
-    *deferred*: the caller gives their slots back (:func:`give_back`) and reserves them
-    afresh. A message's parts are never split (it rolls up from its parts in hand). When
-    ``send`` answers fewer parts than it was given, the transport has stopped: the rest is
-    neither sent nor deferred, and the caller releases it.
+    ``reserve(k)`` reserves ``k`` slots (:func:`reserve` on the database; a stand-in in
+    tests). Across the batch's chunks the sender remembers when its last send came back:
+    the SMSC stamped that send at the latest then, so no part goes sooner than one slot
+    (less ``late_s``) after it, and a slot that is already behind is skipped rather than
+    used late. Each segment thus reaches the SMSC within about half a slot of a slot of its
+    own, and no one-second window holds more than ``cap + 1`` of the campaign's segments.
+    Skipped slots are simply not used: a little less is sent, never more.
     """
-    outcomes: list[R] = []
-    i, n, late = 0, len(parts), False
-    while i < n:
-        now = wait_for(slots.at(i), clock=clock, sleep=sleep)
-        late = late or now - slots.at(i) > slots.late_s
-        if late and i > 0 and parts[i].message_id != parts[i - 1].message_id:
-            return outcomes, list(parts[i:])
-        j = i + 1
-        if late:  # only the rest of this message, which must not be split
-            while j < n and parts[j].message_id == parts[i].message_id:
+
+    def __init__(
+        self,
+        *,
+        rate: float,
+        reserve: Callable[[int], Slots],
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.interval = 1.0 / rate
+        self._reserve, self._clock, self._sleep = reserve, clock, sleep
+        self.ready_at = -math.inf  # no part before this (the last answer + a slot - late_s)
+
+    def next_slots(self, count: int) -> Slots:
+        """Reserve ``count`` slots, none before the sender is ready for them."""
+        wait_for(self.ready_at, clock=self._clock, sleep=self._sleep)
+        return self._reserve(count)
+
+    def send(self, parts: Sequence[P], slots: Slots, send: Callable[[list[P]], list[R]]) -> tuple[list[R], list[P]]:
+        """Hand each part to ``send`` at a slot of its own; returns (outcomes, deferred).
+
+        Parts go in order, each at the next free slot, never before it; parts whose slots
+        have come are handed together (at ordinary caps one at a time: a send takes a
+        round trip, slots are tens of milliseconds apart). A message that no longer fits
+        in the slots left is *deferred* with the rest of the chunk: the caller reserves it
+        again. A message already begun is finished (it rolls up from its parts in hand, so
+        its parts are never split between chunks): if its remaining parts no longer fit,
+        they get slots of their own and the rest of the chunk is deferred. When ``send``
+        answers fewer parts than it was given, the transport has stopped: the rest is
+        neither sent nor deferred, and the caller releases it.
+        """
+        n, clock, late = len(parts), self._clock, slots.late_s
+        ends = [0] * n  # ends[i]: the index after the last part of parts[i]'s message
+        for k in range(n - 1, -1, -1):
+            same = k + 1 < n and parts[k + 1].message_id == parts[k].message_id
+            ends[k] = ends[k + 1] if same else k + 1
+        times = [slots.at(k) for k in range(slots.count)]
+        outcomes: list[R] = []
+        i = m = 0  # the next part, and the next free slot
+        stop = n  # parts from here on are deferred (set once extra slots were needed)
+        while i < stop:
+            behind = max(clock() - late, self.ready_at)
+            while m < len(times) and times[m] < behind:
+                m += 1
+            if m + ends[i] - i > len(times):
+                if i == 0 or parts[i].message_id != parts[i - 1].message_id:
+                    break
+                extra = self.next_slots(ends[i] - i)
+                times, m, stop = [extra.at(k) for k in range(extra.count)], 0, ends[i]
+            now = wait_for(times[m], clock=clock, sleep=self._sleep)
+            j = i + 1
+            while j < stop and m + j - i < len(times) and times[m + j - i] <= now:  # due parts go together…
+                if ends[j] != ends[j - 1]:  # …but a message that is behind or does not fit waits
+                    if times[m + j - i] < now - late or m + ends[j] - i > len(times):
+                        break
                 j += 1
-        else:
-            while j < n and slots.at(j) <= now:
-                j += 1
-        group = list(parts[i:j])
-        answered = send(group)
-        outcomes.extend(answered)
-        if len(answered) < len(group):
-            return outcomes, []
-        late = clock() - slots.at(i) > slots.late_s
-        i = j
-    return outcomes, []
+            group = list(parts[i:j])
+            answered = send(group)
+            self.ready_at = clock() + self.interval - late
+            outcomes.extend(answered)
+            if len(answered) < len(group):
+                return outcomes, []
+            m += j - i
+            i = j
+        return outcomes, list(parts[i:])

@@ -108,6 +108,7 @@ def send_batch(
     if batch.id is None:
         return counts
     pending = batch.parts
+    senders: dict[int, pace.SlotSender] = {}  # capped campaigns only
     while pending:
         running = running_campaigns(p.campaign_id for p in pending)
         stopped = [p for p in pending if p.campaign_id not in running]
@@ -121,7 +122,10 @@ def send_batch(
             break
         slots = None
         if rate is not None:
-            slots = _with_db_retry(partial(pace.reserve, campaign_id=todo[0].campaign_id, rate=rate, count=len(todo)))
+            sender = senders.get(todo[0].campaign_id) or senders.setdefault(
+                todo[0].campaign_id, _slot_sender(todo[0].campaign_id, rate)
+            )
+            slots = sender.next_slots(len(todo))
             if not _await_slots(slots):
                 pending = todo + pending
                 continue
@@ -132,10 +136,8 @@ def send_batch(
         if slots is None:
             outcomes = send(todo)
         else:
-            outcomes, deferred = pace.send_at_slots(todo, slots, send)
-            if deferred:  # the transport ran late: the rest is reserved again from now
-                _with_db_retry(partial(pace.give_back, slots, len(todo) - len(deferred)))
-                pending = deferred + pending
+            outcomes, deferred = sender.send(todo, slots, send)
+            pending = deferred + pending  # late: what missed its slots is reserved again
         _with_db_retry(partial(record_submit_results, batch_id=batch.id, outcomes=outcomes))
         for o in outcomes:
             counts[o.outcome] = counts.get(o.outcome, 0) + 1
@@ -158,12 +160,22 @@ def _paced_chunk(parts: list[PartToSend], rate: int, chunk_size: int) -> tuple[l
     return todo[:cut], todo[cut:] + rest
 
 
+def _slot_sender(campaign_id: int, rate: int) -> pace.SlotSender:
+    """The pacing of a capped campaign's parts in this batch, its slots reserved in the database."""
+
+    def reserve(count: int) -> pace.Slots:
+        return _with_db_retry(partial(pace.reserve, campaign_id=campaign_id, rate=rate, count=count))
+
+    return pace.SlotSender(rate=rate, reserve=reserve)
+
+
 def _await_slots(slots: pace.Slots) -> bool:
-    """Wait for a paced chunk's first slot. After a long wait (other batches of the
-    campaign reserved ahead) the campaign may have been paused: then the slots are given
-    back and False tells the loop to look again."""
+    """Wait until just before a paced chunk's first slot (the chunk is then marked on the
+    wire, and ``pace.send_at_slots`` waits for the slot itself). After a long wait (other
+    batches of the campaign reserved ahead) the campaign may have been paused: then the
+    slots are given back and False tells the loop to look again."""
     started = time.monotonic()
-    pace.wait_for(slots.at(0))
+    pace.wait_for(slots.at(0) - pace.MARK_LEAD_S)
     if time.monotonic() - started <= pace.CHUNK_S or running_campaigns([slots.campaign_id]):
         return True
     pace.give_back(slots, 0)

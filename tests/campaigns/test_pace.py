@@ -20,21 +20,11 @@ from campaigns.models import CampaignPace, Message
 from campaigns.services import campaign_actions as actions
 from campaigns.services import pace
 from campaigns.services.dispatch import tick
-from campaigns.services.pace import Slots, chunk_parts, next_tat, send_at_slots
+from campaigns.services.pace import Slots, SlotSender, chunk_parts, next_tat
 from campaigns.services.transport_api import SubmitOutcome, send_batch
 from campaigns.statuses import MessageStatus as S
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, RecipientListFactory
-
-
-def max_in_window(times: list[float], window: float) -> int:
-    """The most stamps in any half-open window [t, t + window)."""
-    times = sorted(times)
-    best, j = 0, 0
-    for i, start in enumerate(times):
-        while j < len(times) and times[j] < start + window - 1e-9:
-            j += 1
-        best = max(best, j - i)
-    return best
+from tests.rates import max_in_window
 
 
 @dataclass(frozen=True)
@@ -67,10 +57,6 @@ class Row:
         self.tat = next_tat(self.tat, now, cost)
         return Slots(campaign_id=1, interval=1 / rate, count=count, first=self.tat - cost, tat=self.tat)
 
-    def give_back(self, slots: Slots, start: int) -> None:
-        if self.tat == slots.tat:
-            self.tat -= (slots.count - start) * slots.interval
-
 
 def paced_run(rate: int, messages: int, segments: int, delays, row: Row | None = None, clock=None):
     """The send loop of ``submit.send_batch`` for one capped campaign: chunks, a
@@ -91,6 +77,7 @@ def paced_run(rate: int, messages: int, segments: int, delays, row: Row | None =
         clock.t += took
         return list(group)
 
+    sender = SlotSender(rate=rate, reserve=lambda k: row.reserve(clock.t, rate, k), clock=clock, sleep=clock.sleep)
     pending = [Part(m, i) for m in range(messages) for i in range(1, segments + 1)]
     while pending:
         size = chunk_parts(rate, 25)
@@ -98,12 +85,10 @@ def paced_run(rate: int, messages: int, segments: int, delays, row: Row | None =
         while end < len(pending) and pending[end].message_id == pending[end - 1].message_id:
             end += 1
         todo, pending = pending[:end], pending[end:]
-        slots = row.reserve(clock.t, rate, len(todo))
-        outcomes, deferred = send_at_slots(todo, slots, send, clock=clock, sleep=clock.sleep)
+        slots = sender.next_slots(len(todo))
+        outcomes, deferred = sender.send(todo, slots, send)
         assert len(outcomes) + len(deferred) == len(todo)
-        if deferred:
-            row.give_back(slots, len(todo) - len(deferred))
-            pending = deferred + pending
+        pending = deferred + pending
     return stamps, handed
 
 
@@ -117,7 +102,7 @@ def test_slots_are_evenly_spaced_and_a_chunk_is_half_a_second() -> None:
     slots = Slots(campaign_id=1, interval=0.05, count=10, first=5.0, tat=5.5)
     assert [round(slots.at(i), 6) for i in (0, 1, 9)] == [5.0, 5.05, 5.45]
     assert (chunk_parts(20, 25), chunk_parts(1, 25), chunk_parts(500, 25)) == (10, 1, 25)
-    assert (slots.late_s, Slots(1, 1.0, 1, 0, 1).late_s, Slots(1, 0.001, 1, 0, 1).late_s) == (0.05, 0.5, 0.02)
+    assert (slots.late_s, Slots(1, 1.0, 1, 0, 1).late_s, Slots(1, 0.001, 1, 0, 1).late_s) == (0.025, 0.25, 0.02)
 
 
 def test_parts_go_at_their_slots_one_at_a_time() -> None:
@@ -126,42 +111,56 @@ def test_parts_go_at_their_slots_one_at_a_time() -> None:
     assert [round(t - handed[0], 6) for t in handed] == [0.0, 0.1, 0.2, 0.3, 0.4]
 
 
-def test_a_late_send_defers_the_rest_of_its_chunk_and_gives_its_slots_back() -> None:
-    clock = FakeClock()
+def _sender(clock: FakeClock, rate: float = 10) -> SlotSender:
     row = Row()
-    slots = row.reserve(clock.t, 10, 5)
-    took = iter([0.001, 0.35, 0.001, 0.001])
+    return SlotSender(rate=rate, reserve=lambda k: row.reserve(clock.t, rate, k), clock=clock, sleep=clock.sleep)
+
+
+def _timed_send(clock: FakeClock, took: list[float], handed: list[float]):
+    durations = iter(took)
 
     def send(group):
-        clock.t += next(took)
+        handed.extend([round(clock.t - 1000.0, 6)] * len(group))
+        clock.t += next(durations)
         return list(group)
 
-    parts = [Part(m) for m in range(5)]
-    outcomes, deferred = send_at_slots(parts, slots, send, clock=clock, sleep=clock.sleep)
-    assert outcomes == parts[:2] and deferred == parts[2:]  # the 2nd came back 0.35 s after its slot
-    row.give_back(slots, 2)
-    assert row.tat == pytest.approx(slots.first + 0.2)  # the unused 3 slots are free again
+    return send
 
 
-def test_a_late_send_never_splits_a_message() -> None:
-    clock = FakeClock()
-    slots = Row().reserve(clock.t, 10, 6)
-    took = iter([0.5, 0.001, 0.001, 0.001, 0.001, 0.001])
+def test_a_part_behind_its_slot_takes_the_next_free_one_and_what_no_longer_fits_is_deferred() -> None:
+    clock, handed = FakeClock(), []
+    sender = _sender(clock)
+    slots = sender.next_slots(6)  # at 0.0, 0.1, … 0.5
+    parts = [Part(m) for m in range(6)]
+    outcomes, deferred = sender.send(parts, slots, _timed_send(clock, [0.001, 0.27, 0.001], handed))
+    # The 2nd send came back at 0.37, so the SMSC may have stamped it as late as that:
+    # the next part waits a slot (less half a slot) from then, skipping 0.2, 0.3 and 0.4;
+    # what no longer fits waits for a new reservation.
+    assert handed == [0.0, 0.1, 0.5]
+    assert outcomes == parts[:3] and deferred == parts[3:]
 
-    def send(group):
-        clock.t += next(took)
-        return list(group)
 
+def test_a_message_begun_late_is_finished_on_extra_slots_and_never_split() -> None:
+    clock, handed = FakeClock(), []
+    sender = _sender(clock)
+    slots = sender.next_slots(6)
     parts = [Part(m, i) for m in range(3) for i in (1, 2)]
-    outcomes, deferred = send_at_slots(parts, slots, send, clock=clock, sleep=clock.sleep)
+    outcomes, deferred = sender.send(parts, slots, _timed_send(clock, [0.5, 0.001], handed))
+    # The first part came back 0.5 s late: its message's second part gets a slot of its
+    # own at 0.6 (one slot after it); the other messages wait for a new reservation.
+    assert handed == [0.0, 0.6]
     assert outcomes == parts[:2] and deferred == parts[2:]
+    clock, handed = FakeClock(), []
+    sender = _sender(clock)
+    parts = [Part(7, i) for i in (1, 2, 3)]
+    outcomes, _ = sender.send(parts, sender.next_slots(3), _timed_send(clock, [0.5, 0.001, 0.001], handed))
+    assert handed == [0.0, 0.55, 0.65] and outcomes == parts
 
 
 def test_a_transport_that_stops_is_not_deferred() -> None:
     clock = FakeClock()
-    slots = Row().reserve(clock.t, 10, 3)
-    parts = [Part(m) for m in range(3)]
-    outcomes, deferred = send_at_slots(parts, slots, lambda group: [], clock=clock, sleep=clock.sleep)
+    sender = _sender(clock)
+    outcomes, deferred = sender.send([Part(m) for m in range(3)], sender.next_slots(3), lambda group: [])
     assert outcomes == [] and deferred == []
 
 
@@ -189,15 +188,16 @@ def test_reserved_slots_never_exceed_the_cap_in_any_window(rate, segments, reser
 @given(
     rate=st.integers(min_value=1, max_value=60),
     messages=st.integers(min_value=5, max_value=300),
+    segments=st.sampled_from([1, 1, 2, 3]),
     delays=st.lists(
         st.tuples(st.floats(min_value=0.0005, max_value=1.5), st.floats(min_value=0, max_value=1)), min_size=1
     ),
 )
-def test_what_the_smsc_sees_holds_the_cap_whatever_the_transport_delays(rate, messages, delays) -> None:
-    """However late the transport answers (throttled, window full), the SMSC never sees a
-    one-message-at-a-time campaign above cap + 1 in any second."""
-    stamps, handed = paced_run(rate, messages, 1, lambda k: delays[k % len(delays)])
-    assert len(stamps) == messages
+def test_what_the_smsc_sees_holds_the_cap_whatever_the_transport_delays(rate, messages, segments, delays) -> None:
+    """However late the transport answers (throttled, window full, a busy machine), the
+    SMSC never sees the campaign above cap + 1 segments in any second."""
+    stamps, handed = paced_run(rate, messages, segments, lambda k: delays[k % len(delays)])
+    assert len(stamps) == messages * segments
     assert max_in_window(stamps, 1.0) <= rate + 1
     assert max_in_window(stamps, 10.0) <= 10 * rate + 1
 
@@ -207,18 +207,27 @@ def test_what_the_smsc_sees_holds_the_cap_whatever_the_transport_delays(rate, me
     rate=st.integers(min_value=1, max_value=60),
     segments=st.sampled_from([1, 2, 3]),
     seconds=st.integers(min_value=5, max_value=30),
-    jitter=st.lists(st.floats(min_value=0.0, max_value=0.95), min_size=1),
+    jitter=st.lists(st.floats(min_value=0.0, max_value=0.9), min_size=1),
 )
 def test_the_long_run_rate_is_the_cap_in_segments(rate, segments, seconds, jitter) -> None:
-    """Sends that answer within a slot keep the grid: N segments span (N - 1) / rate."""
+    """Sends answered within ``late_s`` and within a slot (round trips are milliseconds)
+    keep the grid: N segments span (N - 1) / rate."""
     messages = max(2, rate * seconds // segments)
-    interval = 1 / rate
-    stamps, _ = paced_run(
-        rate, messages, segments, lambda k: (min(interval, 0.5) * jitter[k % len(jitter)] + 1e-6, 1.0)
-    )
+    took = min(Slots(1, 1 / rate, 1, 0, 0).late_s, 1 / rate)
+    stamps, _ = paced_run(rate, messages, segments, lambda k: (took * jitter[k % len(jitter)] + 1e-6, 1.0))
     span = max(stamps) - min(stamps)
     n = messages * segments
     assert (n - 1) / span == pytest.approx(rate, rel=0.01 + 1.0 / n)
+
+
+def test_the_clock_offset_trusts_the_tightest_bracket() -> None:
+    clocks = pace.ClockOffset()
+    assert clocks.update(db_now=1000.0, sent=10.0, read=10.002) == pytest.approx(989.999)
+    # An answer read 80 ms late (a busy machine) would put the slots 40 ms off: ignored.
+    assert clocks.update(db_now=1000.5, sent=10.42, read=10.5) == pytest.approx(989.999)
+    assert clocks.update(db_now=1001.0, sent=11.0, read=11.0004) == pytest.approx(989.9998)  # tighter
+    # Old estimates expire (the clocks drift apart slowly): then the next one counts.
+    assert clocks.update(db_now=2000.0, sent=1011.0, read=1011.01) == pytest.approx(988.995)
 
 
 # -- the reservation on the database ----------------------------------------------------------
