@@ -51,7 +51,8 @@ from campaigns.models import CampaignPace
 from campaigns.services.bulk_sql import quoted_table
 
 __all__ = [
-    "CHUNK_S", "MARK_LEAD_S", "Slots", "chunk_parts", "give_back", "next_tat", "reserve", "SlotSender", "wait_for",
+    "CHUNK_S", "MARK_LEAD_S", "ClockOffset", "Gate", "SlotSender", "Slots", "chunk_parts", "gate", "give_back",
+    "next_tat", "reserve", "wait_for",
 ]  # fmt: skip
 
 # A paced chunk holds about this much of the campaign's sending: pause and cancel are seen
@@ -196,16 +197,37 @@ def wait_for(
         sleep(deadline - now)
 
 
+class Gate:
+    """What the senders of one campaign share within a process: one send at a time, and
+    when the last one came back. A process that stalls (a busy machine) releases its
+    threads' parts together when it resumes; through the gate they still go a slot apart."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ready_at = -math.inf  # no part before this (the last answer + a slot - late_s)
+
+
+_gates: dict[int, Gate] = {}
+_gates_lock = threading.Lock()
+
+
+def gate(campaign_id: int) -> Gate:
+    """This process's gate for a campaign."""
+    with _gates_lock:
+        return _gates.setdefault(campaign_id, Gate())
+
+
 class SlotSender:
     """Hands one batch's parts of one capped campaign to the transport at their slots.
 
     ``reserve(k)`` reserves ``k`` slots (:func:`reserve` on the database; a stand-in in
-    tests). Across the batch's chunks the sender remembers when its last send came back:
-    the SMSC stamped that send at the latest then, so no part goes sooner than one slot
-    (less ``late_s``) after it, and a slot that is already behind is skipped rather than
-    used late. Each segment thus reaches the SMSC within about half a slot of a slot of its
-    own, and no one-second window holds more than ``cap + 1`` of the campaign's segments.
-    Skipped slots are simply not used: a little less is sent, never more.
+    tests). The campaign's senders in this process share a :class:`Gate`: when a send
+    comes back, the SMSC has stamped it at the latest then, so no part goes sooner than
+    one slot (less ``late_s``) after it, and a slot that is already behind is skipped
+    rather than used late. Each segment thus reaches the SMSC within about half a slot of
+    a slot of its own, and no one-second window holds more than ``cap + 1`` of the
+    campaign's segments. Skipped slots are simply not used: a little less is sent, never
+    more.
     """
 
     def __init__(
@@ -213,16 +235,17 @@ class SlotSender:
         *,
         rate: float,
         reserve: Callable[[int], Slots],
+        gate: Gate,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.interval = 1.0 / rate
+        self.gate = gate
         self._reserve, self._clock, self._sleep = reserve, clock, sleep
-        self.ready_at = -math.inf  # no part before this (the last answer + a slot - late_s)
 
     def next_slots(self, count: int) -> Slots:
-        """Reserve ``count`` slots, none before the sender is ready for them."""
-        wait_for(self.ready_at, clock=self._clock, sleep=self._sleep)
+        """Reserve ``count`` slots, none before the campaign's sends here are ready for them."""
+        wait_for(self.gate.ready_at, clock=self._clock, sleep=self._sleep)
         return self._reserve(count)
 
     def send(self, parts: Sequence[P], slots: Slots, send: Callable[[list[P]], list[R]]) -> tuple[list[R], list[P]]:
@@ -238,7 +261,7 @@ class SlotSender:
         answers fewer parts than it was given, the transport has stopped: the rest is
         neither sent nor deferred, and the caller releases it.
         """
-        n, clock, late = len(parts), self._clock, slots.late_s
+        n, clock, late, gate = len(parts), self._clock, slots.late_s, self.gate
         ends = [0] * n  # ends[i]: the index after the last part of parts[i]'s message
         for k in range(n - 1, -1, -1):
             same = k + 1 < n and parts[k + 1].message_id == parts[k].message_id
@@ -248,7 +271,7 @@ class SlotSender:
         i = m = 0  # the next part, and the next free slot
         stop = n  # parts from here on are deferred (set once extra slots were needed)
         while i < stop:
-            behind = max(clock() - late, self.ready_at)
+            behind = max(clock() - late, gate.ready_at)
             while m < len(times) and times[m] < behind:
                 m += 1
             if m + ends[i] - i > len(times):
@@ -256,16 +279,21 @@ class SlotSender:
                     break
                 extra = self.next_slots(ends[i] - i)
                 times, m, stop = [extra.at(k) for k in range(extra.count)], 0, ends[i]
-            now = wait_for(times[m], clock=clock, sleep=self._sleep)
-            j = i + 1
-            while j < stop and m + j - i < len(times) and times[m + j - i] <= now:  # due parts go together…
-                if ends[j] != ends[j - 1]:  # …but a message that is behind or does not fit waits
-                    if times[m + j - i] < now - late or m + ends[j] - i > len(times):
-                        break
-                j += 1
-            group = list(parts[i:j])
-            answered = send(group)
-            self.ready_at = clock() + self.interval - late
+                continue
+            wait_for(times[m], clock=clock, sleep=self._sleep)
+            with gate.lock:
+                now = clock()
+                if times[m] < max(now - late, gate.ready_at):
+                    continue  # another send of the campaign went meanwhile: look again
+                j = i + 1
+                while j < stop and m + j - i < len(times) and times[m + j - i] <= now:  # due parts go together…
+                    if ends[j] != ends[j - 1]:  # …but a message that is behind or does not fit waits
+                        if times[m + j - i] < now - late or m + ends[j] - i > len(times):
+                            break
+                    j += 1
+                group = list(parts[i:j])
+                answered = send(group)
+                gate.ready_at = clock() + self.interval - late
             outcomes.extend(answered)
             if len(answered) < len(group):
                 return outcomes, []

@@ -166,7 +166,7 @@ def _slot_sender(campaign_id: int, rate: int) -> pace.SlotSender:
     def reserve(count: int) -> pace.Slots:
         return _with_db_retry(partial(pace.reserve, campaign_id=campaign_id, rate=rate, count=count))
 
-    return pace.SlotSender(rate=rate, reserve=reserve)
+    return pace.SlotSender(rate=rate, reserve=reserve, gate=pace.gate(campaign_id))
 
 
 def _await_slots(slots: pace.Slots) -> bool:

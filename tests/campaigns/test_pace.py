@@ -20,7 +20,7 @@ from campaigns.models import CampaignPace, Message
 from campaigns.services import campaign_actions as actions
 from campaigns.services import pace
 from campaigns.services.dispatch import tick
-from campaigns.services.pace import Slots, SlotSender, chunk_parts, next_tat
+from campaigns.services.pace import Gate, Slots, SlotSender, chunk_parts, next_tat
 from campaigns.services.transport_api import SubmitOutcome, send_batch
 from campaigns.statuses import MessageStatus as S
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, RecipientListFactory
@@ -77,7 +77,9 @@ def paced_run(rate: int, messages: int, segments: int, delays, row: Row | None =
         clock.t += took
         return list(group)
 
-    sender = SlotSender(rate=rate, reserve=lambda k: row.reserve(clock.t, rate, k), clock=clock, sleep=clock.sleep)
+    sender = SlotSender(
+        rate=rate, reserve=lambda k: row.reserve(clock.t, rate, k), gate=Gate(), clock=clock, sleep=clock.sleep
+    )
     pending = [Part(m, i) for m in range(messages) for i in range(1, segments + 1)]
     while pending:
         size = chunk_parts(rate, 25)
@@ -113,7 +115,8 @@ def test_parts_go_at_their_slots_one_at_a_time() -> None:
 
 def _sender(clock: FakeClock, rate: float = 10) -> SlotSender:
     row = Row()
-    return SlotSender(rate=rate, reserve=lambda k: row.reserve(clock.t, rate, k), clock=clock, sleep=clock.sleep)
+    reserve = lambda k: row.reserve(clock.t, rate, k)  # noqa: E731
+    return SlotSender(rate=rate, reserve=reserve, gate=Gate(), clock=clock, sleep=clock.sleep)
 
 
 def _timed_send(clock: FakeClock, took: list[float], handed: list[float]):
@@ -155,6 +158,23 @@ def test_a_message_begun_late_is_finished_on_extra_slots_and_never_split() -> No
     parts = [Part(7, i) for i in (1, 2, 3)]
     outcomes, _ = sender.send(parts, sender.next_slots(3), _timed_send(clock, [0.5, 0.001, 0.001], handed))
     assert handed == [0.0, 0.55, 0.65] and outcomes == parts
+
+
+def test_senders_of_one_campaign_in_a_process_go_a_slot_after_each_others_answers() -> None:
+    """Two batches' senders share the campaign's gate: the second does not hand its part
+    on its own slot when the first one's answer came back only then (a stalled process
+    releases both together otherwise)."""
+    clock, row, shared, handed = FakeClock(), Row(), Gate(), []
+    a, b = (
+        SlotSender(rate=10, reserve=lambda k: row.reserve(clock.t, 10, k), gate=shared, clock=clock, sleep=clock.sleep)
+        for _ in range(2)
+    )
+    first, second = a.next_slots(1), b.next_slots(1)  # slots 0.0 and 0.1
+    a.send([Part(1)], first, _timed_send(clock, [0.12], handed))  # answered at 0.12
+    outcomes, deferred = b.send([Part(2)], second, _timed_send(clock, [], handed))
+    assert handed == [0.0] and outcomes == [] and deferred == [Part(2)]  # 0.1 is behind 0.12 + 0.1 - 0.05
+    outcomes, _ = b.send([Part(2)], b.next_slots(1), _timed_send(clock, [0.001], handed))
+    assert handed == [0.0, 0.2] and outcomes == [Part(2)]  # the next free slot (0.1 went unused)
 
 
 def test_a_transport_that_stops_is_not_deferred() -> None:
