@@ -106,7 +106,8 @@ def _room(account: Account, channel: str, campaigns: list[Campaign]) -> tuple[in
     """The account's free budget of messages, and each campaign's room (None: no cap).
 
     The account may have ``capacity × horizon`` messages queued; a capped campaign
-    ``send_rate × horizon``, less what each already has queued. That is only backpressure:
+    ``send_rate × horizon`` (topped up once half of it is free), less what each already
+    has queued. That is only backpressure:
     the pace itself is kept at send time (``campaigns.services.pace``), so what a capped
     campaign has queued drains at its cap and its room stays accurate.
     """
@@ -117,10 +118,17 @@ def _room(account: Account, channel: str, campaigns: list[Campaign]) -> tuple[in
     )
     in_flight = dict(rows)
     free = max(0, int(capacity_per_s(account, channel) * horizon_s()) - sum(in_flight.values()))
-    room = {
-        c.id: max(0, int(c.send_rate * horizon_s()) - in_flight.get(c.id, 0)) if c.send_rate else None
-        for c in campaigns
-    }
+    room: dict[int, int | None] = {}
+    for c in campaigns:
+        if not c.send_rate:
+            room[c.id] = None
+            continue
+        # Topped up by half a horizon at a time: each batch of a capped campaign holds a
+        # bind-worker thread while it waits for its slots, so a few large batches, not a
+        # thin one every tick.
+        full = max(1, int(c.send_rate * horizon_s()))
+        left = max(0, full - in_flight.get(c.id, 0))
+        room[c.id] = left if left * 2 >= full else 0
     return free, room
 
 

@@ -25,12 +25,16 @@ sent nothing for a while starts again at "now": it never catches up.
   hosts order on one clock, and each worker turns a slot into its own monotonic clock by
   the offset between the two clocks, estimated as NTP does (:class:`ClockOffset`), so
   neither clock skew between hosts nor a slow answer shifts its slots.
-* Late parts do not crowd: a message that would start more than half a slot late (at
-  least ``LATE_MIN_S``; the previous send came back late, the machine is busy) skips the
-  slots already behind it and takes the next ones. Each segment thus reaches the SMSC
-  within about one slot of its own, and any one-second window holds at most ``cap + 1`` of
-  the campaign's segments. Skipped slots are simply not used: a little less is sent, never
-  more.
+* Late parts do not crowd: a part that would go more than one slot late (at least
+  ``LATE_MIN_S``; the machine is busy), or before the latest moment the SMSC can have
+  stamped the campaign's previous send in this process (:class:`Gate`), skips the slots
+  already behind it and takes the next ones. Each segment thus reaches the SMSC within
+  about one slot of its own, and any one-second window holds at most ``cap + 1`` of the
+  campaign's segments (the property tests check it against arbitrary transport delays).
+  Skipped slots are simply not used: a little less is sent, never more.
+* The transport helps by sending such parts first (``OutboundPart.paced``): in a bind kept
+  busy by an uncapped campaign, a part handed at its slot does not wait behind whole
+  chunks, so the pace holds and the capacity is shared as ``shares`` says.
 
 Waiting for a slot blocks the batch's worker thread: that is the pacing itself, and it is
 bounded by what the tick lets a campaign have queued (its cap × the horizon).
@@ -58,8 +62,8 @@ __all__ = [
 # A paced chunk holds about this much of the campaign's sending: pause and cancel are seen
 # between chunks, and one reservation serves the chunk.
 CHUNK_S = 0.5
-# How late a message may start on its slot (half a slot, within these bounds) before it
-# skips to a later one: lateness plus the transport's own delay stays within one slot.
+# How late a part may go on its slot (one slot, within these bounds) before it skips to a
+# later one.
 LATE_MIN_S = 0.02  # below this, ordinary round trips would count as late at high caps
 LATE_MAX_S = 0.25
 # The chunk is marked on the wire this long before its first slot, so that the write is
@@ -99,7 +103,7 @@ class Slots:
     @property
     def late_s(self) -> float:
         """How late a message may start on its slot before it takes a later one instead."""
-        return min(LATE_MAX_S, max(LATE_MIN_S, self.interval / 2))
+        return min(LATE_MAX_S, max(LATE_MIN_S, self.interval))
 
 
 def chunk_parts(rate: float, transport_chunk: int) -> int:
@@ -199,12 +203,36 @@ def wait_for(
 
 class Gate:
     """What the senders of one campaign share within a process: one send at a time, and
-    when the last one came back. A process that stalls (a busy machine) releases its
-    threads' parts together when it resumes; through the gate they still go a slot apart."""
+    the latest moment the SMSC can have stamped the last one. A process that stalls (a
+    busy machine) releases its threads' parts together when it resumes; through the gate
+    they still go a slot apart.
+
+    The stamp lies between the transport's write (an outcome's ``sent_at``, when the
+    transport reports it) and the answer, less the fastest round trip seen lately (travel
+    time, not delay), as the bind's own pacer reckons (``smpp_transport/session/pacing.py``).
+    A part that waited in a busy bind's queue is written late, and paced from its write;
+    one whose answer was read late is paced from the answer. Without ``sent_at`` (another
+    transport) the answer alone bounds it.
+    """
+
+    RTT_MEMORY_S = 30.0
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.ready_at = -math.inf  # no part before this (the last answer + a slot - late_s)
+        self.ready_at = -math.inf  # no part before this (the last stamp + a slot - late_s)
+        self._fastest: tuple[float, float] | None = None  # (round trip, measured at)
+
+    def stamped_by(self, outcomes: Sequence[object], answered: float) -> float:
+        """The latest moment the SMSC can have stamped these just-answered sends."""
+        written = [w for w in (getattr(o, "sent_at", None) for o in outcomes) if w is not None]
+        if not written:
+            return answered
+        last = max(written)
+        rtt = max(0.0, answered - last)
+        fastest = self._fastest
+        if fastest is None or rtt <= fastest[0] or answered - fastest[1] > self.RTT_MEMORY_S:
+            self._fastest = fastest = (rtt, answered)
+        return max(last, answered - fastest[0])
 
 
 _gates: dict[int, Gate] = {}
@@ -221,11 +249,11 @@ class SlotSender:
     """Hands one batch's parts of one capped campaign to the transport at their slots.
 
     ``reserve(k)`` reserves ``k`` slots (:func:`reserve` on the database; a stand-in in
-    tests). The campaign's senders in this process share a :class:`Gate`: when a send
-    comes back, the SMSC has stamped it at the latest then, so no part goes sooner than
-    one slot (less ``late_s``) after it, and a slot that is already behind is skipped
-    rather than used late. Each segment thus reaches the SMSC within about half a slot of
-    a slot of its own, and no one-second window holds more than ``cap + 1`` of the
+    tests). The campaign's senders in this process share a :class:`Gate`: a part goes
+    neither more than ``late_s`` after its slot nor before the latest moment the SMSC
+    can have stamped the previous one (``ready_at``); a slot that is already behind is
+    skipped rather than used late. Each segment thus reaches the SMSC within about one
+    slot of a slot of its own, and no one-second window holds more than ``cap + 1`` of the
     campaign's segments. Skipped slots are simply not used: a little less is sent, never
     more.
     """
@@ -293,7 +321,7 @@ class SlotSender:
                     j += 1
                 group = list(parts[i:j])
                 answered = send(group)
-                gate.ready_at = clock() + self.interval - late
+                gate.ready_at = gate.stamped_by(answered, clock()) + self.interval - late
             outcomes.extend(answered)
             if len(answered) < len(group):
                 return outcomes, []

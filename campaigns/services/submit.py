@@ -59,6 +59,7 @@ class PartToSend:
     sender_npi: int
     validity: timedelta | None
     first_send: bool = True  # the message had no part rows when the batch began
+    paced: bool = False  # its campaign has a send rate: handed at its slot, to go out at once
 
     @property
     def key(self) -> tuple[int, int]:
@@ -74,6 +75,9 @@ class SubmitOutcome:
     provider_message_id: str | None = None
     error_code: int | None = None
     error: str = ""
+    #: when the transport wrote it to the provider (``time.monotonic()``; None: unknown),
+    #: so that a capped campaign paces from the write, not from a late-read answer
+    sent_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -304,7 +308,7 @@ def _parts_to_send(
                 message_id=mid, index=index, total=total, account_id=c.account_id, campaign_id=campaign_id,
                 phone=phone, body=body or c.body, sender=c.sender or c.account.source_addr,
                 sender_ton=c.account.source_addr_ton, sender_npi=c.account.source_addr_npi,
-                validity=c.validity_period, first_send=not by_id[mid][6],
+                validity=c.validity_period, first_send=not by_id[mid][6], paced=bool(c.send_rate),
             )
         )  # fmt: skip
     return out

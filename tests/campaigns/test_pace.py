@@ -104,7 +104,7 @@ def test_slots_are_evenly_spaced_and_a_chunk_is_half_a_second() -> None:
     slots = Slots(campaign_id=1, interval=0.05, count=10, first=5.0, tat=5.5)
     assert [round(slots.at(i), 6) for i in (0, 1, 9)] == [5.0, 5.05, 5.45]
     assert (chunk_parts(20, 25), chunk_parts(1, 25), chunk_parts(500, 25)) == (10, 1, 25)
-    assert (slots.late_s, Slots(1, 1.0, 1, 0, 1).late_s, Slots(1, 0.001, 1, 0, 1).late_s) == (0.025, 0.25, 0.02)
+    assert (slots.late_s, Slots(1, 1.0, 1, 0, 1).late_s, Slots(1, 0.001, 1, 0, 1).late_s) == (0.05, 0.25, 0.02)
 
 
 def test_parts_go_at_their_slots_one_at_a_time() -> None:
@@ -135,12 +135,11 @@ def test_a_part_behind_its_slot_takes_the_next_free_one_and_what_no_longer_fits_
     sender = _sender(clock)
     slots = sender.next_slots(6)  # at 0.0, 0.1, … 0.5
     parts = [Part(m) for m in range(6)]
-    outcomes, deferred = sender.send(parts, slots, _timed_send(clock, [0.001, 0.27, 0.001], handed))
-    # The 2nd send came back at 0.37, so the SMSC may have stamped it as late as that:
-    # the next part waits a slot (less half a slot) from then, skipping 0.2, 0.3 and 0.4;
-    # what no longer fits waits for a new reservation.
-    assert handed == [0.0, 0.1, 0.5]
-    assert outcomes == parts[:3] and deferred == parts[3:]
+    outcomes, deferred = sender.send(parts, slots, _timed_send(clock, [0.001, 0.27, 0.001, 0.001], handed))
+    # The 2nd send came back at 0.37, so the SMSC may have stamped it as late as that: the
+    # next part goes no sooner, skipping 0.2 and 0.3; what no longer fits is reserved again.
+    assert handed == [0.0, 0.1, 0.4, 0.5]
+    assert outcomes == parts[:4] and deferred == parts[4:]
 
 
 def test_a_message_begun_late_is_finished_on_extra_slots_and_never_split() -> None:
@@ -149,15 +148,15 @@ def test_a_message_begun_late_is_finished_on_extra_slots_and_never_split() -> No
     slots = sender.next_slots(6)
     parts = [Part(m, i) for m in range(3) for i in (1, 2)]
     outcomes, deferred = sender.send(parts, slots, _timed_send(clock, [0.5, 0.001], handed))
-    # The first part came back 0.5 s late: its message's second part gets a slot of its
-    # own at 0.6 (one slot after it); the other messages wait for a new reservation.
-    assert handed == [0.0, 0.6]
+    # The first part came back 0.5 s late: its message's second part takes the last slot
+    # (0.5, not before that answer); the other messages wait for a new reservation.
+    assert handed == [0.0, 0.5]
     assert outcomes == parts[:2] and deferred == parts[2:]
     clock, handed = FakeClock(), []
     sender = _sender(clock)
     parts = [Part(7, i) for i in (1, 2, 3)]
     outcomes, _ = sender.send(parts, sender.next_slots(3), _timed_send(clock, [0.5, 0.001, 0.001], handed))
-    assert handed == [0.0, 0.55, 0.65] and outcomes == parts
+    assert handed == [0.0, 0.5, 0.6] and outcomes == parts  # two fresh slots from the answer on
 
 
 def test_senders_of_one_campaign_in_a_process_go_a_slot_after_each_others_answers() -> None:
@@ -172,9 +171,25 @@ def test_senders_of_one_campaign_in_a_process_go_a_slot_after_each_others_answer
     first, second = a.next_slots(1), b.next_slots(1)  # slots 0.0 and 0.1
     a.send([Part(1)], first, _timed_send(clock, [0.12], handed))  # answered at 0.12
     outcomes, deferred = b.send([Part(2)], second, _timed_send(clock, [], handed))
-    assert handed == [0.0] and outcomes == [] and deferred == [Part(2)]  # 0.1 is behind 0.12 + 0.1 - 0.05
+    assert handed == [0.0] and outcomes == [] and deferred == [Part(2)]  # 0.1 is before a's answer at 0.12
     outcomes, _ = b.send([Part(2)], b.next_slots(1), _timed_send(clock, [0.001], handed))
     assert handed == [0.0, 0.2] and outcomes == [Part(2)]  # the next free slot (0.1 went unused)
+
+
+@dataclass(frozen=True)
+class Written:
+    sent_at: float | None
+
+
+def test_the_gate_bounds_the_smscs_stamp_by_the_write_and_the_answer() -> None:
+    gate = Gate()
+    assert gate.stamped_by([Written(1.0)], 1.002) == pytest.approx(1.0)  # a 2 ms round trip
+    # The answer was read 300 ms after the write: the stamp may be as late as that, less
+    # the travel time (the fastest round trip).
+    assert gate.stamped_by([Written(2.0)], 2.3) == pytest.approx(2.298)
+    # Written late (it waited in a busy bind's queue), answered at once: paced from the write.
+    assert gate.stamped_by([Written(3.2), Written(3.19)], 3.202) == pytest.approx(3.2)
+    assert gate.stamped_by([Written(None)], 4.0) == 4.0  # a transport that does not say
 
 
 def test_a_transport_that_stops_is_not_deferred() -> None:

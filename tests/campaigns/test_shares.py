@@ -93,17 +93,20 @@ def _claimed(batches) -> dict[int, int]:
 @pytest.mark.django_db
 def test_the_tick_shares_an_account_by_the_rule(settings) -> None:
     """2 binds × 50/s, a 2 s horizon: caps 20 and 30 get 40 and 60 queued, the uncapped
-    campaign the other 100, and the next tick tops each up by what it sent."""
+    campaign the other 100; later ticks top each up by what it sent, a capped campaign
+    once half its horizon is free (each of its batches holds a worker thread)."""
     settings.DISPATCH_HORIZON_S = 2.0
     account = AccountFactory(binds=2, rate_per_bind=50)
     a = _campaign(account, 300, send_rate=20)
     b = _campaign(account, 300, send_rate=30)
     u = _campaign(account, 300)
     assert _claimed(tick(enqueue=lambda b: None)) == {a.id: 40, b.id: 60, u.id: 100}
-    # a sent 10, u sent 50: the next tick gives back exactly that much room.
     _answer(a, 10)
     _answer(u, 50)
-    assert _claimed(tick(enqueue=lambda b: None)) == {a.id: 10, u.id: 50}
+    assert _claimed(tick(enqueue=lambda b: None)) == {u.id: 60}  # a's 10 go to u for now
+    _answer(a, 10)
+    _answer(u, 60)
+    assert _claimed(tick(enqueue=lambda b: None)) == {a.id: 20, u.id: 50}
 
 
 @pytest.mark.django_db
