@@ -54,6 +54,8 @@ def to_outbound(part: PartToSend) -> OutboundPart:
         esm_class=segment.esm_class,
         validity_period=validity_period(part.validity),
         optional_params=dict(segment.optional_params),
+        flow=part.campaign_id,  # the bind serves campaigns in turns, not whoever queued most
+        paced=part.paced,
     )
 
 
@@ -64,13 +66,14 @@ def to_outcome(result: SubmitResult, id_format: str) -> SubmitOutcome:
             provider_id = normalise_message_id(result.message_id or "", id_format, source="resp")
         except ReceiptError as exc:
             # Accepted but without a usable id: receipts can never match it.
-            return SubmitOutcome(result.ref, "unknown", error=f"unusable message id: {exc}")
-        return SubmitOutcome(result.ref, "accepted", provider_message_id=provider_id)
+            return SubmitOutcome(result.ref, "unknown", error=f"unusable message id: {exc}", sent_at=result.written_at)
+        return SubmitOutcome(result.ref, "accepted", provider_message_id=provider_id, sent_at=result.written_at)
     return SubmitOutcome(
         part=result.ref,
         outcome=result.outcome,
         error_code=result.command_status,
         error=result.status_name or "",
+        sent_at=result.written_at,
     )
 
 

@@ -20,6 +20,7 @@ from django.utils.html import format_html
 
 from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible_actions
 from campaigns.admin.base import GuardedModelAdmin
+from campaigns.admin.estimate import parse_local_time
 from campaigns.admin.preview import build_preview
 from campaigns.admin.reports import export_view, report_view, timeline_view
 from campaigns.errors import ApplicationError
@@ -286,8 +287,10 @@ class CampaignAdmin(GuardedModelAdmin):
         account_id = str(data.get("account") or "")
         account = Account.objects.filter(pk=account_id).first() if account_id.isdigit() else None
         rate = str(data.get("send_rate") or "")
+        quiet = (parse_local_time(data.get("quiet_hours_start")), parse_local_time(data.get("quiet_hours_end")))
         preview = build_preview(body=str(data.get("body") or ""), channel=str(data.get("channel") or "sms"),
-                                account=account, list_ids=list_ids, send_rate=int(rate) if rate.isdigit() else None)
+                                account=account, list_ids=list_ids, send_rate=int(rate) if rate.isdigit() else None,
+                                quiet_hours=quiet)  # fmt: skip
         return JsonResponse(preview)
 
     def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:

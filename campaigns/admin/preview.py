@@ -9,8 +9,10 @@ what is sent.
 
 from __future__ import annotations
 
+from datetime import time
 from typing import Any
 
+from campaigns.admin.estimate import estimate, human_duration
 from campaigns.models import Account, Channel
 from campaigns.selectors_reports import preview_contacts, recipient_count, recipients_lacking
 from campaigns.services.personalise import (
@@ -26,26 +28,14 @@ SHOWN = 5
 SAMPLED = 200
 
 
-def human_duration(seconds: float) -> str:
-    if seconds < 60:
-        return "under a minute"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"about {minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"about {hours} h {minutes:02d} min"
-    days, hours = divmod(hours, 24)
-    return f"about {days} day{'s' if days > 1 else ''} {hours} h"
-
-
 def _char_info(char: str) -> dict[str, str]:
     shown = {"\n": "↵", "\t": "⇥", "\u00a0": "⍽"}.get(char, char)
     return {"char": shown, "code": f"U+{ord(char):04X}"}
 
 
 def build_preview(
-    *, body: str, channel: str, account: Account | None, list_ids: list[int], send_rate: int | None
+    *, body: str, channel: str, account: Account | None, list_ids: list[int], send_rate: int | None,
+    quiet_hours: tuple[time | None, time | None] = (None, None),
 ) -> dict[str, Any]:
     """The preview as JSON-ready data; see the builder's JavaScript for how it is shown."""
     problems = template_problems(body)
@@ -73,9 +63,9 @@ def build_preview(
     per_message = 1.0 if is_mms else (sum(segment_counts) / len(segment_counts) if segment_counts else 1.0)
     total_segments = round(per_message * recipients)
     capacity = (account.mms_rate if is_mms else account.capacity_per_s) if account else 0
-    seconds = total_segments / capacity if capacity else None
-    if seconds is not None and send_rate:
-        seconds = max(seconds, recipients / send_rate)
+    pace = estimate(total_segments=total_segments, account=account, channel=channel, send_rate=send_rate,
+                    quiet_hours=quiet_hours)  # fmt: skip
+    seconds = pace.seconds if pace else None
     return {
         "channel": channel,
         "encoding": "UCS-2" if forcing else "GSM-7",
@@ -88,6 +78,8 @@ def build_preview(
         "capacity_per_s": capacity,
         "estimated_seconds": round(seconds) if seconds is not None else None,
         "estimated_duration": human_duration(seconds) if seconds is not None else "choose an account",
+        "pace_per_s": round(pace.pace_per_s, 2) if pace else None,
+        "limited_by": pace.limited_by if pace else "",
         "problems": problems,
         "variable_warnings": variable_warnings(body, list_ids),
     }

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0009_part_local_message_id'),
+        ('campaigns', '0010_campaign_pace'),
     ]
 
     operations = [

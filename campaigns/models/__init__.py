@@ -2,7 +2,7 @@
 
 from campaigns.models.accounts import Account, BindMode, MessageIdFormat
 from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientList
-from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignStatus, Channel
+from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignPace, CampaignStatus, Channel
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
 from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
@@ -14,6 +14,7 @@ __all__ = [
     "BindMode",
     "Campaign",
     "CampaignMedia",
+    "CampaignPace",
     "CampaignStatus",
     "Channel",
     "Contact",

@@ -62,7 +62,10 @@ class Campaign(models.Model):
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Optional cap in messages per second, below the account's capacity. Empty: full speed.",
+        help_text=(
+            "Optional pace in SMS segments (MMS: messages) per second: the provider never sees this "
+            "campaign faster. Empty: as fast as the account allows, shared fairly with its other campaigns."
+        ),
     )
     quiet_hours_start = models.TimeField(
         null=True, blank=True, help_text="Send only from this local time of the recipient (e.g. 09:00)."
@@ -116,3 +119,22 @@ class CampaignMedia(models.Model):
 
     def __str__(self) -> str:
         return self.file.name
+
+
+class CampaignPace(models.Model):
+    """Where a capped campaign's send rate is kept as a pace, across every bind and host.
+
+    One row per capped campaign that has sent: ``tat`` (the GCRA's theoretical arrival
+    time) is the moment the campaign's next segment may go, in seconds since the epoch on
+    the database's clock. Senders reserve slots with one ``INSERT … ON CONFLICT DO UPDATE
+    … RETURNING`` (``campaigns.services.pace.reserve``), so reservations by any number of
+    workers are serialised by the row and never overlap. A small table of its own, not a
+    column on the campaign: the row is rewritten a few times a second while a campaign
+    sends, and a campaign row (with its body) is wide and read everywhere.
+    """
+
+    campaign = models.OneToOneField(Campaign, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    tat = models.FloatField(help_text="When the next segment may be sent (epoch seconds, the database's clock).")
+
+    def __str__(self) -> str:
+        return f"pace of campaign {self.campaign_id}"

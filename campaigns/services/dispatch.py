@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message
@@ -27,6 +27,7 @@ from campaigns.services.bulk_sql import quoted_table, update_from_values
 from campaigns.services.materialise import materialise_recipients
 from campaigns.services.personalise import has_variables, recipient_context, render
 from campaigns.services.quiet_hours import next_allowed, zone_for
+from campaigns.services.shares import whole_shares
 from campaigns.services.status import advance_messages
 from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, MessageStatus
 
@@ -92,24 +93,43 @@ def start_campaign(*, campaign: Campaign, now: datetime) -> bool:
     return True
 
 
-def _budget(account: Account, channel: str) -> int:
+def capacity_per_s(account: Account, channel: str) -> float:
+    """What the account's binds (or its MM4 link) send per second together."""
     if channel == Channel.MMS:
-        capacity = account.mms_rate * horizon_s()
-    elif account.rate_per_bind == 0:
-        capacity = account.binds * unpaced_rate_per_bind() * horizon_s()
-    else:
-        capacity = account.binds * account.rate_per_bind * horizon_s()
-    in_flight = Message.objects.filter(
-        campaign__account=account, campaign__channel=channel, status__in=IN_FLIGHT_STATUSES
-    ).count()
-    return max(0, int(capacity) - in_flight)
+        return float(account.mms_rate)
+    if account.rate_per_bind == 0:
+        return account.binds * unpaced_rate_per_bind()
+    return float(account.binds * account.rate_per_bind)
 
 
-def _campaign_budget(campaign: Campaign, account_budget: int) -> int:
-    if not campaign.send_rate:
-        return account_budget
-    in_flight = Message.objects.filter(campaign=campaign, status__in=IN_FLIGHT_STATUSES).count()
-    return max(0, min(account_budget, int(campaign.send_rate * horizon_s()) - in_flight))
+def _room(account: Account, channel: str, campaigns: list[Campaign]) -> tuple[int, dict[int, int | None]]:
+    """The account's free budget of messages, and each campaign's room (None: no cap).
+
+    The account may have ``capacity × horizon`` messages queued; a capped campaign
+    ``send_rate × horizon`` (topped up once half of it is free), less what each already
+    has queued. That is only backpressure:
+    the pace itself is kept at send time (``campaigns.services.pace``), so what a capped
+    campaign has queued drains at its cap and its room stays accurate.
+    """
+    rows = (
+        Message.objects.filter(campaign__account=account, campaign__channel=channel, status__in=IN_FLIGHT_STATUSES)
+        .values_list("campaign_id")
+        .annotate(n=Count("id"))
+    )
+    in_flight = dict(rows)
+    free = max(0, int(capacity_per_s(account, channel) * horizon_s()) - sum(in_flight.values()))
+    room: dict[int, int | None] = {}
+    for c in campaigns:
+        if not c.send_rate:
+            room[c.id] = None
+            continue
+        # Topped up by half a horizon at a time: each batch of a capped campaign holds a
+        # bind-worker thread while it waits for its slots, so a few large batches, not a
+        # thin one every tick.
+        full = max(1, int(c.send_rate * horizon_s()))
+        left = max(0, full - in_flight.get(c.id, 0))
+        room[c.id] = left if left * 2 >= full else 0
+    return free, room
 
 
 def claim_batches(*, account: Account, channel: str, now: datetime, enqueue: Enqueue) -> list[Batch]:
@@ -147,29 +167,55 @@ def _sole_claimer(account_id: int) -> Iterator[bool]:
 
 
 def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enqueue) -> list[Batch]:
+    """Share the account's free budget among its running campaigns by max-min fairness
+    (``campaigns.services.shares``); what a campaign cannot use (nothing due, quiet hours)
+    is shared again among the others in the same tick."""
     campaigns = list(
         Campaign.objects.filter(account=account, channel=channel, status=CampaignStatus.RUNNING).order_by("id")
     )
-    budget = _budget(account, channel) if campaigns else 0
+    if not campaigns:
+        return []
+    free, room = _room(account, channel, campaigns)
     size = batch_size(account, channel)
     batches: list[Batch] = []
-    for campaign in campaigns:
-        left = _campaign_budget(campaign, budget)
-        while left > 0:
-            claim = secrets.randbits(62)
-            with transaction.atomic():
-                ids, exhausted = _claim_campaign(campaign, min(size, left), now, claim)
-                if ids:
-                    batch = Batch(account.id, account.system_id, channel, ids, claim)
-                    transaction.on_commit(lambda b=batch: enqueue(b))
-                    batches.append(batch)
-            left -= len(ids)
-            budget -= len(ids)
-            if exhausted or not ids:
-                break
-        if budget <= 0:
-            break
+
+    def add(ids: list[int], claim: int) -> None:  # inside the claim's transaction
+        batch = Batch(account.id, account.system_id, channel, ids, claim)
+        transaction.on_commit(lambda: enqueue(batch))
+        batches.append(batch)
+
+    while campaigns and free > 0:
+        shares = whole_shares(free, {c.id: room[c.id] for c in campaigns}, rotate=int(now.timestamp()))
+        done: set[int] = set()
+        for campaign in campaigns:
+            claimed, exhausted = _claim_share(campaign, shares[campaign.id], size, now, add)
+            free -= claimed
+            if room[campaign.id] is not None:
+                room[campaign.id] -= claimed
+            if exhausted or room[campaign.id] == 0:
+                done.add(campaign.id)
+        if not done:
+            break  # every campaign took its whole share: the budget is spent
+        campaigns = [c for c in campaigns if c.id not in done]
     return batches
+
+
+def _claim_share(
+    campaign: Campaign, share: int, size: int, now: datetime, add: Callable[[list[int], int], None]
+) -> tuple[int, bool]:
+    """Claim up to ``share`` of a campaign's due messages, a batch of at most ``size`` per
+    transaction under its own claim token; returns how many, and whether fewer were due."""
+    claimed = 0
+    while claimed < share:
+        claim = secrets.randbits(62)
+        with transaction.atomic():
+            ids, exhausted = _claim_campaign(campaign, min(size, share - claimed), now, claim)
+            if ids:
+                add(ids, claim)
+        claimed += len(ids)
+        if exhausted or not ids:
+            return claimed, True
+    return claimed, False
 
 
 def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -> tuple[list[int], bool]:

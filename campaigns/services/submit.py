@@ -19,7 +19,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import TypeVar
@@ -28,6 +28,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections, c
 from django.utils import timezone
 
 from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, MessagePart
+from campaigns.services import pace
 from campaigns.services.bulk_sql import member_of, quoted_table, update_from_values
 from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
 from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
@@ -62,6 +63,7 @@ class PartToSend:
     #: The id the transport gives the part itself (MM4: the X-Mms-Message-ID of our
     #: MM4_forward.REQ), set just before the part goes on the wire; None for SMS.
     local_message_id: str | None = None
+    paced: bool = False  # its campaign has a send rate: handed at its slot, to go out at once
 
     @property
     def key(self) -> tuple[int, int]:
@@ -77,14 +79,19 @@ class SubmitOutcome:
     provider_message_id: str | None = None
     error_code: int | None = None
     error: str = ""
+    #: when the transport wrote it to the provider (``time.monotonic()``; None: unknown),
+    #: so that a capped campaign paces from the write, not from a late-read answer
+    sent_at: float | None = None
 
 
 @dataclass(frozen=True)
 class BatchToSend:
-    """The parts a batch is to send; ``id`` is its BatchInFlight row (None: nothing to send)."""
+    """The parts a batch is to send; ``id`` is its BatchInFlight row (None: nothing to send).
+    ``paces``: the send rate of each capped campaign among them (empty: none is capped)."""
 
     id: int | None
     parts: list[PartToSend]
+    paces: dict[int, int] = field(default_factory=dict)
 
 
 Send = Callable[[list[PartToSend]], list[SubmitOutcome]]
@@ -109,6 +116,9 @@ def send_batch(
     nothing for were not sent (the transport cannot go on): they and the rest of the
     batch are released. A batch taken over by another worker stops before its next chunk.
 
+    A capped campaign's chunk is about half a second of its pace, and its parts go at the
+    slots reserved for them (``campaigns.services.pace``); uncapped chunks go at once.
+
     ``local_id`` (MM4) names each part before its chunk goes on the wire: the id is recorded
     with the on-wire list and then on the part, so a report that refers to it matches even
     when the provider's answer was lost (the part is "unknown" then, not unreachable).
@@ -118,6 +128,7 @@ def send_batch(
     if batch.id is None:
         return counts
     pending = batch.parts
+    senders: dict[int, pace.SlotSender] = {}  # capped campaigns only
     while pending:
         running = running_campaigns(p.campaign_id for p in pending)
         stopped = [p for p in pending if p.campaign_id not in running]
@@ -125,19 +136,34 @@ def send_batch(
             _with_db_retry(partial(release_unsent, batch_id=batch.id, parts=stopped))
             counts["released"] = counts.get("released", 0) + len(stopped)
             pending = [p for p in pending if p.campaign_id in running]
-        todo, pending = split_chunk(pending, chunk_size)
+        rate = batch.paces.get(pending[0].campaign_id) if batch.paces and pending else None
+        todo, pending = split_chunk(pending, chunk_size) if rate is None else _paced_chunk(pending, rate, chunk_size)
         if not todo:
             break
+        slots = None
+        if rate is not None:
+            sender = senders.get(todo[0].campaign_id) or senders.setdefault(
+                todo[0].campaign_id, _slot_sender(todo[0].campaign_id, rate)
+            )
+            slots = sender.next_slots(len(todo))
+            if not _await_slots(slots):
+                pending = todo + pending
+                continue
         if local_id is not None:
             todo = [replace(p, local_message_id=local_id(p)) for p in todo]
         if not _with_db_retry(partial(mark_on_wire, batch_id=batch.id, parts=todo)):
             logger.warning("batch %s was taken over by another worker; stopping", batch.id)
             return counts
-        outcomes = send(todo)
+        deferred: list[PartToSend] = []
+        if slots is None:
+            outcomes = send(todo)
+        else:
+            outcomes, deferred = sender.send(todo, slots, send)
+            pending = deferred + pending  # late: what missed its slots is reserved again
         _with_db_retry(partial(record_submit_results, batch_id=batch.id, outcomes=outcomes))
         for o in outcomes:
             counts[o.outcome] = counts.get(o.outcome, 0) + 1
-        answered = {o.part.key for o in outcomes}
+        answered = {o.part.key for o in outcomes} | {p.key for p in deferred}
         unsent = [p for p in todo if p.key not in answered]
         if unsent:
             unsent += pending
@@ -146,6 +172,36 @@ def send_batch(
             break
     _with_db_retry(partial(finish_batch, batch_id=batch.id))
     return counts
+
+
+def _paced_chunk(parts: list[PartToSend], rate: int, chunk_size: int) -> tuple[list[PartToSend], list[PartToSend]]:
+    """A capped campaign's next chunk: about ``pace.CHUNK_S`` of its pace in whole messages,
+    of that campaign only (the tick claims a batch per campaign, so this rarely cuts)."""
+    todo, rest = split_chunk(parts, pace.chunk_parts(rate, chunk_size))
+    cut = next((k for k, p in enumerate(todo) if p.campaign_id != todo[0].campaign_id), len(todo))
+    return todo[:cut], todo[cut:] + rest
+
+
+def _slot_sender(campaign_id: int, rate: int) -> pace.SlotSender:
+    """The pacing of a capped campaign's parts in this batch, its slots reserved in the database."""
+
+    def reserve(count: int) -> pace.Slots:
+        return _with_db_retry(partial(pace.reserve, campaign_id=campaign_id, rate=rate, count=count))
+
+    return pace.SlotSender(rate=rate, reserve=reserve, gate=pace.gate(campaign_id))
+
+
+def _await_slots(slots: pace.Slots) -> bool:
+    """Wait until just before a paced chunk's first slot (the chunk is then marked on the
+    wire, and ``pace.send_at_slots`` waits for the slot itself). After a long wait (other
+    batches of the campaign reserved ahead) the campaign may have been paused: then the
+    slots are given back and False tells the loop to look again."""
+    started = time.monotonic()
+    pace.wait_for(slots.at(0) - pace.MARK_LEAD_S)
+    if time.monotonic() - started <= pace.CHUNK_S or running_campaigns([slots.campaign_id]):
+        return True
+    pace.give_back(slots, 0)
+    return False
 
 
 def split_chunk(parts: list[PartToSend], size: int) -> tuple[list[PartToSend], list[PartToSend]]:
@@ -209,11 +265,12 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Call
         parts = _parts_to_send(runnable, campaigns, count_segments, now)
         if not parts:
             return BatchToSend(None, [])
+        paces = {c.id: c.send_rate for c in campaigns.values() if c.send_rate}
         batch = BatchInFlight.objects.create(
             account_id=parts[0].account_id, claim=claim, message_ids=sorted({p.message_id for p in parts}),
             worker=WORKER, heartbeat_at=now,
         )  # fmt: skip
-    return BatchToSend(batch.id, parts)
+    return BatchToSend(batch.id, parts, paces)
 
 
 def _queued(ids: list[int], claim: int) -> list[tuple]:
@@ -269,7 +326,7 @@ def _parts_to_send(
                 message_id=mid, index=index, total=total, account_id=c.account_id, campaign_id=campaign_id,
                 phone=phone, body=body or c.body, sender=c.sender or c.account.source_addr,
                 sender_ton=c.account.source_addr_ton, sender_npi=c.account.source_addr_npi,
-                validity=c.validity_period, first_send=not by_id[mid][6],
+                validity=c.validity_period, first_send=not by_id[mid][6], paced=bool(c.send_rate),
             )
         )  # fmt: skip
     return out

@@ -112,6 +112,10 @@ class SenderMixin:
         conn.last_tx = now
         written, error = conn.transport.send_pdus(pdus)
         with self._cv:
+            if written:
+                after = time.monotonic()
+                for _, entry in built[:written]:
+                    entry.written_at = after
             if written and self._pacer.paced:
                 # The time after the write, not before: a thread switch between the two
                 # would otherwise let the next send crowd this one at the SMSC.

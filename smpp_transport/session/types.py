@@ -116,6 +116,11 @@ class OutboundPart:
     registered_delivery: int = 1
     validity_period: str | None = None
     optional_params: dict = field(default_factory=dict)
+    #: parts of one flow (a campaign) share the bind's turns; None: the submit() call's own
+    flow: object = None
+    #: paced by the caller (a capped campaign's part handed at its slot): sent before bulk
+    #: parts, so the caller's pace is not lost in the bind's queue
+    paced: bool = False
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,8 @@ class SubmitResult:
     command_status: int | None
     status_name: str | None
     message_id: str | None
+    #: when the submit_sm was last written (``time.monotonic()`` after the write; None: never)
+    written_at: float | None = None
 
 
 @dataclass(frozen=True)

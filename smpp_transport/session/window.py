@@ -2,9 +2,12 @@
 
 Kept apart from the threads and sockets so the rules can be read in one place:
 
-* parts are sent in submission order; a throttled part goes back into a retry heap ordered
-  by its original position and is always sent before any part that was never sent, so a
-  throttling SMSC causes neither loss nor reordering;
+* each ``submit()`` call's parts are sent in its order; concurrent flows (campaigns) take
+  turns, a part each, and parts the caller paces (a capped campaign's, handed at its
+  slot) go first (:class:`Turns`), so the bind's queue does not eat into their pace. A
+  throttled part goes back into a retry heap ordered by its original position and is
+  always sent before any part that was never sent, so a throttling SMSC causes neither
+  loss nor reordering;
 * at most ``size`` submit_sm are outstanding; a slot is reserved when a part is taken for
   sending and released by its response, a generic_nack, a response timeout or an unsent
   write;
@@ -25,7 +28,7 @@ from smpp_transport.session.codec import classify, status_name
 from smpp_transport.session.pacing import Pacer
 from smpp_transport.session.types import OutboundPart, SubmitResult
 
-__all__ = ["Batch", "Entry", "SubmitWindow"]
+__all__ = ["Batch", "Entry", "SubmitWindow", "Turns"]
 
 QUEUED, SENDING, INFLIGHT, DONE = range(4)
 
@@ -46,7 +49,7 @@ class Entry:
     """One part on its way: where it is (``state``) and how often it was throttled."""
 
     __slots__ = ("part", "batch", "index", "order", "state", "throttles", "deadline", "slot",
-                 "answered_at")
+                 "answered_at", "written_at")
 
     def __init__(self, part: OutboundPart, batch: Batch, index: int, order: int) -> None:
         self.part = part
@@ -59,6 +62,74 @@ class Entry:
         # The pacer's slot for this send and when its answer was read (see Pacer.answered).
         self.slot: list[float] | None = None
         self.answered_at: float | None = None
+        self.written_at: float | None = None  # reported with the result (a caller's own pacing)
+
+
+class _RoundRobin:
+    """Queues of entries by flow, served a part per turn; within a flow, in order."""
+
+    __slots__ = ("flows", "order")
+
+    def __init__(self) -> None:
+        self.flows: dict[object, deque[Entry]] = {}
+        self.order: deque[object] = deque()
+
+    def add(self, key: object, entries: list[Entry]) -> None:
+        queue = self.flows.get(key)
+        if queue is None:
+            queue = self.flows[key] = deque()
+            self.order.append(key)
+        queue.extend(entries)
+
+    def popleft(self) -> Entry:
+        key = self.order.popleft()
+        queue = self.flows[key]
+        entry = queue.popleft()
+        if queue:
+            self.order.append(key)
+        else:
+            del self.flows[key]
+        return entry
+
+
+class Turns:
+    """Queued parts, served in turns by flow (a campaign; without one, each ``submit()``
+    call is its own), parts the caller paces first.
+
+    A campaign that queues chunk after chunk gets one turn, like any other; a capped
+    campaign's part, handed at its slot (``paced``), goes before bulk parts, so the bind's
+    queue does not eat into the pace (such parts are few: the caller sends them at its
+    cap). Within a flow parts keep their order."""
+
+    __slots__ = ("_paced", "_bulk", "_count")
+
+    def __init__(self) -> None:
+        self._paced = _RoundRobin()
+        self._bulk = _RoundRobin()
+        self._count = 0
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def extend(self, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        first = entries[0].part
+        if any(e.part.flow != first.flow or e.part.paced != first.paced for e in entries):
+            for entry in entries:  # mixed flows in one call (rare): each to its own
+                self.extend([entry])
+            return
+        level = self._paced if first.paced else self._bulk
+        level.add(entries[0].batch if first.flow is None else first.flow, entries)
+        self._count += len(entries)
+
+    def popleft(self) -> Entry:
+        level = self._paced if self._paced.order else self._bulk
+        self._count -= 1
+        return level.popleft()
 
 
 class SubmitWindow:
@@ -68,7 +139,7 @@ class SubmitWindow:
         self.size = size
         self.pacer = pacer
         self.max_throttle_retries = max_throttle_retries
-        self.pending: deque[Entry] = deque()
+        self.pending = Turns()
         self.retry: list[tuple[int, Entry]] = []
         # seq -> entry, in send order: the first item always has the earliest deadline.
         self.inflight: dict[int, Entry] = {}
@@ -261,7 +332,7 @@ class SubmitWindow:
         if status is not None and name is None:
             name = status_name(status)
         batch.results[entry.index] = SubmitResult(
-            entry.part.ref, outcome, status, name, message_id if status == 0 else None,
+            entry.part.ref, outcome, status, name, message_id if status == 0 else None, entry.written_at,
         )
         batch.remaining -= 1
         if not batch.remaining:

@@ -192,6 +192,24 @@ def test_throttled_parts_are_resent_first_and_in_their_original_order() -> None:
     assert w.throttles == 2 and batch.remaining == 4
 
 
+def test_flows_take_turns_paced_parts_first_and_each_keeps_its_order() -> None:
+    """Two chunks of one campaign, a call without a flow, then a capped campaign's part
+    handed at its slot: the paced part goes next, the others take turns a part each."""
+    w = window(1)
+    w.enqueue([part(i, flow="bulk") for i in range(3)])
+    w.enqueue([part(i, flow="bulk") for i in (3, 4)])
+    w.enqueue([part(20), part(21)])
+    order = []
+    for k in range(8):
+        if k == 1:
+            w.enqueue([part(10, flow="capped", paced=True)])
+        (seq,) = send(w, first_seq=100 + k)
+        order.append(w.inflight[seq].part.ref)
+        w.on_response(seq, 0, f"m{k}", 0.0)
+    assert order == [0, 10, 20, 1, 21, 2, 3, 4]
+    assert not w.has_queued and w.queued == 0
+
+
 def test_throttle_retries_are_bounded() -> None:
     w = window(1, retries=2)
     batch = w.enqueue([part(0)])

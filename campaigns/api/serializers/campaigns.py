@@ -74,7 +74,11 @@ class CampaignSerializer(StrictModelSerializer):
         max_length=64, required=False, help_text="IANA time zone for the schedule and quiet hours, e.g. Europe/London."
     )
     send_rate = StrictIntegerField(
-        min_value=1, max_value=100_000, allow_null=True, required=False, help_text="Optional cap in messages/s."
+        min_value=1,
+        max_value=100_000,
+        allow_null=True,
+        required=False,
+        help_text="Optional pace in SMS segments per second (an MMS counts one); null: as fast as the account allows.",
     )
     quiet_hours_start = LocalTimeField(
         allow_null=True, required=False, help_text="Send only from this local time of the recipient, e.g. 09:00."

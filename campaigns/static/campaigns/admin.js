@@ -31,7 +31,7 @@
 
   function previewPayload(form, fixed) {
     const data = new FormData();
-    ["body", "channel", "account", "send_rate"].forEach((name) => {
+    ["body", "channel", "account", "send_rate", "quiet_hours_start", "quiet_hours_end"].forEach((name) => {
       const field = form.elements.namedItem(name);
       if (field) data.append(name, field.value);
       else if (fixed[name] !== undefined) data.append(name, fixed[name]);
@@ -59,7 +59,8 @@
     }
     fact("Recipients", number(p.recipients) + (p.recipients ? " (before opt-outs)" : ""));
     fact("Total segments", (p.total_is_estimate ? "≈ " : "") + number(p.total_segments));
-    fact("Estimated duration", p.estimated_duration + (p.capacity_per_s ? " at " + number(p.capacity_per_s) + "/s" : ""));
+    fact("Estimated duration", p.estimated_duration + (p.pace_per_s ? " at " + number(p.pace_per_s) + "/s" : "") +
+      (p.limited_by ? ", limited by " + p.limited_by : ""));
     panel.append(facts);
     if (p.ucs2_chars.length) {
       const why = el("p", { class: "cd-ucs2", id: "cd-ucs2-reason" }, "UCS-2 because of: ");

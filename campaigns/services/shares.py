@@ -1,0 +1,70 @@
+"""How the campaigns of one account share its capacity: max-min fairness.
+
+The rule: every running campaign of an account is offered an equal share of what the
+account can send; a capped campaign takes at most its cap, and what it leaves is split
+equally among the others, again up to their caps. Uncapped campaigns have no cap, so they
+split whatever the capped ones leave. With 100/s, caps 20 and 30 and one uncapped
+campaign: 20, 30 and 50. Caps 60 and 70: 50 and 50. Two uncapped and a cap of 20: 20, 40
+and 40.
+
+Why not "in proportion to the caps": an uncapped campaign has no cap to weigh, a small
+cap would be cut whenever the large ones overbook the account although it asks for less
+than an equal share, and the answer would change when someone raises an unrelated cap.
+Max-min fairness (water-filling) is the usual rule for sharing a link: nobody gets more
+than an equal share unless the others cannot use theirs, and a cap below the equal share
+is always met in full.
+
+The tick applies the rule to each account's budget of messages for the next horizon
+(``campaigns.services.dispatch``); the builder's preview applies it to rates, to say how
+fast a new campaign will go next to those already running.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping
+from typing import TypeVar
+
+__all__ = ["fair_shares", "whole_shares"]
+
+K = TypeVar("K", bound=Hashable)
+
+
+def fair_shares(capacity: float, demands: Mapping[K, float | None]) -> dict[K, float]:
+    """Max-min fair shares of ``capacity``; a demand of None is unbounded.
+
+    The smallest demands are served first: each gets the lesser of its demand and an
+    equal split of what is left, so the shares never exceed the capacity, no share
+    exceeds its demand, and the capacity is used up unless every demand is met.
+    """
+    left = max(0.0, float(capacity))
+    order = sorted(demands, key=lambda k: math.inf if demands[k] is None else max(0.0, demands[k]))
+    shares: dict[K, float] = {}
+    for i, key in enumerate(order):
+        level = left / (len(order) - i)
+        demand = demands[key]
+        give = level if demand is None else min(max(0.0, demand), level)
+        shares[key] = give
+        left -= give
+    return shares
+
+
+def whole_shares(capacity: int, demands: Mapping[K, int | None], *, rotate: int = 0) -> dict[K, int]:
+    """:func:`fair_shares` in whole units (messages): each share rounded down, the units
+    left over handed one by one to those with room, starting at position ``rotate`` of
+    ``demands`` (the tick rotates it, so no campaign is always last for the odd message)."""
+    exact = fair_shares(capacity, demands)
+    whole = {k: math.floor(v + 1e-9) for k, v in exact.items()}
+    spare = max(0, capacity) - sum(whole.values())
+    keys = list(demands)
+    if not keys:
+        return whole
+    start = rotate % len(keys)
+    for key in keys[start:] + keys[:start]:
+        if spare <= 0:
+            break
+        demand = demands[key]
+        if demand is None or whole[key] < demand:
+            whole[key] += 1
+            spare -= 1
+    return whole
