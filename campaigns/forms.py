@@ -35,6 +35,10 @@ class AccountForm(forms.ModelForm):
     )
     mm4_api_key = SecretField(label="MM4 API key", help_text="Write-only. Leave blank to keep the current key.")
     clear_mm4_api_key = forms.BooleanField(required=False, label="Remove the MM4 API key")
+    mm4_inbound_password = SecretField(
+        label="MM4 inbound password", help_text="Write-only. Leave blank to keep the current password."
+    )
+    clear_mm4_inbound_password = forms.BooleanField(required=False, label="Remove the MM4 inbound password")
 
     class Meta:
         model = Account
@@ -55,6 +59,8 @@ class AccountForm(forms.ModelForm):
                 data[name] = getattr(Account.objects.get(pk=self.instance.pk), name)
         if data.get("clear_mm4_api_key"):
             data["mm4_api_key"] = ""
+        if data.get("clear_mm4_inbound_password"):
+            data["mm4_inbound_password"] = ""
         return data
 
 

@@ -48,6 +48,8 @@ class AccountAdmin(GuardedModelAdmin):
                     "mm4_api_key",
                     "clear_mm4_api_key",
                     "mm4_originator_domain",
+                    ("mm4_inbound_username", "mm4_inbound_password"),
+                    "clear_mm4_inbound_password",
                     "mms_rate",
                     "mm4_stopped_reason",
                 )

@@ -20,7 +20,7 @@ class MessageIdFormat(models.TextChoices):
 class Account(models.Model):
     """One provider account (an SMPP system_id), used by SMS and MMS campaigns alike.
 
-    Secrets (the SMPP password and the MM4 API key) are stored because the workers need
+    Secrets (the SMPP password, the MM4 API key and the MM4 inbound password) are stored because the workers need
     them, but they are write-only everywhere a person can look: the admin and the API
     never render them back, and ``__repr__`` leaves them out so they never reach a log.
     """
@@ -97,6 +97,19 @@ class Account(models.Model):
     mm4_originator_domain = models.CharField(
         max_length=255, blank=True, help_text="Domain of your MMS addresses, e.g. mms.example.com."
     )
+    mm4_inbound_username = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=(
+            "The SMTP AUTH user your provider's MMSC logs in with to deliver this account's MMS reports "
+            "to our MM4 receiver. Blank = only the receiver-wide MM4_RECEIVER_AUTH credentials."
+        ),
+    )
+    mm4_inbound_password = models.CharField(
+        max_length=128,
+        blank=True,
+        help_text="The SMTP AUTH password for the user above. Write-only: never shown again.",
+    )
     mms_rate = models.PositiveIntegerField(default=5, help_text="Maximum MMS per second for this account.")
     active = models.BooleanField(default=True, help_text="Inactive accounts send nothing and hold no binds.")
     smpp_stopped_reason = models.CharField(
@@ -110,10 +123,19 @@ class Account(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    SECRET_FIELDS = ("smpp_password", "mm4_api_key")
+    SECRET_FIELDS = ("smpp_password", "mm4_api_key", "mm4_inbound_password")
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            # A login names exactly one account: the receiver files its reports by it.
+            models.UniqueConstraint(
+                fields=["mm4_inbound_username"],
+                condition=~models.Q(mm4_inbound_username=""),
+                name="account_unique_mm4_inbound_username",
+                violation_error_message="Another account already uses this MM4 inbound user.",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.system_id})"
