@@ -16,3 +16,18 @@ def env_bool(name: str, default: bool) -> bool:
 def env_list(name: str, default: str = "") -> list[str]:
     """A comma-separated environment variable as a list, empty items dropped."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_credentials(name: str) -> dict[str, str]:
+    """``user:password[,user:password...]`` as {user: password}; ImproperlyConfigured naming the
+    variable and the entry's position (never its value: it holds passwords) when an entry has
+    no user or no password. A password may hold ``:`` but not ``,``."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    credentials: dict[str, str] = {}
+    for position, entry in enumerate(env_list(name), start=1):
+        user, sep, password = entry.partition(":")
+        if not sep or not user.strip() or not password:
+            raise ImproperlyConfigured(f"{name}: entry {position} is not user:password")
+        credentials[user.strip()] = password
+    return credentials

@@ -15,7 +15,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 
 from config import security
-from config.env import env_bool, env_list
+from config.env import env_bool, env_credentials, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -298,6 +298,24 @@ OPT_IN_KEYWORDS = [k for k in os.environ.get("OPT_IN_KEYWORDS", "START,UNSTOP").
 # refused alone, with its reason (campaigns/services/contacts_import/limits.py).
 IMPORT_MAX_LINE_CHARS = int(os.environ.get("IMPORT_MAX_LINE_CHARS", str(64 * 1024)))
 IMPORT_MAX_FIELDS = int(os.environ.get("IMPORT_MAX_FIELDS", "200"))
+
+# The inbound MM4 receiver (manage.py mm4_receiver; docs/mms.md "Who may deliver reports").
+# The provider's logins, user:password[,user:password...]: they may report for every account
+# (per-account logins are set in the admin). Never on a command line, where ps shows them.
+MM4_RECEIVER_AUTH = env_credentials("MM4_RECEIVER_AUTH")
+# Peer networks allowed to connect (CIDRs, comma-separated); empty = any peer.
+MM4_RECEIVER_ALLOW = env_list("MM4_RECEIVER_ALLOW")
+# Implicit TLS: the receiver's certificate chain and key (PEM files).
+MM4_RECEIVER_TLS_CERT = os.environ.get("MM4_RECEIVER_TLS_CERT", "")
+MM4_RECEIVER_TLS_KEY = os.environ.get("MM4_RECEIVER_TLS_KEY", "")
+# AUTH without TLS, for peers on this host (127.0.0.1, ::1) only: the demo's simulator.
+MM4_RECEIVER_PLAIN_AUTH_LOOPBACK = env_bool("MM4_RECEIVER_PLAIN_AUTH_LOOPBACK", False)
+# After this many failed AUTHs within the cool-off, a peer address is refused (421) for the
+# cool-off after its last failure; 0 = no throttle.
+MM4_RECEIVER_AUTH_FAILURE_LIMIT = int(os.environ.get("MM4_RECEIVER_AUTH_FAILURE_LIMIT", "5"))
+MM4_RECEIVER_AUTH_COOLOFF_S = float(os.environ.get("MM4_RECEIVER_AUTH_COOLOFF_S", "900"))
+# How often the receiver re-reads the accounts' inbound logins (a change applies within it).
+MM4_RECEIVER_CREDENTIALS_REFRESH_S = float(os.environ.get("MM4_RECEIVER_CREDENTIALS_REFRESH_S", "30"))
 
 # MMS: the most an MMS (media + text + subject) may weigh, as providers commonly accept.
 MMS_MAX_BYTES = int(os.environ.get("MMS_MAX_BYTES", str(600 * 1024)))

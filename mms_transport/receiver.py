@@ -14,9 +14,13 @@ envelope recipient, matched to the one account with that MM4 originator domain (
 provider addresses reports to the ``X-Mms-Originator-System`` we sent, ``system-user@<our
 domain>``). An unknown domain is refused at RCPT with 550.
 
-Optional AUTH (``--auth user:password``, what you gave the provider) and implicit TLS
-(``--tls-cert``); AUTH over the plain port is allowed because providers' MM4 clients often
-cannot do TLS: keep it on a private network then.
+Who may deliver: AUTH is required (:mod:`mms_transport.receiver_security`). The provider's
+login (``MM4_RECEIVER_AUTH``) may report for every account; an account's own inbound login
+only for that account (another domain is refused at RCPT with 550 5.7.1). AUTH only over
+implicit TLS, or in clear from a loopback peer when that is allowed. With no login
+configured at all the receiver refuses to start, unless it is told it runs a local demo
+without AUTH (loopback only); reports from such unauthenticated sessions are stored with
+``authenticated=False``, so they never wait for a part that has no answer yet.
 """
 
 from __future__ import annotations
@@ -26,19 +30,31 @@ import logging
 import ssl
 import threading
 import time
-import warnings
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from django.db import close_old_connections
 
 from campaigns.services import transport_api
 from mms_transport import mm4
 from mms_transport.adapter import to_receipt
+from mms_transport.receiver_security import (
+    HOW_TO_CONFIGURE,
+    AuthThrottle,
+    Credentials,
+    CredentialStore,
+    Network,
+    PeerPolicy,
+    Principal,
+    ReceiverSMTP,
+    authenticator,
+    is_loopback_host,
+)
 
 logger = logging.getLogger(__name__)
 # aiosmtpd logs every command line at INFO ("mail.log"): noise per report, and the lines of an
@@ -46,7 +62,12 @@ logger = logging.getLogger(__name__)
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 Resolve = Callable[[str], "int | None"]
-Store = Callable[[int, list], None]
+Store = Callable[..., None]  # (account id, receipts, *, authenticated)
+AccountLogins = Callable[[], list[tuple[str, str, int]]]
+
+
+class ReceiverConfigError(ValueError):
+    """The receiver would be unsafe or useless as configured: it does not start."""
 
 
 @dataclass
@@ -54,10 +75,37 @@ class ReceiverConfig:
     host: str = "127.0.0.1"
     port: int = 2526
     hostname: str = "mm4-receiver"
+    #: implicit TLS on the listener (the certificate and key of MM4_RECEIVER_TLS_CERT/KEY).
     ssl_context: ssl.SSLContext | None = None
-    #: user -> password accepted by AUTH PLAIN/LOGIN; empty = no AUTH asked.
+    #: the provider's logins (MM4_RECEIVER_AUTH): user -> password, reports for every account.
     auth: dict[str, str] = field(default_factory=dict, repr=False)
+    #: the accounts' own logins, (user, password, account id); blocking, run off the loop.
+    account_logins: AccountLogins | None = None
+    #: False only for a local demo (--insecure-local-demo): then a loopback host is required.
+    require_auth: bool = True
+    #: AUTH without TLS from loopback peers (MM4_RECEIVER_PLAIN_AUTH_LOOPBACK).
+    plain_auth_loopback: bool = False
+    #: peer networks allowed to connect (MM4_RECEIVER_ALLOW); empty = any.
+    allow: tuple[Network, ...] = ()
+    auth_failure_limit: int = 5
+    auth_cooloff_s: float = 900.0
+    credentials_refresh_s: float = 30.0
     max_message_bytes: int = 1_000_000
+
+    def check(self, credentials: Credentials) -> None:
+        """ReceiverConfigError saying what to set when the receiver must not start."""
+        if not self.require_auth:
+            if not is_loopback_host(self.host):
+                raise ReceiverConfigError(f"--insecure-local-demo takes reports without AUTH: it only listens on a "
+                                          f"loopback host (127.0.0.1), not {self.host}")  # fmt: skip
+            return
+        if not credentials:
+            raise ReceiverConfigError(HOW_TO_CONFIGURE)
+        if self.ssl_context is None and not self.plain_auth_loopback:
+            raise ReceiverConfigError(
+                "the MM4 receiver accepts AUTH over TLS only: set MM4_RECEIVER_TLS_CERT and MM4_RECEIVER_TLS_KEY "
+                "(PEM files), or, for a provider on this host, MM4_RECEIVER_PLAIN_AUTH_LOOPBACK=on"
+            )
 
 
 class ReportHandler:
@@ -87,6 +135,9 @@ class ReportHandler:
             return "451 4.3.0 Temporary failure, try again later"
         if account_id is None:
             return f"550 5.1.2 No account receives MM4 reports for {domain[:100]}"
+        principal = session.auth_data if session.authenticated else None
+        if isinstance(principal, Principal) and principal.account_id not in (None, account_id):
+            return f"550 5.7.1 The login {principal.user[:64]} may only deliver reports for its own account"
         envelope.rcpt_tos.append(address)
         accounts = getattr(envelope, "account_ids", [])
         if account_id not in accounts:
@@ -104,8 +155,9 @@ class ReportHandler:
         if receipt is None:
             return f"554 5.6.0 {message.message_type[:40]} is not accepted here: MO MMS is not supported"
         try:
+            authenticated = bool(session.authenticated)
             for account_id in getattr(envelope, "account_ids", []):
-                await self._blocking(self.store, account_id, [receipt])
+                await self._blocking(partial(self.store, authenticated=authenticated), account_id, [receipt])
         except Exception:
             logger.exception("could not store an MM4 report; asking the provider to retry")
             return "451 4.3.0 Could not store the report, try again later"
@@ -113,48 +165,63 @@ class ReportHandler:
         return "250 OK stored"
 
 
-def _authenticator(users: dict[str, str]) -> Callable[..., AuthResult]:
-    def check(server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any) -> AuthResult:
-        if not isinstance(auth_data, LoginPassword):
-            return AuthResult(success=False, handled=False)
-        login = auth_data.login.decode("utf-8", "replace")
-        ok = login in users and users[login] == auth_data.password.decode("utf-8", "replace")
-        return AuthResult(success=ok, handled=False)
-
-    return check
-
-
 def smtp_factory(
-    handler: ReportHandler, config: ReceiverConfig, connections: weakref.WeakSet | None = None
-) -> Callable[[], SMTP]:
+    handler: ReportHandler, config: ReceiverConfig, store: CredentialStore,
+    connections: weakref.WeakSet | None = None,
+) -> Callable[[], SMTP]:  # fmt: skip
+    policy = PeerPolicy(allow=config.allow, implicit_tls=config.ssl_context is not None,
+                        plain_auth_loopback=config.plain_auth_loopback)  # fmt: skip
+    throttle = AuthThrottle(config.auth_failure_limit, config.auth_cooloff_s)
+    check = authenticator(store, throttle)
+
     def make() -> SMTP:
-        with warnings.catch_warnings():  # aiosmtpd warns per connection; start_server warns once
-            warnings.simplefilter("ignore", UserWarning)
-            protocol = _smtp()
+        protocol = ReceiverSMTP(
+            handler, policy=policy, throttle=throttle, hostname=config.hostname, ident="MM4 receiver",
+            decode_data=False, data_size_limit=config.max_message_bytes, enable_SMTPUTF8=False,
+            authenticator=check, auth_required=config.require_auth, auth_require_tls=True,
+        )  # fmt: skip
         if connections is not None:
             connections.add(protocol)
         return protocol
 
-    def _smtp() -> SMTP:
-        return SMTP(
-            handler, hostname=config.hostname, ident="MM4 receiver", decode_data=False,
-            data_size_limit=config.max_message_bytes, enable_SMTPUTF8=False,
-            authenticator=_authenticator(config.auth) if config.auth else None,
-            auth_required=bool(config.auth), auth_require_tls=False,
-        )  # fmt: skip
-
     return make
+
+
+async def load_credentials(handler: ReportHandler, config: ReceiverConfig) -> Credentials:
+    """The provider's logins and, read off the loop, the accounts' own."""
+    accounts = await handler._blocking(config.account_logins) if config.account_logins else []
+    return Credentials(config.auth, accounts)
+
+
+async def _refresh(handler: ReportHandler, config: ReceiverConfig, store: CredentialStore) -> None:
+    """Re-read the accounts' logins every ``credentials_refresh_s`` (a failed read keeps the old)."""
+    while True:
+        await asyncio.sleep(config.credentials_refresh_s)
+        try:
+            store.current = await load_credentials(handler, config)
+        except Exception:
+            logger.exception("MM4 receiver: could not re-read the accounts' inbound logins; keeping the last ones")
 
 
 async def start_server(
     handler: ReportHandler, config: ReceiverConfig, connections: weakref.WeakSet | None = None
 ) -> asyncio.base_events.Server:
-    """Listen (implicit TLS when ``config.ssl_context``); ``server.sockets[0]`` has the port."""
-    if config.auth and config.ssl_context is None:
-        logger.warning("MM4 receiver: AUTH on a plain connection sends credentials in clear; use --tls-cert")
+    """Listen (implicit TLS when ``config.ssl_context``); ``server.sockets[0]`` has the port.
+
+    ReceiverConfigError, before listening, when the configuration is unsafe (no login at
+    all, AUTH that could only travel in clear, a demo without AUTH on a reachable host)."""
+    credentials = await load_credentials(handler, config)
+    config.check(credentials)
+    store = CredentialStore(credentials)
+    if not config.require_auth:
+        logger.warning("MM4 receiver: --insecure-local-demo: reports are taken without AUTH on %s", config.host)
     loop = asyncio.get_running_loop()
-    factory = smtp_factory(handler, config, connections)
-    return await loop.create_server(factory, config.host, config.port, ssl=config.ssl_context)
+    factory = smtp_factory(handler, config, store, connections)
+    server = await loop.create_server(factory, config.host, config.port, ssl=config.ssl_context)
+    if config.account_logins and config.credentials_refresh_s > 0:
+        task = loop.create_task(_refresh(handler, config, store))
+        server.refresh_task = task  # type: ignore[attr-defined]  # kept alive; cancelled by shut_down
+    return server
 
 
 async def shut_down(server: asyncio.base_events.Server, connections: weakref.WeakSet) -> None:
@@ -252,9 +319,15 @@ class CachedResolver:
         return account_id
 
 
-def _store(account_id: int, receipts: list) -> None:
+def _store(account_id: int, receipts: list, *, authenticated: bool = True) -> None:
     close_old_connections()  # a connection the database dropped is replaced, not reused
-    transport_api.record_receipts(account_id=account_id, receipts=receipts)
+    transport_api.record_receipts(account_id=account_id, receipts=receipts, authenticated=authenticated)
+
+
+def account_logins() -> list[tuple[str, str, int]]:
+    """The accounts' own inbound logins, as the receiver's credentials take them."""
+    close_old_connections()
+    return [(login.username, login.password, login.account_id) for login in transport_api.mm4_inbound_logins()]
 
 
 def _lookup(domain: str) -> int | None:

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import PROVIDER_ID_MAX_LENGTH, MessagePart, Receipt, ReceiptState
@@ -59,17 +60,29 @@ def _state(r: ReceiptIn, problem: str | None) -> str:
     return ReceiptState.ORPHANED if problem else ReceiptState.PENDING
 
 
-def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
+def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn], authenticated: bool = True) -> int:
     """Durably store receipts in the inbox (one INSERT); returns how many.
 
     Whatever the provider sent is stored (see :mod:`.provider_fields`): NULs dropped, fields
     cut to their columns. A receipt whose id is longer than any part's id can be is kept as
     orphaned at once: it can never match, and a cut id might match the wrong part.
+
+    ``authenticated``: the receipt came from a source that proved it speaks for this
+    account (our own SMPP bind; an MM4 session logged in with the provider's login or this
+    account's own). Only such a receipt may wait for a part that has not had its answer yet
+    (the race the inbox exists for). One that did not (an MM4 receiver run without AUTH for
+    a local demo) is applied only to a part that already has its answer; for any other id
+    it is kept as orphaned at once, so a report planted for the next provider id can never
+    pre-empt the real one.
     """
+    receipts = list(receipts)
+    unanswered = set() if authenticated else _unanswered_ids(account_id, receipts)
     rows = []
     for r in receipts:
         provider_id = storable_text(r.provider_message_id)
         problem = provider_id_problem(provider_id)
+        if not problem and not r.informational and provider_id in unanswered:
+            problem = "an unauthenticated report names no answered part of this account"
         if problem:
             logger.warning("account %s: receipt kept as orphaned: %s", account_id, problem)
         rows.append(
@@ -88,6 +101,28 @@ def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn]) -> int:
         )
     Receipt.objects.bulk_create(rows)
     return len(rows)
+
+
+def _unanswered_ids(account_id: int, receipts: list[ReceiptIn]) -> set[str]:
+    """The ids among ``receipts`` that no part of the account has had its answer with.
+
+    The provider's id only exists once the answer is recorded; our own id (MM4) exists from
+    before the wire write, so it counts only once the part has left ``queued``. One
+    query on the two indexes the matcher uses, whatever the number of receipts."""
+    ids = {storable_text(r.provider_message_id) for r in receipts if not r.informational}
+    ids.discard("")
+    if not ids:
+        return set()
+    unanswered_statuses = [S.PENDING, S.QUEUED]  # a part on the wire is still queued
+    answered = MessagePart.objects.filter(account_id=account_id).filter(
+        Q(provider_message_id__in=ids) | (Q(local_message_id__in=ids) & ~Q(status__in=unanswered_statuses))
+    )
+    known: set[str] = set()
+    for theirs, ours, status in answered.values_list("provider_message_id", "local_message_id", "status"):
+        known.add(theirs or "")
+        if status not in unanswered_statuses:
+            known.add(ours or "")
+    return ids - known
 
 
 def _match_pending(limit: int) -> list[tuple[int, int, str, str]]:

@@ -93,3 +93,8 @@ __all__ += [
     "mms_content",
     "stop_account_mm4",
 ]
+
+# The accounts' own logins to the MM4 receiver (each may report for its account only).
+from campaigns.services.mm4_inbound import InboundLogin, mm4_inbound_logins  # noqa: E402
+
+__all__ += ["InboundLogin", "mm4_inbound_logins"]

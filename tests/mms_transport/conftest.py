@@ -19,6 +19,8 @@ from mms_transport.simulator import SimulatorConfig, SimulatorThread
 
 SYSTEM_ID = "mmsuser0000001"
 API_KEY = "k3y-secret-mm4"
+#: the provider's login to our MM4 receiver (MM4_RECEIVER_AUTH in production).
+PROVIDER_LOGIN = ("mmsc-provider", "rec3iver-pw")
 
 
 class RawClient:
@@ -69,11 +71,13 @@ class RawClient:
 
 @pytest.fixture
 def make_sim(tmp_path: Path) -> Iterator:
-    """Start simulators (plain listener, the test account, reports off); stop them afterwards."""
+    """Start simulators (plain listener, the test account, reports off; when a receiver is given, they
+    log in to it with PROVIDER_LOGIN); stop them afterwards."""
     sims: list[SimulatorThread] = []
 
     def factory(**overrides) -> SimulatorThread:
-        options = {"accounts": {SYSTEM_ID: API_KEY}, "report_delay_s": 0.0, "eml_dir": tmp_path / "eml", **overrides}
+        options = {"accounts": {SYSTEM_ID: API_KEY}, "report_delay_s": 0.0, "eml_dir": tmp_path / "eml",
+                   "receiver_auth": PROVIDER_LOGIN, **overrides}  # fmt: skip
         sim = SimulatorThread(SimulatorConfig(**options)).start()
         sims.append(sim)
         return sim
@@ -133,7 +137,7 @@ class Capture:
         self.cond = threading.Condition()
         self.fail_next = 0
 
-    def store(self, account_id: int, receipts: list) -> None:
+    def store(self, account_id: int, receipts: list, *, authenticated: bool = True) -> None:
         with self.cond:
             if self.fail_next:
                 self.fail_next -= 1
@@ -148,13 +152,15 @@ class Capture:
 
 @pytest.fixture
 def capture_receiver() -> Iterator:
-    """A real aiosmtpd receiver whose store is a list (no database): for simulator tests."""
+    """A real aiosmtpd receiver whose store is a list (no database): for simulator tests. The
+    provider logs in with PROVIDER_LOGIN (AUTH in clear allowed on loopback)."""
     started: list[ReceiverThread] = []
 
     def factory(**config) -> tuple[ReceiverThread, Capture]:
         capture = Capture()
         handler = ReportHandler(resolve=lambda domain: 1, store=capture.store)
-        receiver = ReceiverThread(handler, ReceiverConfig(port=0, **config)).start()
+        options = {"auth": dict([PROVIDER_LOGIN]), "plain_auth_loopback": True, **config}
+        receiver = ReceiverThread(handler, ReceiverConfig(port=0, **options)).start()
         started.append(receiver)
         return receiver, capture
 

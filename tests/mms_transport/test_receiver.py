@@ -15,10 +15,10 @@ from campaigns.statuses import MessageStatus as S
 from mms_transport import mm4, worker
 from mms_transport.adapter import MM_STATUS
 from mms_transport.client import AuthRefused, Endpoint, MM4Session
-from mms_transport.receiver import ReceiverConfig, ReceiverThread, platform_handler
+from mms_transport.receiver import ReceiverConfig, ReceiverThread, account_logins, platform_handler
 from tests.factories import AccountFactory, CampaignFactory
 from tests.mms_transport import test_mm4_reports as golden
-from tests.mms_transport.conftest import API_KEY, SYSTEM_ID
+from tests.mms_transport.conftest import API_KEY, PROVIDER_LOGIN, SYSTEM_ID
 from tests.mms_transport.test_worker import DOMAIN, mms_campaign, run_tick
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
@@ -34,7 +34,10 @@ def start_receiver():
     started: list[ReceiverThread] = []
 
     def factory(system_id: str | None = None, **config) -> ReceiverThread:
-        receiver = ReceiverThread(platform_handler(system_id=system_id), ReceiverConfig(port=0, **config)).start()
+        """The provider's login, AUTH in clear allowed on loopback unless the test says otherwise."""
+        options = {"auth": dict([PROVIDER_LOGIN]), "plain_auth_loopback": True, "account_logins": account_logins,
+                   **config}  # fmt: skip
+        receiver = ReceiverThread(platform_handler(system_id=system_id), ReceiverConfig(port=0, **options)).start()
         started.append(receiver)
         return receiver
 
@@ -54,7 +57,9 @@ def report(message_id: str = "ABC123", status: str = "Retrieved", kind: str = mm
 
 
 def deliver(port: int, data: bytes, *, rcpt: str = f"system-user@{DOMAIN}", **endpoint):
-    session = MM4Session(Endpoint("127.0.0.1", port, **{"tls": False, "timeout_s": 5, **endpoint}))
+    """One report over one session, logged in as the provider unless ``username`` says otherwise."""
+    login = {"username": PROVIDER_LOGIN[0], "password": PROVIDER_LOGIN[1], "tls": False, "timeout_s": 5}
+    session = MM4Session(Endpoint(endpoint.pop("host", "127.0.0.1"), port, **{**login, **endpoint}))
     session.connect()
     try:
         return session.send("system-user@mmsc.example.net", rcpt, data)
@@ -138,7 +143,7 @@ def test_what_is_not_a_report_is_refused(start_receiver, data, reply) -> None:
     assert result.outcome == "failed" and result.reply.startswith(reply)
 
 
-def test_auth_when_configured(start_receiver, raw) -> None:
+def test_auth_is_required(start_receiver, raw) -> None:
     AccountFactory(mm4_originator_domain=DOMAIN)
     receiver = start_receiver(auth={"provider": "s3cret"})
     client = raw(receiver.port)
@@ -153,7 +158,7 @@ def test_implicit_tls_with_the_simulator_verifying_the_receiver(start_receiver, 
     AccountFactory(mm4_originator_domain=DOMAIN)
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(certs["server"], certs["key"])
-    receiver = start_receiver(ssl_context=context)
+    receiver = start_receiver(ssl_context=context, plain_auth_loopback=False)
     sim = make_sim(receiver=("localhost", receiver.port), receiver_tls=True, receiver_ca_file=certs["ca"])
     client = raw(sim.port)
     client.login()
