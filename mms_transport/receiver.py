@@ -38,7 +38,7 @@ from functools import partial
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from campaigns.services import transport_api
 from mms_transport import mm4
@@ -119,7 +119,24 @@ class ReportHandler:
         self.resolve = resolve
         self.store = store
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mm4-receiver")
+        self.workers = workers
         self.stored = 0
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the pool, each thread closing its database connection first (one task per
+        thread, held at a barrier so no thread takes two), so nothing is left connected."""
+        barrier = threading.Barrier(self.workers)
+
+        def close_connection() -> None:
+            try:
+                barrier.wait(timeout)
+            except threading.BrokenBarrierError:
+                pass
+            connections.close_all()
+
+        for _ in range(self.workers):
+            self.executor.submit(close_connection)
+        self.executor.shutdown(wait=True)
 
     async def _blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
@@ -287,7 +304,7 @@ class ReceiverThread:
         asyncio.run_coroutine_threadsafe(shut_down(server, self._connections), loop).result(timeout)
         loop.call_soon_threadsafe(loop.stop)
         self._thread.join(timeout)
-        self.handler.executor.shutdown(wait=False)
+        self.handler.close()
         self._loop = self._thread = None
 
     def __enter__(self) -> ReceiverThread:

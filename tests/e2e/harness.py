@@ -109,12 +109,13 @@ class Platform:
             f"mm4-{system_id}", argv, MM4_WORKER_SYSTEM_ID=system_id, MEDIA_ROOT=str(settings.MEDIA_ROOT), **env
         )
 
-    def start_mm4_receiver(self, *args: str, timeout: float = 60.0) -> int:
-        """``manage.py mm4_receiver`` on an ephemeral port; returns the port once it listens."""
+    def start_mm4_receiver(self, *args: str, timeout: float = 60.0, **env: str) -> int:
+        """``manage.py mm4_receiver`` on an ephemeral port; returns the port once it listens.
+        Its logins and certificate come from ``env`` (MM4_RECEIVER_AUTH, MM4_RECEIVER_TLS_*)."""
         name = f"mm4-receiver-{sum(n.startswith('mm4-receiver') for n in self.procs)}"
         port_file = self.tmp / f"{name}.port"
         self.start(name, [sys.executable, "manage.py", "mm4_receiver", "--port", "0", "--port-file", str(port_file),
-                          *args])  # fmt: skip
+                          *args], **env)  # fmt: skip
         try:
             wait_until(port_file.exists, timeout=timeout, what="the MM4 receiver to listen")
         except TimeoutError as exc:

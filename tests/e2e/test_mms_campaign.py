@@ -37,10 +37,13 @@ from mms_transport.simulator import SimulatorConfig, SimulatorThread
 from tests.e2e.harness import Platform, wait_until
 from tests.factories import AccountFactory, RecipientListFactory
 from tests.media_samples import png
+from tests.mms_transport.conftest import certs  # noqa: F401 - the receiver's TLS certificate (fixture)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
 API_KEY = "e2e-mm4-key"
+#: the provider's login to our receiver (MM4_RECEIVER_AUTH of the receiver process).
+RECEIVER_LOGIN = ("e2e-mmsc", "e2e-receiver-pw")
 PNG = png(2056)
 # Outcomes that settle a message (Deferred and Forwarded would leave it "accepted").
 OUTCOMES = {"Retrieved": 80, "Rejected": 8, "Expired": 7, "Indeterminate": 5}
@@ -66,11 +69,16 @@ def report_id() -> str:
 
 
 @pytest.fixture
-def simulator(platform: Platform, system_id: str, tmp_path: Path, report_id: str):
-    receiver_port = platform.start_mm4_receiver()
+def simulator(platform: Platform, system_id: str, tmp_path: Path, report_id: str, certs: dict[str, str]):  # noqa: F811
+    """The simulator, delivering its reports as the provider does: logged in, over implicit TLS."""
+    receiver_port = platform.start_mm4_receiver(
+        MM4_RECEIVER_AUTH=f"{RECEIVER_LOGIN[0]}:{RECEIVER_LOGIN[1]}",
+        MM4_RECEIVER_TLS_CERT=certs["server"], MM4_RECEIVER_TLS_KEY=certs["key"],
+    )  # fmt: skip
     config = SimulatorConfig(
-        accounts={system_id: API_KEY}, receiver=("127.0.0.1", receiver_port), report_delay_s=0.3,
+        accounts={system_id: API_KEY}, receiver=("localhost", receiver_port), report_delay_s=0.3,
         outcomes=OUTCOMES, seed=7, eml_dir=tmp_path / "eml", hostname="mmsc.e2e.test", report_id=report_id,
+        receiver_auth=RECEIVER_LOGIN, receiver_tls=True, receiver_ca_file=certs["ca"],
     )  # fmt: skip
     with SimulatorThread(config) as sim:
         yield sim

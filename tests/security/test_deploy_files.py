@@ -69,6 +69,11 @@ def test_the_mm4_receiver_is_published_with_auth_and_tls_settings() -> None:
         assert env[name].startswith(f"${{{name}:?"), name
     assert "./certs:/certs:ro" in receiver["volumes"] and receiver["ports"] == ["2526:2526"]
     assert example_values()["MM4_RECEIVER_TLS_CERT"].startswith("/certs/")
+    # No credential on a command line (ps shows it): the receiver has no option for one.
+    assert not any("auth" in arg.lower() or ":" in arg for arg in receiver["command"]), receiver["command"]
+    procfile = (ROOT / "Procfile").read_text()
+    [demo] = [line for line in procfile.splitlines() if line.startswith("mm4receiver:")]
+    assert "--auth" not in demo and "MM4_RECEIVER_AUTH" not in demo and "--insecure" not in demo
 
 
 def test_the_image_runs_as_an_unprivileged_user() -> None:

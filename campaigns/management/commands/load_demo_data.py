@@ -21,6 +21,8 @@ from campaigns.services.mms import add_media
 DEMO_SYSTEM_ID = "demo"
 DEMO_CONTACTS = 1000
 DEMO_MMS_CONTACTS = 50
+#: the demo account's own login to the MM4 receiver: the simulator delivers its reports with it.
+DEMO_MM4_INBOUND_USER = "demo-mmsc"
 
 
 class Command(BaseCommand):
@@ -50,6 +52,11 @@ class Command(BaseCommand):
                 "mm4_originator_domain": "mms.demo.example",
             },
         )
+        if not account.mm4_inbound_username:  # also for a demo database made before the receiver asked
+            # The simulator logs in to the MM4 receiver with this (the Procfile gives it the same).
+            account.mm4_inbound_username = DEMO_MM4_INBOUND_USER
+            account.mm4_inbound_password = os.environ.get("DEMO_MM4_INBOUND_PASSWORD", "demo-inbound-pass")
+            account.save(update_fields=["mm4_inbound_username", "mm4_inbound_password", "updated_at"])
         demo_list, created = RecipientList.objects.get_or_create(
             name="Demo customers", defaults={"description": "1,000 fictional UK mobile numbers."}
         )

@@ -84,7 +84,7 @@ class Command(BaseCommand):
         except ReceiverConfigError as exc:
             raise CommandError(f"refusing to start: {exc}") from None
         finally:
-            handler.executor.shutdown(wait=True)
+            handler.close()
 
     async def _serve(self, handler: Any, config: ReceiverConfig, port_file: str | None) -> None:
         stop = asyncio.Event()
