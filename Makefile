@@ -21,12 +21,15 @@ run: install
 
 # The platform without the install step (used by `make run`, and by its end-to-end test).
 # The demo's simulator sends no receipt for 2 % of messages; a one-minute receipt deadline
-# (the product's default is 48 h) lets the demo campaign complete while you watch.
+# (the product's default is 48 h) lets the demo campaign complete while you watch. The MM4
+# simulator logs in to the receiver as the demo account (demo data) over loopback, in clear:
+# MM4_RECEIVER_PLAIN_AUTH_LOOPBACK=on allows that for loopback peers only (docs/mms.md).
 serve:
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo_data
-	PATH="$(abspath $(BIN)):$$PATH" RECEIPT_DEADLINE_S=$${RECEIPT_DEADLINE_S:-60} $(BIN)/honcho start -f Procfile
+	PATH="$(abspath $(BIN)):$$PATH" RECEIPT_DEADLINE_S=$${RECEIPT_DEADLINE_S:-60} \
+		MM4_RECEIVER_PLAIN_AUTH_LOOPBACK=$${MM4_RECEIVER_PLAIN_AUTH_LOOPBACK:-on} $(BIN)/honcho start -f Procfile
 
 test: install
 	$(BIN)/ruff check .
