@@ -293,6 +293,7 @@ class ReceiverThread:
         if not ready.wait(timeout):
             raise TimeoutError("MM4 receiver did not start")
         if failure:
+            self.handler.close()  # its threads may have read the logins: close their connections
             raise failure[0]
         return self
 

@@ -44,7 +44,7 @@ HOW_TO_CONFIGURE = (
     "the MM4 receiver has no credentials, so it would take reports from anyone. Set "
     "MM4_RECEIVER_AUTH=user:password[,user:password...] in the environment (your provider's "
     "login, for every account), or give an account an MM4 inbound user and password in the "
-    "admin (Accounts > MM4: reports for that account only). For a local demo without AUTH "
+    "admin (Account > MMS (MM4): reports for that account only). For a local demo without AUTH "
     "only: --insecure-local-demo, on a loopback host."
 )
 

@@ -296,3 +296,24 @@ def test_the_provider_s_early_report_still_waits_for_its_answer(receiver, make_s
     )
     assert set(planted.values()) == {ReceiptState.APPLIED}  # the provider said so first: it counts
     assert statuses == [S.REJECTED] * 3  # and a final status never moves
+
+
+def test_an_inbound_login_set_in_the_admin_applies_without_a_restart(receiver) -> None:
+    from campaigns.models import Account
+    from tests.e2e.harness import wait_until
+
+    account = AccountFactory(mm4_originator_domain=DOMAIN)
+    r = receiver(auth=dict([PROVIDER_LOGIN]), plain_auth_loopback=True, credentials_refresh_s=0.1,
+                 auth_failure_limit=0)  # fmt: skip
+
+    def accepted() -> bool:
+        try:
+            return deliver(r.port, report(), username="acct-new", password="pw-new-1").outcome == "accepted"
+        except AuthRefused:
+            return False
+
+    assert not accepted()
+    Account.objects.filter(id=account.id).update(mm4_inbound_username="acct-new", mm4_inbound_password="pw-new-1")
+    wait_until(accepted, timeout=10, interval=0.1, what="the new login to be accepted")
+    Account.objects.filter(id=account.id).update(mm4_inbound_password="")  # removed: refused again
+    wait_until(lambda: not accepted(), timeout=10, interval=0.1, what="the removed login to be refused")
