@@ -30,6 +30,13 @@ DEBUG = env_bool("DEBUG", False)
 # METRICS_TOKEN from the environment. Then `manage.py check --deploy` passes.
 HTTPS = env_bool("HTTPS", False)
 SECRET_KEY = security.secret_key(var_dir=VAR_DIR, debug=DEBUG, https=HTTPS)
+# Fernet keys for the secrets stored in the database (Account.SECRET_FIELDS): the first
+# encrypts, all decrypt (rotation: manage.py rotate_secrets_key). Required with DEBUG off,
+# except on a local machine whose SECRET_KEY was generated into var/ (the demo, the tests),
+# where a key is derived from SECRET_KEY.
+SECRETS_KEYS = security.secrets_keys(
+    secret_key=SECRET_KEY, debug=DEBUG, derive=not HTTPS and not os.environ.get("SECRET_KEY")
+)
 SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600))) if HTTPS else 0
