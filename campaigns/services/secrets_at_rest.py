@@ -46,7 +46,7 @@ def rotate_secrets() -> list[Rotated]:
     for model, names in encrypted_fields().items():
         rows = values = 0
         with transaction.atomic():
-            for row in model._default_manager.select_for_update().only(model._meta.pk.name, *names).iterator():
+            for row in model._default_manager.select_for_update().only(model._meta.pk.name, *names):
                 current = {name: getattr(row, name) for name in names}
                 set_values = {name: value for name, value in current.items() if value}
                 if set_values:
