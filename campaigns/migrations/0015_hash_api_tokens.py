@@ -30,9 +30,8 @@ def hash_drf_tokens(apps, schema_editor) -> None:
         cursor.execute(f"SELECT key, user_id, created FROM {table}")
         for key, user_id, created in cursor.fetchall():
             digest = hashlib.sha512(key.encode()).hexdigest()  # knox.crypto.hash_token with knox's default
-            made = api_token.objects.create(
-                user_id=user_id, digest=digest, token_key=key[:TOKEN_KEY_LENGTH], expiry=None, label="from DRF"
-            )
+            made = api_token(user_id=user_id, digest=digest, token_key=key[:TOKEN_KEY_LENGTH], label="from DRF")
+            made.save()  # (knox's manager's create() makes a new secret: not wanted here)
             api_token.objects.filter(pk=made.pk).update(created=created)  # created is auto_now_add
         cursor.execute(f"DELETE FROM {table}")
 
