@@ -135,3 +135,13 @@ def test_migration_0014_encrypts_existing_rows_and_reverses() -> None:
     with connection.schema_editor() as editor:
         migration.decrypt_rows(django_apps, editor)
     assert raw(account) == PLAIN
+
+
+def test_the_admin_form_refuses_a_long_smpp_password() -> None:
+    from campaigns.forms import AccountForm
+
+    account = AccountFactory()
+    data = {**{f.name: f.value_from_object(account) for f in Account._meta.fields}, "smpp_password": "ninechars"}
+    form = AccountForm(data=data, instance=account)
+    assert not form.is_valid()
+    assert form.errors["smpp_password"] == ["Ensure this value has at most 8 characters (it has 9)."]
