@@ -21,7 +21,9 @@ from django.db.models.constants import LOOKUP_SEP
 # Secrets of models we do not own, by model label (lower case).
 OTHER_APPS: dict[str, tuple[str, ...]] = {
     "auth.user": ("password",),  # the password hash: an offline guess becomes possible
-    "authtoken.token": ("key",),  # an API token (also the table's primary key)
+    # knox's own token model, were it used instead of ours (campaigns.ApiToken, KNOX_TOKEN_MODEL):
+    # the token's digest and its first characters.
+    "knox.authtoken": ("digest", "token_key"),
 }
 
 

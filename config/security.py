@@ -119,3 +119,54 @@ def client_ip(request: HttpRequest) -> str:
     from rest_framework.throttling import BaseThrottle
 
     return BaseThrottle().get_ident(request)
+
+
+HOW_TO_GENERATE_FERNET = "python3 -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+
+
+def secrets_keys(*, secret_key: str, debug: bool, derive: bool) -> list[str]:
+    """SECRETS_KEYS: the Fernet keys that encrypt the secrets stored in the database.
+
+    Comma-separated; the first encrypts, every one decrypts, so a key is rotated by putting
+    a new one first, running ``manage.py rotate_secrets_key``, then dropping the old one.
+    Each must be a Fernet key (32 random bytes, URL-safe base64): a typo refuses to start
+    here rather than on the first account saved.
+
+    Unset, a key is derived from SECRET_KEY (HKDF-SHA256) only where ``derive`` is true: with
+    DEBUG on, or on a local machine whose SECRET_KEY was generated into var/ (the demo and
+    the tests). There the database's secrets are as safe as var/ is. Anywhere else (DEBUG
+    off and SECRET_KEY from the environment, or HTTPS=on) it refuses to start: a key derived
+    from SECRET_KEY would tie the database's secrets to the signing key, and changing that
+    key would make every stored password unreadable.
+    """
+    from cryptography.fernet import Fernet
+
+    keys = [item.strip() for item in os.environ.get("SECRETS_KEYS", "").split(",") if item.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                f"SECRETS_KEYS: key {position} of {len(keys)} is not a Fernet key (32 bytes in URL-safe base64, "
+                f"44 characters). Generate one with {HOW_TO_GENERATE_FERNET}."
+            ) from None
+    if keys:
+        return keys
+    if debug or derive:
+        return [derived_fernet_key(secret_key)]
+    raise ImproperlyConfigured(
+        "SECRETS_KEYS is not set: it encrypts the SMPP passwords and MM4 keys stored in the database. "
+        f"Set SECRETS_KEYS to a Fernet key, the same for every web and worker process: {HOW_TO_GENERATE_FERNET} "
+        "(rotation: put a new key first, keep the old one after a comma, run manage.py rotate_secrets_key)."
+    )
+
+
+def derived_fernet_key(secret_key: str) -> str:
+    """A Fernet key derived from SECRET_KEY, for the demo and the tests (see ``secrets_keys``)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"campaign-dispatch secrets at rest")
+    return base64.urlsafe_b64encode(hkdf.derive(secret_key.encode())).decode()

@@ -15,9 +15,8 @@ from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.db.models import Model
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from campaigns.models import BatchInFlight, ImportJob, InboundMessage, Receipt
+from campaigns.models import ApiToken, BatchInFlight, ImportJob, InboundMessage, Receipt
 from campaigns.secret_fields import models_with_secrets, secret_fields
 from smpp_transport.models import BindStatus
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, MessagePartFactory, OptOutFactory
@@ -45,7 +44,7 @@ def build_world() -> Targets:
     """Rows for every registered admin model; returns the secret targets."""
     first, second = AccountFactory(name="Target A"), AccountFactory(name="Target B")
     users = [User.objects.create_user(f"target-{n}", password="unused-pw") for n in "ab"]
-    tokens = [Token.objects.create(user=user) for user in users]
+    tokens = [ApiToken.objects.create(user)[0] for user in users]
     users[0].groups.add(Group.objects.get_or_create(name="world")[0])
     contact = ContactFactory()
     campaign = CampaignFactory(account=first, created_by=users[0])

@@ -13,7 +13,8 @@ again with it in ``campaigns.admin.third_party``):
   in text, which turned a typed or pasted ``%00`` into a 500 (so is ``__range``, which the
   admin cannot pass to the database either), and so is an action's selected id that is
   not an id.
-- ``object_or_404`` turns an id that is not one (``/importjob/abc/report/``) into a 404.
+- An object id with a NUL finds nothing (Django's "not found"), and ``object_or_404``
+  turns an id that is not one (``/importjob/abc/report/``) into a 404.
 """
 
 from __future__ import annotations
@@ -85,6 +86,13 @@ class GuardedAdminMixin:
     def get_list_filter(self, request: HttpRequest) -> Any:
         filters = super().get_list_filter(request)  # type: ignore[misc]
         return tuple(item for item in filters if not _filter_reads_secret(self.model, item))
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> Any:
+        # An id with a NUL (``/change/%00/``) is no id: for a text key (a username, a
+        # session) the database would refuse it with a 500. None is Django's "not found".
+        if "\x00" in str(object_id):
+            return None
+        return super().get_object(request, object_id, from_field)  # type: ignore[misc]
 
     def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         refuse_bad_query(request.GET)

@@ -1,24 +1,29 @@
-"""Other applications' admins (Django's users and groups, DRF's tokens, django-axes' login
-attempts), registered again with the guard.
+"""Other applications' admins (Django's users and groups, django-axes' login attempts),
+registered again with the guard, and the API tokens' admin.
 
 Their own registrations let a superuser filter users by ``?password__startswith=`` (the
-hash, ready for an offline guess) and listed every API token in clear. Here they get
-``GuardedAdminMixin`` like every other admin, and the token list shows whose token it is
-and when it was made, never the key. Tokens are made (and shown, once) by
-``manage.py drf_create_token``; the admin can revoke them.
+hash, ready for an offline guess), and knox's token admin lists every token's digest. Here
+they get ``GuardedAdminMixin`` like every other admin. API tokens (``ApiToken``, knox's
+hashed tokens) are listed by whose they are, what for and when, never the digest or its
+key prefix; "Add API token" makes one and shows it once, as ``manage.py create_api_token``
+does. Deleting a token revokes it.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import axes.admin  # noqa: F401 - registers its admins now, so they are guarded below
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.forms import ModelForm
 from django.http import HttpRequest
-from rest_framework.authtoken.admin import TokenAdmin
-from rest_framework.authtoken.models import TokenProxy
+from django.utils import timezone
 
-from campaigns.admin.base import GuardedAdminMixin
+from campaigns.admin.base import GuardedAdminMixin, GuardedModelAdmin
+from campaigns.models import ApiToken
+from campaigns.services.api_tokens import assign_new_secret, default_expiry
 
 
 class GuardedUserAdmin(GuardedAdminMixin, UserAdmin):
@@ -29,14 +34,33 @@ class GuardedGroupAdmin(GuardedAdminMixin, GroupAdmin):
     pass
 
 
-class GuardedTokenAdmin(GuardedAdminMixin, TokenAdmin):
-    list_display = ("user", "created")
+class ApiTokenAdmin(GuardedModelAdmin):
+    list_display = ("user", "label", "created", "expiry", "is_expired")
+    search_fields = ("user__username", "label")
+    raw_id_fields = ("user",)
+    fields = ("user", "label", "created", "expiry")
+    readonly_fields = ("created",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # the key would never be seen again: drf_create_token makes and shows it
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
+        return ("user", "created") if obj is not None else ("created",)
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {**super().get_changeform_initial_data(request), "expiry": default_expiry()}
+
+    @admin.display(boolean=True, description="expired")
+    def is_expired(self, obj: ApiToken) -> bool:
+        return obj.expiry is not None and obj.expiry <= timezone.now()
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: ModelForm, change: bool) -> None:
+        secret = None if change else assign_new_secret(obj)
+        super().save_model(request, obj, form, change)
+        if secret is not None:
+            self.message_user(
+                request, f"The new API token (copy it now, it is not shown again): {secret}", messages.WARNING
+            )
 
 
-for model, model_admin in ((User, GuardedUserAdmin), (Group, GuardedGroupAdmin), (TokenProxy, GuardedTokenAdmin)):
+for model, model_admin in ((User, GuardedUserAdmin), (Group, GuardedGroupAdmin), (ApiToken, ApiTokenAdmin)):
     if admin.site.is_registered(model):
         admin.site.unregister(model)
     admin.site.register(model, model_admin)

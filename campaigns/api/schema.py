@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse
 
 from campaigns.api.serializers.common import ErrorEnvelopeSerializer
 
 _ERRORS = {
     "400": "Invalid input: each error names the field and the reason.",
-    "401": "Not authenticated: send 'Authorization: Token <key>'.",
+    "401": "Not authenticated: send 'Authorization: Token <token>'.",
     "403": "Authenticated, but your role lacks the permission.",
     "404": "No such object, page or cursor.",
     "405": "Method not allowed on this path.",
@@ -27,6 +28,16 @@ _WRITE_ERRORS = {
     "413": "The body is too large.",
     "415": "Unsupported Content-Type.",
 }
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """``Authorization: Token <token>`` (knox's hashed tokens), as DRF's token scheme was."""
+
+    target_class = "campaigns.api.authentication.ApiTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
 
 
 class ApiAutoSchema(AutoSchema):

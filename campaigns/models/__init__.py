@@ -6,10 +6,12 @@ from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignPace, Ca
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
 from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
+from campaigns.models.tokens import ApiToken
 
 __all__ = [
     "PROVIDER_ID_MAX_LENGTH",
     "Account",
+    "ApiToken",
     "BatchInFlight",
     "BindMode",
     "Campaign",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from campaigns.fields import EncryptedTextField
+
 
 class BindMode(models.TextChoices):
     TRANSCEIVER = "trx", "Transceiver (send and receive on each bind)"
@@ -23,6 +25,7 @@ class Account(models.Model):
     Secrets (the SMPP password, the MM4 API key and the MM4 inbound password) are stored because the workers need
     them, but they are write-only everywhere a person can look: the admin and the API
     never render them back, and ``__repr__`` leaves them out so they never reach a log.
+    In the database they are encrypted (``EncryptedTextField``, keys from SECRETS_KEYS).
     """
 
     name = models.CharField(max_length=100, unique=True, help_text="A name you recognise, e.g. 'Localmail UK'.")
@@ -31,7 +34,7 @@ class Account(models.Model):
         unique=True,
         help_text="The SMPP username your provider gave you (system_id). Also the MM4 login.",
     )
-    smpp_password = models.CharField(
+    smpp_password = EncryptedTextField(
         max_length=8,
         blank=True,
         help_text="The SMPP password (at most 8 characters in SMPP 3.4). Write-only: never shown again.",
@@ -89,7 +92,7 @@ class Account(models.Model):
     mm4_host = models.CharField(max_length=255, blank=True, help_text="Provider MM4 (SMTP) host for MMS.")
     mm4_port = models.PositiveIntegerField(default=2465, help_text="MM4 port: 2465 implicit TLS, 2525 plain.")
     mm4_tls = models.BooleanField(default=True, help_text="Use implicit TLS for MM4 (recommended).")
-    mm4_api_key = models.CharField(
+    mm4_api_key = EncryptedTextField(
         max_length=128,
         blank=True,
         help_text="The MM4 API key (SMTP password). Write-only: never shown again.",
@@ -105,7 +108,7 @@ class Account(models.Model):
             "to our MM4 receiver. Blank = only the receiver-wide MM4_RECEIVER_AUTH credentials."
         ),
     )
-    mm4_inbound_password = models.CharField(
+    mm4_inbound_password = EncryptedTextField(
         max_length=128,
         blank=True,
         help_text="The SMTP AUTH password for the user above. Write-only: never shown again.",

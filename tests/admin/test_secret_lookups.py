@@ -105,7 +105,8 @@ ISSUE_URLS = [
     ("admin:campaigns_campaign_changelist", "account__smpp_password__startswith", MATCH[:1]),
     ("admin:campaigns_messagepart_changelist", "account__mm4_api_key", MATCH),
     ("admin:auth_user_changelist", "password__startswith", MATCH[:1]),
-    ("admin:authtoken_tokenproxy_changelist", "key__startswith", MATCH[:1]),
+    ("admin:campaigns_apitoken_changelist", "digest__startswith", MATCH[:1]),
+    ("admin:campaigns_apitoken_changelist", "token_key__startswith", MATCH[:1]),
 ]
 _CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
 
@@ -129,13 +130,18 @@ def test_the_oracles_of_the_issue_are_a_400_for_every_role(roles, role: str) -> 
         assert allowed.status_code == 200 and b"2 accounts" in allowed.content
 
 
-def test_the_token_list_never_shows_a_key(admin_client) -> None:
-    build_world()
-    page = admin_client.get(reverse("admin:authtoken_tokenproxy_changelist")).content.decode()
-    from rest_framework.authtoken.models import Token
+def test_the_token_list_never_shows_a_token_its_digest_or_its_key(admin_client) -> None:
+    from campaigns.models import ApiToken
 
-    assert "target-a" in page
-    assert not [token.key for token in Token.objects.all() if token.key in page]
+    build_world()
+    made, token = ApiToken.objects.create(ApiToken.objects.first().user)
+    pages = [admin_client.get(reverse("admin:campaigns_apitoken_changelist")).content.decode(),
+             admin_client.get(reverse("admin:campaigns_apitoken_change", args=[made.pk])).content.decode(),
+             admin_client.get(reverse("admin:campaigns_apitoken_delete", args=[made.pk])).content.decode()]  # fmt: skip
+    assert "target-a" in pages[0]
+    shown = [value for page in pages for row in ApiToken.objects.all() for value in (row.digest, row.token_key)
+             if value in page]  # fmt: skip
+    assert not shown and not [page for page in pages if token in page]
 
 
 def test_every_registered_admin_is_guarded_and_configured_without_secrets() -> None:
@@ -173,12 +179,13 @@ def test_the_check_catches_a_secret_in_the_configuration() -> None:
         ("campaigns.Campaign", "account__smpp_password", True),
         ("campaigns.Campaign", "account", False),
         ("campaigns.Message", "campaign__account__mm4_api_key__regex", True),
-        ("auth.User", "auth_token", True),
-        ("auth.User", "auth_token__isnull", False),
         ("auth.User", "password__startswith", True),
         ("auth.Group", "user__password", True),
-        ("authtoken.TokenProxy", "pk", True),
-        ("authtoken.TokenProxy", "user__username", False),
+        ("auth.User", "auth_token_set__digest", True),
+        ("auth.User", "auth_token_set__isnull", False),
+        ("campaigns.ApiToken", "token_key__startswith", True),
+        ("campaigns.ApiToken", "pk", False),
+        ("campaigns.ApiToken", "user__username", False),
         ("campaigns.Contact", "nonexistent__smpp_password", False),
     ],
 )

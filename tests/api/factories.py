@@ -5,8 +5,8 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from rest_framework.authtoken.models import Token
 
+from campaigns.models import ApiToken
 from campaigns.roles import ROLE_PERMISSIONS, codename
 
 
@@ -34,7 +34,15 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class TokenFactory(factory.django.DjangoModelFactory):
+    """An API token; ``.key`` is the token in clear (the row keeps only its digest)."""
+
     class Meta:
-        model = Token
+        model = ApiToken
 
     user = factory.SubFactory(UserFactory)
+
+    @classmethod
+    def _create(cls, model_class: type[ApiToken], *args: object, **kwargs: object) -> ApiToken:
+        token, key = model_class.objects.create(*args, **kwargs)
+        token.key = key
+        return token

@@ -24,7 +24,7 @@ COMPOSE = yaml.safe_load(COMPOSE_TEXT)
 SERVICES = COMPOSE["services"]
 ENV_EXAMPLE = (ROOT / ".env.example").read_text()
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-SECRETS = ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "SECRET_KEY", "METRICS_TOKEN", "MM4_RECEIVER_AUTH")
+SECRETS = ("POSTGRES_PASSWORD", "RABBITMQ_PASSWORD", "SECRET_KEY", "METRICS_TOKEN", "MM4_RECEIVER_AUTH", "SECRETS_KEYS")
 APP_SERVICES = ("migrate", "web", "beat", "worker", "binds", "receipts", "mm4", "mm4receiver")
 
 
@@ -55,6 +55,7 @@ def test_the_app_runs_with_https_on_behind_the_proxy_with_one_shared_key() -> No
         env = SERVICES[name]["environment"]
         assert env["HTTPS"] == "on" and env["TRUSTED_PROXY_COUNT"] == "1", name
         assert env["SECRET_KEY"].startswith("${SECRET_KEY:?"), name  # from .env, not generated per container
+        assert env["SECRETS_KEYS"].startswith("${SECRETS_KEYS:?"), name  # the stored passwords' keys, shared
         assert env["DATABASE_URL"].startswith("postgres://campaigns:${POSTGRES_PASSWORD:?"), name
         assert env["CELERY_BROKER_URL"].startswith("amqp://campaigns:${RABBITMQ_PASSWORD:?"), name
     assert "ports" not in SERVICES["web"] and SERVICES["web"]["expose"] == ["8000"]

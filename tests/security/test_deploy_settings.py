@@ -18,11 +18,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = secrets.token_urlsafe(50)
 METRICS = secrets.token_urlsafe(24)
-PRODUCTION = {"HTTPS": "on", "SECRET_KEY": STRONG_KEY, "METRICS_TOKEN": METRICS, "ALLOWED_HOSTS": "sms.example.com"}
+FERNET_KEY = Fernet.generate_key().decode()
+PRODUCTION = {"HTTPS": "on", "SECRET_KEY": STRONG_KEY, "METRICS_TOKEN": METRICS, "ALLOWED_HOSTS": "sms.example.com",
+              "SECRETS_KEYS": FERNET_KEY}  # fmt: skip
 
 # What a request sees, printed as JSON by a process started with the environment under test.
 PROBE = """
@@ -128,6 +131,26 @@ def test_https_on_needs_the_key_from_the_environment(tmp_path) -> None:
     line = refusal(manage("check", env=env, var_dir=tmp_path))
     assert "HTTPS=on needs SECRET_KEY in the environment" in line
     assert not (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize("env", [{**PRODUCTION, "SECRETS_KEYS": ""}, {"SECRET_KEY": STRONG_KEY}])
+def test_without_secrets_keys_a_deployment_refuses_to_start(tmp_path, env: dict[str, str]) -> None:
+    """DEBUG off with SECRET_KEY from the environment (or HTTPS=on) is a deployment: its
+    stored passwords need their own key, not one derived from the signing key."""
+    line = refusal(manage("check", env=env, var_dir=tmp_path))
+    assert line.startswith("django.core.exceptions.ImproperlyConfigured: SECRETS_KEYS is not set: it encrypts the")
+    assert "Fernet.generate_key()" in line
+
+
+def test_a_secrets_key_that_is_not_a_fernet_key_refuses_to_start(tmp_path) -> None:
+    env = {**PRODUCTION, "SECRETS_KEYS": f"{FERNET_KEY}, not-a-key"}
+    line = refusal(manage("check", env=env, var_dir=tmp_path))
+    assert "SECRETS_KEYS: key 2 of 2 is not a Fernet key (32 bytes in URL-safe base64, 44 characters)" in line
+
+
+def test_the_demo_and_debug_derive_the_secrets_key(tmp_path) -> None:
+    assert manage("check", env={"SECRET_KEY": "dev", "DEBUG": "true"}, var_dir=tmp_path).returncode == 0
+    assert manage("check", env={}, var_dir=tmp_path).returncode == 0  # the key generated into var/
 
 
 @pytest.mark.parametrize("token", ["", "short", "change-me-metrics-token"])
