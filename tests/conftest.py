@@ -46,3 +46,13 @@ def roles(django_db_blocker):
 
     with django_db_blocker.unblock():
         sync_roles()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _processes_share_the_secrets_keys() -> None:
+    """Processes a test starts (workers, receivers, management commands) get this process's
+    SECRETS_KEYS: each would otherwise derive its own from the SECRET_KEY generated into its
+    own VAR_DIR, and could not read the account passwords the test stored."""
+    from django.conf import settings
+
+    os.environ["SECRETS_KEYS"] = ",".join(settings.SECRETS_KEYS)
