@@ -26,11 +26,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "receipt",
             "inboundmessage",
             "importjob",
+            "segmentprice",
         )
     }  # fmt: skip
     | {"campaign": (*_ALL, "send_campaign")},
     MARKETER: {
         "account": ("view",),
+        "segmentprice": ("view",),
         "recipientlist": _ALL,
         "contact": _ALL,
         "optout": _ALL,

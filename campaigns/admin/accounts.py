@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from campaigns.admin.base import GuardedModelAdmin
+from campaigns.admin.prices import SegmentPriceInline
 from campaigns.forms import AccountForm
 from campaigns.models import Account
 
@@ -17,6 +18,7 @@ NAME_ONLY = ((None, {"fields": ("name",)}),)
 @admin.register(Account)
 class AccountAdmin(GuardedModelAdmin):
     form = AccountForm
+    inlines = [SegmentPriceInline]  # prices per segment (campaigns.selectors_cost)
     list_display = ("name", "system_id", "smpp_host", "smpp_port", "bind_mode", "binds", "rate_per_bind", "active")
     list_filter = ("active", "bind_mode", "smpp_tls")
     search_fields = ("name", "system_id", "smpp_host")

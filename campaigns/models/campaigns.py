@@ -40,7 +40,7 @@ class Campaign(models.Model):
             'and give a fallback with {{ first_name|default:"there" }}.'
         ),
     )
-    mms_subject = models.CharField(max_length=200, blank=True, help_text="MMS only: the subject line.")
+    mms_subject = models.CharField("MMS subject", max_length=200, blank=True, help_text="MMS only: the subject line.")
     recipient_lists = models.ManyToManyField(
         "campaigns.RecipientList",
         related_name="campaigns",
