@@ -17,7 +17,7 @@ from django.db.models import Model
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from campaigns.models import BatchInFlight, ImportJob, InboundMessage, Receipt
+from campaigns.models import BatchInFlight, ImportJob, InboundMessage, Receipt, SegmentPrice
 from campaigns.secret_fields import models_with_secrets, secret_fields
 from smpp_transport.models import BindStatus
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, MessagePartFactory, OptOutFactory

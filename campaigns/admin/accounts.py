@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from campaigns.admin.account_health import AccountHealthMixin
 from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.prices import SegmentPriceInline
 from campaigns.forms import AccountForm
@@ -16,7 +17,7 @@ NAME_ONLY = ((None, {"fields": ("name",)}),)
 
 
 @admin.register(Account)
-class AccountAdmin(GuardedModelAdmin):
+class AccountAdmin(AccountHealthMixin, GuardedModelAdmin):  # health + test connection: account_health.py
     form = AccountForm
     inlines = [SegmentPriceInline]  # prices per segment (campaigns.selectors_cost)
     list_display = ("name", "system_id", "smpp_host", "smpp_port", "bind_mode", "binds", "rate_per_bind", "active")

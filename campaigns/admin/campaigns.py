@@ -21,6 +21,7 @@ from django.utils.html import format_html
 from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible_actions
 from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.estimate import parse_local_time
+from campaigns.admin.kinds import KindFilter
 from campaigns.admin.preview import build_preview
 from campaigns.admin.reports import export_view, report_view, timeline_view
 from campaigns.errors import ApplicationError
@@ -87,7 +88,7 @@ class CampaignChangeList(ChangeList):
 class CampaignAdmin(GuardedModelAdmin):
     form = CampaignForm
     list_display = ("name", "status_label", "progress_column", "account", "channel", "schedule_display", "started_at")
-    list_filter = ("status", "channel", "account", "is_test")
+    list_filter = (KindFilter, "status", "channel", "account", "is_test")  # single sends apart (kinds.py)
     search_fields = ("name",)
     list_select_related = ("account",)
     inlines = [CampaignMediaInline]

@@ -10,8 +10,10 @@ and when it was made, never the key. Tokens are made (and shown, once) by
 
 from __future__ import annotations
 
+from typing import Any
+
 import axes.admin  # noqa: F401 - registers its admins now, so they are guarded below
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.http import HttpRequest
@@ -19,10 +21,22 @@ from rest_framework.authtoken.admin import TokenAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from campaigns.admin.base import GuardedAdminMixin
+from campaigns.roles import MARKETER, OPERATOR, VIEWER
+
+ROLES = (OPERATOR, MARKETER, VIEWER)
 
 
 class GuardedUserAdmin(GuardedAdminMixin, UserAdmin):
-    pass
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """A user given a role (operator, marketer, viewer) may log into the admin: the role
+        makes them staff. Without it the user could not log in, and the login page said
+        only "enter the correct username and password"."""
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        if not user.is_staff and user.groups.filter(name__in=ROLES).exists():
+            User.objects.filter(pk=user.pk).update(is_staff=True)
+            user.is_staff = True
+            messages.info(request, f"{user.get_username()} has a role, so may now log into the admin (staff).")
 
 
 class GuardedGroupAdmin(GuardedAdminMixin, GroupAdmin):

@@ -13,10 +13,17 @@ def sync_role_permissions(apps, schema_editor):
     sync_roles(apps)
 
 
+def mark_single_sends(apps, schema_editor):
+    """Campaigns made by POST /api/v1/send/ before the flag existed: one message, named so."""
+    Campaign = apps.get_model("campaigns", "Campaign")
+    Campaign.objects.filter(name__regex=r"^API send( |$)").update(is_single_send=True)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('campaigns', '0013_mm4_inbound_credentials'),
+        ('smpp_transport', '0001_initial'),  # its permissions go to the operator role
     ]
 
     operations = [
@@ -85,5 +92,11 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('account', 'country'), name='segment_price_unique_account_country', violation_error_message='This account already has a price for this country.')],
             },
         ),
+        migrations.AddField(
+            model_name='campaign',
+            name='is_single_send',
+            field=models.BooleanField(default=False, help_text="Made by one API send (POST /api/v1/send/): listed apart from the marketers' campaigns."),
+        ),
+        migrations.RunPython(mark_single_sends, migrations.RunPython.noop),
         migrations.RunPython(sync_role_permissions, migrations.RunPython.noop),
     ]

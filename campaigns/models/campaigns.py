@@ -79,6 +79,10 @@ class Campaign(models.Model):
         help_text="How long the network keeps trying to deliver (e.g. 1 day). Empty: the provider's default.",
     )
     is_test = models.BooleanField(default=False, help_text="Test sends are kept out of reports and statistics.")
+    is_single_send = models.BooleanField(
+        default=False,
+        help_text="Made by one API send (POST /api/v1/send/): listed apart from the marketers' campaigns.",
+    )
     resend_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

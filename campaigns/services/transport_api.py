@@ -93,3 +93,14 @@ __all__ += [
     "mms_content",
     "stop_account_mm4",
 ]
+
+# The account page's "Test connection": the transports register a one-off login probe.
+from campaigns.services.connection_checks import (  # noqa: E402
+    ConnectionCheck,
+    connection_health,
+    register_health,
+    register_probe,
+    test_connection,
+)
+
+__all__ += ["ConnectionCheck", "connection_health", "register_health", "register_probe", "test_connection"]
