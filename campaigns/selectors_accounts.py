@@ -31,3 +31,18 @@ def mm4_health(account: Account) -> list[str]:
     when = timezone.localtime(part.submitted_at)
     outcome = f"failed: {part.error}" if part.error else part.get_status_display().lower()
     return [f"MM4 to {where}: last MMS sent {when:%Y-%m-%d %H:%M:%S} {when.tzname()}, {outcome}."]
+
+
+def account_for_list(list_id: int) -> int | None:
+    """The account a new campaign to this list most likely uses: the one of the latest
+    campaign sent to it, else the only active account; None when that is not clear."""
+    used = (
+        Campaign.objects.filter(recipient_lists=list_id, is_single_send=False)
+        .order_by("-created_at")
+        .values_list("account_id", flat=True)
+        .first()
+    )
+    if used is not None:
+        return used
+    active = list(Account.objects.filter(active=True).values_list("id", flat=True)[:2])
+    return active[0] if len(active) == 1 else None

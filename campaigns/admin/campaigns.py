@@ -22,11 +22,12 @@ from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible
 from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.estimate import parse_local_time
 from campaigns.admin.kinds import KindFilter
+from campaigns.admin.media_files import CampaignMediaInline
 from campaigns.admin.preview import build_preview
 from campaigns.admin.reports import export_view, report_view, timeline_view
 from campaigns.errors import ApplicationError
-from campaigns.forms import CampaignForm, CampaignMediaForm, CampaignMediaFormSet
-from campaigns.models import Account, Campaign, CampaignMedia, CampaignStatus
+from campaigns.forms import CampaignForm
+from campaigns.models import Account, Campaign, CampaignStatus
 from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
 from campaigns.services import campaign_actions, campaign_edits
 from campaigns.templatetags.campaign_admin import progress_bars, status_badge
@@ -63,15 +64,6 @@ LOCKED_FIELDSETS = (
                              "validity_period")}),
     ("Details", {"fields": DETAILS, "classes": ("collapse",)}),
 )  # fmt: skip
-
-
-class CampaignMediaInline(admin.TabularInline):
-    model = CampaignMedia
-    form = CampaignMediaForm
-    formset = CampaignMediaFormSet
-    fields = ("file", "content_type", "size", "position")
-    readonly_fields = ("content_type", "size")  # read from the file's bytes
-    extra = 0
 
 
 class CampaignChangeList(ChangeList):
