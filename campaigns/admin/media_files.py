@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.forms import CampaignMediaForm, CampaignMediaFormSet
@@ -21,7 +22,7 @@ from campaigns.services import campaign_edits
 
 def media_file_view(request: HttpRequest, name: str) -> HttpResponse:
     if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+        return redirect_to_login(request.get_full_path(), login_url=reverse("admin:login"))
     if not (request.user.is_staff and request.user.has_perm("campaigns.view_campaign")):
         raise Http404("No such file.")
     media = CampaignMedia.objects.filter(file=name).first()
