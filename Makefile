@@ -26,7 +26,7 @@ serve:
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo_data
-	PATH="$(abspath $(BIN)):$$PATH" RECEIPT_DEADLINE_S=$${RECEIPT_DEADLINE_S:-60} $(BIN)/honcho start -f Procfile
+	PATH="$(abspath $(BIN)):$$PATH" RECEIPT_DEADLINE_S=$${RECEIPT_DEADLINE_S:-60} $(BIN)/python -m config.foreground $(BIN)/honcho start -f Procfile
 
 test: install
 	$(BIN)/ruff check .
