@@ -40,6 +40,7 @@ class CampaignMediaInline(admin.TabularInline):
     formset = CampaignMediaFormSet
     fields = ("thumbnail", "file", "content_type", "size", "position")
     readonly_fields = ("thumbnail", "content_type", "size")  # read from the file's bytes
+    verbose_name, verbose_name_plural = "media file", "Media (pictures, audio, video)"
     extra = 0
 
     @admin.display(description="Preview")

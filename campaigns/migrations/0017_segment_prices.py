@@ -29,6 +29,17 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AlterField(
             model_name='account',
+            name='mm4_stopped_reason',
+            field=models.CharField(blank=True, help_text='Why MMS sending stopped. Clear it to retry.', max_length=255, verbose_name='MM4 stopped reason'),
+        ),
+        migrations.AlterField(
+            model_name='account',
+            name='smpp_stopped_reason',
+            field=models.CharField(blank=True, help_text='Why SMPP sending stopped (e.g. the provider refused the password). Clear it to retry.', max_length=255, verbose_name='SMPP stopped reason'),
+        ),
+
+        migrations.AlterField(
+            model_name='account',
             name='mm4_host',
             field=models.CharField(blank=True, help_text='Provider MM4 (SMTP) host for MMS.', max_length=255, verbose_name='MM4 host'),
         ),

@@ -131,12 +131,16 @@ class Account(models.Model):
     )
     active = models.BooleanField(default=True, help_text="Inactive accounts send nothing and hold no binds.")
     smpp_stopped_reason = models.CharField(
+        verbose_name="SMPP stopped reason",
         max_length=255,
         blank=True,
         help_text="Why SMPP sending stopped (e.g. the provider refused the password). Clear it to retry.",
     )
     mm4_stopped_reason = models.CharField(
-        max_length=255, blank=True, help_text="Why MMS sending stopped. Clear it to retry."
+        verbose_name="MM4 stopped reason",
+        max_length=255,
+        blank=True,
+        help_text="Why MMS sending stopped. Clear it to retry.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

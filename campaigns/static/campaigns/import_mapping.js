@@ -10,7 +10,7 @@
     const apply = () => {
       const mapped = new Set(selects.map((s) => s.value).filter(Boolean));
       form.querySelectorAll("input[name=attributes]").forEach((box) => {
-        const item = box.closest("li") || box.parentElement;
+        const item = box.closest("li") || box.closest("#id_attributes > div") || box.parentElement;
         const used = mapped.has(box.value);
         if (used) box.checked = false;
         item.hidden = used;
