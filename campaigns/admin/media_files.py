@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from campaigns.forms import CampaignMediaForm, CampaignMediaFormSet
-from campaigns.models import Campaign, CampaignMedia
+from campaigns.models import Campaign, CampaignMedia, Channel
 from campaigns.services import campaign_edits
 
 
@@ -64,3 +64,12 @@ class CampaignMediaInline(admin.TabularInline):
 
     def has_delete_permission(self, request: HttpRequest, obj: Campaign | None = None) -> bool:
         return not self._locked(obj) and super().has_delete_permission(request, obj)
+
+
+def preview_media(campaign_id: str, channel: str) -> list[dict[str, str]]:
+    """The builder preview's pictures: the stored media of the campaign being edited (MMS)."""
+    if channel != Channel.MMS or not campaign_id.isdigit():
+        return []
+    media = CampaignMedia.objects.filter(campaign_id=int(campaign_id)).order_by("position", "id")[:10]
+    return [{"url": m.file.url, "content_type": m.content_type, "name": m.file.name.rsplit("/", 1)[-1]}
+            for m in media if m.file]  # fmt: skip

@@ -157,3 +157,13 @@ def test_mms_thumbnail_loads_and_completed_media_are_locked(live_server, page, s
     response = page.request.get(f"{live_server.url}{media.file.url}")
     assert response.status == 200 and response.headers["content-type"] == "image/png"
     shoot("17-06-mms-thumbnail")
+
+    draft = CampaignFactory(name="Picture draft", channel=Channel.MMS, account=campaign.account, body="Look!")
+    picture = CampaignMedia(campaign=draft, content_type="image/png", size=60, position=1)
+    picture.file.save("draft.png", ContentFile(png()), save=True)
+    page.goto(f"{live_server.url}/admin/campaigns/campaign/{draft.pk}/change/")
+    in_preview = page.locator("#cd-preview img.cd-preview-image")
+    expect(in_preview).to_be_visible()
+    assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", in_preview.element_handle())
+    expect(page.locator("#media-group input[type=file]").first).to_be_attached()  # a draft's media stay editable
+    page.locator("#cd-preview").screenshot(path=str(shoot("17-07-mms-preview").with_name("17-07-mms-preview-panel.png")))

@@ -31,7 +31,7 @@
 
   function previewPayload(form, fixed) {
     const data = new FormData();
-    ["body", "channel", "account", "send_rate", "quiet_hours_start", "quiet_hours_end"].forEach((name) => {
+    ["body", "channel", "account", "send_rate", "quiet_hours_start", "quiet_hours_end", "campaign"].forEach((name) => {
       const field = form.elements.namedItem(name);
       if (field) data.append(name, field.value);
       else if (fixed[name] !== undefined) data.append(name, fixed[name]);
@@ -85,7 +85,12 @@
       p.samples.forEach((s) => {
         const item = el("li");
         item.append(el("span", { class: "cd-sample-phone" }, s.phone || "(no recipients yet: defaults shown)"));
-        item.append(el("span", { class: "cd-bubble" }, s.text));
+        const bubble = el("span", { class: "cd-bubble" });
+        // An MMS shows its pictures above the text, as the phone will.
+        (p.media || []).filter((m) => m.content_type.startsWith("image/")).forEach((m) =>
+          bubble.append(el("img", { class: "cd-preview-image", src: m.url, alt: m.name })));
+        bubble.append(s.text);
+        item.append(bubble);
         item.append(el("span", { class: "cd-quiet" }, s.encoding + ", " + s.segments + " segment" + (s.segments === 1 ? "" : "s")));
         list.append(item);
       });
