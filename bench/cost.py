@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
 from _setup import drop_database, setup_django, use_bench_database
 from report_page import build
 
-DB = "bench_cost"
+DB = os.environ.get("BENCH_DB", "bench_cost")
 
 
 def main() -> None:

@@ -5,13 +5,15 @@ its price for the destination country. Messages carry no country column, so the 
 is read from the number: the database groups the messages by the first digits of the
 number (``PREFIX_LEN`` characters of the E.164 string, a few hundred groups for a million
 messages), and each group's country comes from ``phonenumbers`` for one number of the
-group. Calling codes of one country (most) need no parse at all.
+group. Calling codes of one country (most) need no parse at all. An account with one price
+for every country needs no grouping: one SUM over the campaign's (campaign, status) index.
 
 - ``estimated_cost``: every segment the campaign will send (its messages once they exist,
   suppressed and cancelled ones left out; before that, the recipients of its lists times
   the segments of its text).
-- ``spent_cost``: the segments the provider accepted (parts in a sent status), which is
-  what providers bill; a submit the provider refused costs nothing.
+- ``spent_cost``: the segments the provider accepted (messages in a sent status, and the
+  accepted parts of a message that failed half-way), which is what providers bill; a
+  submit the provider refused costs nothing.
 - ``cost_by_country``: the spent cost per destination country (ISO code).
 
 Figures are ``Decimal`` in the account's currency; ``None`` when the account has no price.
@@ -27,7 +29,7 @@ from functools import lru_cache
 
 import phonenumbers
 from django.core.cache import cache
-from django.db.models import Count, Min, Sum
+from django.db.models import Aggregate, Count, Min, QuerySet, Sum
 from django.db.models.functions import Left
 
 from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message, MessagePart, SegmentPrice
@@ -36,6 +38,7 @@ from campaigns.statuses import MessageStatus
 
 PREFIX_LEN = 7  # "+" and six digits: enough to tell NANP, +7 and +44's islands apart
 UNKNOWN_COUNTRY = "ZZ"  # phonenumbers' own "unknown region"
+ANY_COUNTRY = "*"  # every country at the default price (no country prices: no grouping)
 NOT_SENDING = (MessageStatus.SUPPRESSED, MessageStatus.CANCELLED, MessageStatus.FAILED)
 FINAL_CACHE_S = 3600
 LIVE_CACHE_S = 5
@@ -123,32 +126,46 @@ def _priced(units: dict[str, int], prices: PriceTable) -> tuple[dict[str, Decima
     return costs, complete
 
 
-def spent_segments_by_country(campaign: Campaign) -> dict[str, int]:
-    """Accepted segments (parts in a sent status) per destination country."""
+def _grouped(queryset: QuerySet, phone: str, amount: Aggregate, by_country: bool) -> dict[str, int]:
+    """``amount`` per country (numbers grouped by prefix), or all under ``ANY_COUNTRY`` when
+    the account has one price for every country (one aggregate, no grouping)."""
+    if not by_country:
+        return {ANY_COUNTRY: int(queryset.aggregate(n=amount)["n"] or 0)}
     rows = (
-        MessagePart.objects.filter(message__campaign=campaign, status__in=SENT_STATUSES)
-        .annotate(prefix=Left("message__phone", PREFIX_LEN))
+        queryset.annotate(prefix=Left(phone, PREFIX_LEN))
         .values("prefix")
-        .annotate(sample=Min("message__phone"), n=Count("id"))
+        .annotate(sample=Min(phone), n=amount)
         .values_list("sample", "n")
         .order_by()
     )
     return _by_country(rows)
 
 
-def planned_segments_by_country(campaign: Campaign) -> dict[str, int]:
+def _merge(*parts: dict[str, int]) -> dict[str, int]:
+    merged: dict[str, int] = defaultdict(int)
+    for part in parts:
+        for country, n in part.items():
+            merged[country] += n
+    return dict(merged)
+
+
+def spent_segments_by_country(campaign: Campaign, *, by_country: bool = True) -> dict[str, int]:
+    """Accepted segments per destination country: the segments of the messages in a sent
+    status (all their parts were accepted; the (campaign, status) index finds them), plus the
+    accepted parts of messages that failed after part of them went (rare, and few rows)."""
+    sent = Message.objects.filter(campaign=campaign, status__in=SENT_STATUSES)
+    partial = MessagePart.objects.filter(message__campaign=campaign, message__status=MessageStatus.FAILED,
+                                         message__segments__gt=1, status__in=SENT_STATUSES)  # fmt: skip
+    return _merge(_grouped(sent, "phone", Sum("segments"), by_country),
+                  _grouped(partial, "message__phone", Count("id"), by_country))  # fmt: skip
+
+
+def planned_segments_by_country(campaign: Campaign, *, by_country: bool = True) -> dict[str, int]:
     """Segments the campaign will send per country: its messages once they exist, else its
     recipients times the segments of its text (the builder's estimate)."""
     messages = Message.objects.filter(campaign=campaign).exclude(status__in=NOT_SENDING)
     if campaign.materialised_at is not None or messages.exists():
-        rows = (
-            messages.annotate(prefix=Left("phone", PREFIX_LEN))
-            .values("prefix")
-            .annotate(sample=Min("phone"), n=Sum("segments"))
-            .values_list("sample", "n")
-            .order_by()
-        )
-        return _by_country(rows)
+        return _grouped(messages, "phone", Sum("segments"), by_country)
     per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body)
     recipients = recipients_by_country(list(campaign.recipient_lists.values_list("id", flat=True)))
     return {country: count * per_message for country, count in recipients.items()}
@@ -171,12 +188,9 @@ def recipients_by_country(list_ids: list[int]) -> dict[str, int]:
 
 
 def _segments_of(body: str) -> int:
-    from smpp_transport.encoding import EncodingError, analyse  # the splitter the binds use
+    from campaigns.services.connection_checks import count_segments  # registered by the SMPP transport
 
-    try:
-        return analyse(body).segments
-    except EncodingError:
-        return 1
+    return count_segments(body)
 
 
 def cost_of(units: dict[str, int], account_id: int | None) -> Cost | None:
@@ -206,12 +220,16 @@ def _cached(campaign: Campaign, name: str, compute):  # noqa: ANN001, ANN202
 
 def estimated_cost(campaign: Campaign) -> Cost | None:
     """What sending the whole campaign costs at the account's prices (None: no price)."""
-    return _cached(campaign, "estimated", lambda: cost_of(planned_segments_by_country(campaign), campaign.account_id))
+    by_country = bool(price_table(campaign.account_id).by_country)
+    return _cached(campaign, "estimated", lambda: cost_of(planned_segments_by_country(campaign, by_country=by_country),
+                                                          campaign.account_id))  # fmt: skip
 
 
 def spent_cost(campaign: Campaign) -> Cost | None:
     """What the segments the provider accepted cost (None: no price)."""
-    return _cached(campaign, "spent", lambda: cost_of(spent_segments_by_country(campaign), campaign.account_id))
+    by_country = bool(price_table(campaign.account_id).by_country)
+    return _cached(campaign, "spent", lambda: cost_of(spent_segments_by_country(campaign, by_country=by_country),
+                                                      campaign.account_id))  # fmt: skip
 
 
 def cost_by_country(campaign: Campaign) -> dict[str, Decimal]:

@@ -12,3 +12,4 @@ class SmppTransportConfig(AppConfig):
 
         transport_api.register_probe("sms", probe.probe)
         transport_api.register_health("sms", health_words.bind_health_lines)
+        transport_api.register_segment_counter(probe.count_segments)

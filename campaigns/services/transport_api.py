@@ -98,9 +98,12 @@ __all__ += [
 from campaigns.services.connection_checks import (  # noqa: E402
     ConnectionCheck,
     connection_health,
+    count_segments,
     register_health,
     register_probe,
+    register_segment_counter,
     test_connection,
 )
 
-__all__ += ["ConnectionCheck", "connection_health", "register_health", "register_probe", "test_connection"]
+__all__ += ["ConnectionCheck", "connection_health", "count_segments", "register_health", "register_probe",
+            "register_segment_counter", "test_connection"]  # fmt: skip

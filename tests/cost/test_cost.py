@@ -148,3 +148,15 @@ def test_operators_edit_prices_in_the_admin_marketers_only_read(operator_client,
     assert "United Kingdom (GB)" in listing
     assert marketer_client.get(reverse("admin:campaigns_segmentprice_changelist")).status_code == 200
     assert marketer_client.get(reverse("admin:campaigns_segmentprice_add")).status_code == 403
+
+
+def test_one_price_for_every_country_needs_no_grouping_and_agrees(django_assert_max_num_queries) -> None:
+    flat = _priced_campaign(default="0.01")
+    rows = [(UK + "000001", S.DELIVERED, 2, [S.DELIVERED, S.DELIVERED]), (DE + "000002", S.FAILED, 3,
+            [S.ACCEPTED, S.ACCEPTED, S.FAILED]), (US + "0103", S.QUEUED, 1, [])]  # fmt: skip
+    _messages(flat, rows)
+    assert spent_cost(flat).amount == Decimal("0.04")  # 2 + the 2 accepted parts of the failed one
+    assert estimated_cost(flat).amount == Decimal("0.03")  # delivered 2 + queued 1 (failed: not sending)
+    grouped = _priced_campaign(default="0.01", FR="0.5")  # a country price: grouped by number
+    _messages(grouped, rows)
+    assert spent_cost(grouped).amount == Decimal("0.04") and estimated_cost(grouped).amount == Decimal("0.03")
