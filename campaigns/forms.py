@@ -7,10 +7,10 @@ import re
 import zoneinfo
 from typing import Any
 
-import phonenumbers
 from django import forms
 from django.conf import settings
 
+from campaigns.countries import country_choices
 from campaigns.errors import ApplicationError
 from campaigns.models import Account, Campaign, CampaignMedia, Channel, Contact, OptOut
 from campaigns.services import mms
@@ -258,8 +258,9 @@ class ImportMappingForm(forms.Form):
         self.fields["first_name"].choices = [("", "— none —"), *columns]
         self.fields["last_name"].choices = [("", "— none —"), *columns]
         self.fields["attributes"].choices = [(c, f"{c} → {{{{ {_variable(c)} }}}}") for c in header if c]
-        regions = sorted(phonenumbers.SUPPORTED_REGIONS)
-        self.fields["region"].choices = [("", f"Default ({settings.PHONE_DEFAULT_REGION})"), *((r, r) for r in regions)]
+        # By name, not bare ISO codes; the site's PHONE_DEFAULT_REGION chosen unless the form says otherwise.
+        self.fields["region"].choices = list(country_choices())
+        self.fields["region"].initial = self.initial.get("region") or settings.PHONE_DEFAULT_REGION
 
     def mapping(self) -> dict[str, Any]:
         data = self.cleaned_data

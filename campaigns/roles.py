@@ -11,6 +11,7 @@ from __future__ import annotations
 OPERATOR, MARKETER, VIEWER = "operator", "marketer", "viewer"
 
 _ALL = ("add", "change", "delete", "view")
+APPS = ("campaigns", "smpp_transport")  # bind health (smpp_transport.BindStatus) is for operators
 ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     OPERATOR: {
         model: _ALL
@@ -26,11 +27,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "receipt",
             "inboundmessage",
             "importjob",
+            "segmentprice",
         )
     }  # fmt: skip
-    | {"campaign": (*_ALL, "send_campaign")},
+    | {"campaign": (*_ALL, "send_campaign"), "batchinflight": ("view",), "bindstatus": ("view",)},
     MARKETER: {
         "account": ("view",),
+        "segmentprice": ("view",),
         "recipientlist": _ALL,
         "contact": _ALL,
         "optout": _ALL,
@@ -61,17 +64,26 @@ def sync_roles(apps=None) -> None:
     from django.contrib.auth.management import create_permissions
 
     registry = apps or global_apps
-    config = registry.get_app_config("campaigns")
-    if apps is not None:
-        config.models_module = True  # let create_permissions run inside a migration
-    create_permissions(config, apps=registry, verbosity=0)
-    if apps is not None:
-        config.models_module = None
+    for label in APPS:
+        try:
+            config = registry.get_app_config(label)
+        except LookupError:  # a migration state without that app yet
+            continue
+        if apps is not None:
+            config.models_module = True  # let create_permissions run inside a migration
+        create_permissions(config, apps=registry, verbosity=0)
+        if apps is not None:
+            config.models_module = None
     group_model = registry.get_model("auth", "Group")
     permission_model = registry.get_model("auth", "Permission")
     for role, models in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = [codename(action, model) for model, actions in models.items() for action in actions]
         group.permissions.set(
-            permission_model.objects.filter(content_type__app_label="campaigns", codename__in=wanted)
+            permission_model.objects.filter(content_type__app_label__in=APPS, codename__in=wanted)
         )
+
+
+def is_operator(user) -> bool:  # noqa: ANN001 - a Django user or AnonymousUser
+    """Operators (and superusers) see the platform's internals: batches, parts, receipts, binds."""
+    return bool(user.is_active and (user.is_superuser or user.groups.filter(name=OPERATOR).exists()))

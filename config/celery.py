@@ -15,6 +15,8 @@ from celery import Celery
 from kombu import Exchange, Queue
 from kombu.transport import TRANSPORT_ALIASES
 
+from config.log_filters import quiet_celery_ticks
+
 # make run's broker: kombu's file-system transport with atomic writes (config/fs_broker.py).
 TRANSPORT_ALIASES["filesystem"] = "config.fs_broker:Transport"
 
@@ -65,4 +67,5 @@ app.conf.update(
     enable_utc=True,
 )
 app.steps["consumer"].add("config.worker_loop:PromptAckLoop")
+quiet_celery_ticks()  # no INFO line per tick (config/log_filters.py)
 app.autodiscover_tasks()

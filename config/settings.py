@@ -99,7 +99,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "campaigns.admin_config.CampaignsAdminConfig",  # django.contrib.admin with the landing page
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -349,7 +349,11 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # A 403/404/400 is one line, not a traceback (config/log_filters.py).
+    "filters": {"client_errors": {"()": "config.log_filters.NoTracebackForClientErrors"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # django-axes says "successful login" and "reset 0 attempts" at INFO on every login:
     # keep its warnings (failed logins, lockouts) only.

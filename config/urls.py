@@ -8,10 +8,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from campaigns.admin.media_files import media_file_view
 from config.metrics import metrics_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Stored MMS media, for logged-in people who may view campaigns (campaigns/admin/media_files.py).
+    path("media/<path:name>", media_file_view, name="media-file"),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("campaigns.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from campaigns.admin.base import GuardedModelAdmin
+from smpp_transport.health_words import describe, local_time
 from smpp_transport.models import BindStatus
 
 
@@ -15,7 +17,10 @@ class BindStatusAdmin(GuardedModelAdmin):
                     "last_error", "updated_at")  # fmt: skip
     list_filter = ("system_id", "mode", "state")
     search_fields = ("name", "system_id", "last_error")
-    readonly_fields = [f.name for f in BindStatus._meta.fields]
+    # In words and local time (health_words.py), not the raw JSON counters and epochs.
+    fields = ("name", "summary", "system_id", "mode", "host", "pid", "smsc", "state", "last_error", "counters",
+              "started_at", "updated_at")  # fmt: skip
+    readonly_fields = fields
 
     class Media:
         css = {"all": ["smpp_transport/admin.css"]}
@@ -38,8 +43,23 @@ class BindStatusAdmin(GuardedModelAdmin):
     def reconnects(self, obj: BindStatus) -> int:
         return obj.stats.get("reconnects", 0)
 
+    @admin.display(description="Health")
+    def summary(self, obj: BindStatus) -> str:
+        return describe(obj)
+
+    @admin.display(description="Counters")
+    def counters(self, obj: BindStatus) -> str:
+        stats = obj.stats or {}
+        rows = [(key.replace("_", " "), local_time(value) if key.endswith("_at") else value)
+                for key, value in stats.items() if key != "responses"]  # fmt: skip
+        rows += [(f"answer {name}", count) for name, count in (stats.get("responses") or {}).items()]
+        return format_html_join(mark_safe("<br>"), "{}: {}", rows) or "—"
+
     def has_add_permission(self, request) -> bool:
         return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # the bind processes own their rows; a stale one is marked "gone"
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

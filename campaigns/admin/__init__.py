@@ -7,4 +7,13 @@ user, group and token admins registered again in third_party.py); pages over big
 use aggregates and streams.
 """
 
-from campaigns.admin import accounts, audience, campaigns, imports, messages, optouts, third_party  # noqa: F401
+from campaigns.admin import (  # noqa: F401
+    accounts,
+    audience,
+    campaigns,
+    imports,
+    messages,
+    optouts,
+    prices,  # noqa: F401  (segment prices; inline on the account page)
+    third_party,
+)

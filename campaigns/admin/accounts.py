@@ -7,7 +7,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from campaigns.admin.account_health import AccountHealthMixin
 from campaigns.admin.base import GuardedModelAdmin
+from campaigns.admin.prices import SegmentPriceInline
 from campaigns.forms import AccountForm
 from campaigns.models import Account
 
@@ -15,8 +17,9 @@ NAME_ONLY = ((None, {"fields": ("name",)}),)
 
 
 @admin.register(Account)
-class AccountAdmin(GuardedModelAdmin):
+class AccountAdmin(AccountHealthMixin, GuardedModelAdmin):  # health + test connection: account_health.py
     form = AccountForm
+    inlines = [SegmentPriceInline]  # prices per segment (campaigns.selectors_cost)
     list_display = ("name", "system_id", "smpp_host", "smpp_port", "bind_mode", "binds", "rate_per_bind", "active")
     list_filter = ("active", "bind_mode", "smpp_tls")
     search_fields = ("name", "system_id", "smpp_host")

@@ -21,11 +21,13 @@ from django.utils.html import format_html
 from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible_actions
 from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.estimate import parse_local_time
+from campaigns.admin.kinds import KindFilter
+from campaigns.admin.media_files import CampaignMediaInline, preview_media
 from campaigns.admin.preview import build_preview
 from campaigns.admin.reports import export_view, report_view, timeline_view
 from campaigns.errors import ApplicationError
-from campaigns.forms import CampaignForm, CampaignMediaForm, CampaignMediaFormSet
-from campaigns.models import Account, Campaign, CampaignMedia, CampaignStatus
+from campaigns.forms import CampaignForm
+from campaigns.models import Account, Campaign, CampaignStatus
 from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
 from campaigns.services import campaign_actions, campaign_edits
 from campaigns.templatetags.campaign_admin import progress_bars, status_badge
@@ -64,15 +66,6 @@ LOCKED_FIELDSETS = (
 )  # fmt: skip
 
 
-class CampaignMediaInline(admin.TabularInline):
-    model = CampaignMedia
-    form = CampaignMediaForm
-    formset = CampaignMediaFormSet
-    fields = ("file", "content_type", "size", "position")
-    readonly_fields = ("content_type", "size")  # read from the file's bytes
-    extra = 0
-
-
 class CampaignChangeList(ChangeList):
     """Progress for the campaigns on the page only, in one GROUP BY."""
 
@@ -87,7 +80,7 @@ class CampaignChangeList(ChangeList):
 class CampaignAdmin(GuardedModelAdmin):
     form = CampaignForm
     list_display = ("name", "status_label", "progress_column", "account", "channel", "schedule_display", "started_at")
-    list_filter = ("status", "channel", "account", "is_test")
+    list_filter = (KindFilter, "status", "channel", "account", "is_test")  # single sends apart (kinds.py)
     search_fields = ("name",)
     list_select_related = ("account",)
     inlines = [CampaignMediaInline]
@@ -210,10 +203,10 @@ class CampaignAdmin(GuardedModelAdmin):
     def preview_panel(self, obj: Campaign | None) -> str:
         # Fields shown read-only (a started campaign's channel, account and lists) are not
         # form inputs: the page's script reads them from here for the preview.
-        fixed = {}
+        fixed = {"campaign": obj.pk} if obj is not None and obj.pk else {}  # its MMS media in the preview
         if obj is not None and obj.pk and campaign_edits.has_started(obj):
             lists = list(obj.recipient_lists.values_list("id", flat=True))
-            fixed = {"channel": obj.channel, "account": obj.account_id, "recipient_lists": lists}
+            fixed |= {"channel": obj.channel, "account": obj.account_id, "recipient_lists": lists}
         return format_html(
             '<div id="cd-preview" class="cd-preview" aria-live="polite" data-fixed="{}">'
             '<p class="cd-quiet">{}</p></div>',
@@ -291,6 +284,7 @@ class CampaignAdmin(GuardedModelAdmin):
         preview = build_preview(body=str(data.get("body") or ""), channel=str(data.get("channel") or "sms"),
                                 account=account, list_ids=list_ids, send_rate=int(rate) if rate.isdigit() else None,
                                 quiet_hours=quiet)  # fmt: skip
+        preview["media"] = preview_media(str(data.get("campaign") or ""), preview["channel"])  # media_files.py
         return JsonResponse(preview)
 
     def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:

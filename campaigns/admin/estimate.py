@@ -112,3 +112,12 @@ def estimate(
 def human_hours(seconds: float) -> str:
     hours, rest = divmod(round(seconds / 60), 60)
     return f"{hours} h" + (f" {rest:02d} min" if rest else "")
+
+
+def estimated_cost_text(*, account: Account | None, list_ids: list[int], per_message: float) -> str | None:
+    """The builder's "Estimated cost": recipients per country × SMS per message × the
+    account's price per segment (campaigns.selectors_cost); None when it has no prices."""
+    from campaigns.selectors_cost import preview_cost
+
+    cost = preview_cost(account_id=account.pk if account else None, list_ids=list_ids, per_message=per_message)
+    return str(cost) if cost is not None else None

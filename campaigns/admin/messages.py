@@ -30,6 +30,20 @@ def part_history(part: MessagePart) -> str:
     return format_html_join(mark_safe("<br>"), "{}", ((e,) for e in events)) or "–"
 
 
+class ReadOnlyAdminMixin:
+    """Messages, parts, receipts and replies are records of what happened: nobody edits,
+    adds or deletes them here, superusers included (the services own their states)."""
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 class MessagePartInline(admin.TabularInline):
     model = MessagePart
     extra = 0
@@ -57,7 +71,7 @@ class ReceiptInline(admin.TabularInline):
 
 
 @admin.register(Message)
-class MessageAdmin(GuardedModelAdmin):
+class MessageAdmin(ReadOnlyAdminMixin, GuardedModelAdmin):
     list_display = ("phone", "campaign", "status", "segments", "reason", "submitted_at", "done_at")
     list_filter = ("status", "campaign")
     search_fields = ("phone",)
@@ -69,7 +83,7 @@ class MessageAdmin(GuardedModelAdmin):
 
 
 @admin.register(MessagePart)
-class MessagePartAdmin(GuardedModelAdmin):
+class MessagePartAdmin(ReadOnlyAdminMixin, GuardedModelAdmin):
     list_display = ("id", "message", "index", "provider_message_id", "status", "error_code", "submitted_at")
     list_filter = ("status", "account")
     search_fields = ("provider_message_id", "local_message_id")
@@ -79,7 +93,7 @@ class MessagePartAdmin(GuardedModelAdmin):
 
 
 @admin.register(Receipt)
-class ReceiptAdmin(GuardedModelAdmin):
+class ReceiptAdmin(ReadOnlyAdminMixin, GuardedModelAdmin):
     list_display = ("provider_message_id", "account", "stat", "err", "state", "received_at", "applied_at")
     list_filter = ("state", "account", "stat", "channel")
     search_fields = ("provider_message_id",)
@@ -88,7 +102,7 @@ class ReceiptAdmin(GuardedModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(GuardedModelAdmin):
+class InboundMessageAdmin(ReadOnlyAdminMixin, GuardedModelAdmin):
     list_display = ("source_addr", "destination_addr", "text", "action", "account", "received_at")
     list_filter = ("account", "action")
     search_fields = ("source_addr", "text")

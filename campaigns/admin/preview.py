@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
-from campaigns.admin.estimate import estimate, human_duration
+from campaigns.admin.estimate import estimate, estimated_cost_text, human_duration
 from campaigns.models import Account, Channel
 from campaigns.selectors_reports import preview_contacts, recipient_count, recipients_lacking
 from campaigns.services.personalise import (
@@ -80,6 +80,7 @@ def build_preview(
         "estimated_duration": human_duration(seconds) if seconds is not None else "choose an account",
         "pace_per_s": round(pace.pace_per_s, 2) if pace else None,
         "limited_by": pace.limited_by if pace else "",
+        "estimated_cost": estimated_cost_text(account=account, list_ids=list_ids, per_message=per_message),
         "problems": problems,
         "variable_warnings": variable_warnings(body, list_ids),
     }

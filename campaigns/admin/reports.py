@@ -20,6 +20,7 @@ from django.utils.text import slugify
 from campaigns.admin.charts import STYLE_CSP_SOURCE, timeline_svg
 from campaigns.admin.csv_export import stream_csv
 from campaigns.admin.error_codes import describe
+from campaigns.admin.report_cost import report_cost
 from campaigns.models import Campaign
 from campaigns.selectors_reports import EXPORT_COLUMNS, campaign_report, campaign_timeline, message_export_rows
 from campaigns.statuses import MessageStatus
@@ -66,6 +67,7 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
         export_url=reverse("admin:campaigns_campaign_export", args=[campaign.pk]),
         change_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
     )
+    context["cost"] = report_cost(request, campaign)  # the cost line (report_cost.html)
     return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
 
 

@@ -23,11 +23,23 @@ from django.utils import timezone
 
 from campaigns.admin.base import GuardedAdminMixin, GuardedModelAdmin
 from campaigns.models import ApiToken
+from campaigns.roles import MARKETER, OPERATOR, VIEWER
 from campaigns.services.api_tokens import assign_new_secret, default_expiry
+
+ROLES = (OPERATOR, MARKETER, VIEWER)
 
 
 class GuardedUserAdmin(GuardedAdminMixin, UserAdmin):
-    pass
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """A user given a role (operator, marketer, viewer) may log into the admin: the role
+        makes them staff. Without it the user could not log in, and the login page said
+        only "enter the correct username and password"."""
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        if not user.is_staff and user.groups.filter(name__in=ROLES).exists():
+            User.objects.filter(pk=user.pk).update(is_staff=True)
+            user.is_staff = True
+            messages.info(request, f"{user.get_username()} has a role, so may now log into the admin (staff).")
 
 
 class GuardedGroupAdmin(GuardedAdminMixin, GroupAdmin):

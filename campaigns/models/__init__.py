@@ -5,6 +5,7 @@ from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientLi
 from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignPace, CampaignStatus, Channel
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
 from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart
+from campaigns.models.prices import SegmentPrice
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
 from campaigns.models.tokens import ApiToken
 
@@ -32,4 +33,5 @@ __all__ = [
     "Receipt",
     "ReceiptState",
     "RecipientList",
+    "SegmentPrice",
 ]

@@ -40,12 +40,19 @@ class Account(models.Model):
         help_text="The SMPP password (at most 8 characters in SMPP 3.4). Write-only: never shown again.",
     )
     system_type = models.CharField(max_length=13, blank=True, help_text="Only if your provider asks for one.")
-    smpp_host = models.CharField(max_length=255, default="127.0.0.1", help_text="Provider SMPP host name.")
-    smpp_port = models.PositiveIntegerField(
-        default=2775, help_text="SMPP port: usually 2775 plain, 3550 for TLS (your provider may differ)."
+    smpp_host = models.CharField(
+        verbose_name="SMPP host", max_length=255, default="127.0.0.1", help_text="Provider SMPP host name."
     )
-    smpp_tls = models.BooleanField(default=False, help_text="Encrypt the SMPP connection with TLS (recommended).")
+    smpp_port = models.PositiveIntegerField(
+        verbose_name="SMPP port",
+        default=2775,
+        help_text="SMPP port: usually 2775 plain, 3550 for TLS (your provider may differ).",
+    )
+    smpp_tls = models.BooleanField(
+        verbose_name="SMPP TLS", default=False, help_text="Encrypt the SMPP connection with TLS (recommended)."
+    )
     smpp_tls_ca_file = models.CharField(
+        verbose_name="SMPP TLS CA file",
         max_length=500,
         blank=True,
         help_text="Path of a CA bundle to verify the provider with; blank = system CAs.",
@@ -89,16 +96,25 @@ class Account(models.Model):
     enquire_link_interval = models.PositiveIntegerField(
         default=30, help_text="Seconds between keep-alive checks (enquire_link) on an idle bind."
     )
-    mm4_host = models.CharField(max_length=255, blank=True, help_text="Provider MM4 (SMTP) host for MMS.")
-    mm4_port = models.PositiveIntegerField(default=2465, help_text="MM4 port: 2465 implicit TLS, 2525 plain.")
-    mm4_tls = models.BooleanField(default=True, help_text="Use implicit TLS for MM4 (recommended).")
+    mm4_host = models.CharField(
+        verbose_name="MM4 host", max_length=255, blank=True, help_text="Provider MM4 (SMTP) host for MMS."
+    )
+    mm4_port = models.PositiveIntegerField(
+        verbose_name="MM4 port", default=2465, help_text="MM4 port: 2465 implicit TLS, 2525 plain."
+    )
+    mm4_tls = models.BooleanField(
+        verbose_name="MM4 TLS", default=True, help_text="Use implicit TLS for MM4 (recommended)."
+    )
     mm4_api_key = EncryptedTextField(
         max_length=128,
         blank=True,
         help_text="The MM4 API key (SMTP password). Write-only: never shown again.",
     )
     mm4_originator_domain = models.CharField(
-        max_length=255, blank=True, help_text="Domain of your MMS addresses, e.g. mms.example.com."
+        verbose_name="MM4 originator domain",
+        max_length=255,
+        blank=True,
+        help_text="Domain of your MMS addresses, e.g. mms.example.com.",
     )
     mm4_inbound_username = models.CharField(
         max_length=64,
@@ -113,15 +129,21 @@ class Account(models.Model):
         blank=True,
         help_text="The SMTP AUTH password for the user above. Write-only: never shown again.",
     )
-    mms_rate = models.PositiveIntegerField(default=5, help_text="Maximum MMS per second for this account.")
+    mms_rate = models.PositiveIntegerField(
+        verbose_name="MMS rate", default=5, help_text="Maximum MMS per second for this account."
+    )
     active = models.BooleanField(default=True, help_text="Inactive accounts send nothing and hold no binds.")
     smpp_stopped_reason = models.CharField(
+        verbose_name="SMPP stopped reason",
         max_length=255,
         blank=True,
         help_text="Why SMPP sending stopped (e.g. the provider refused the password). Clear it to retry.",
     )
     mm4_stopped_reason = models.CharField(
-        max_length=255, blank=True, help_text="Why MMS sending stopped. Clear it to retry."
+        verbose_name="MM4 stopped reason",
+        max_length=255,
+        blank=True,
+        help_text="Why MMS sending stopped. Clear it to retry.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

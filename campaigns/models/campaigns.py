@@ -40,7 +40,7 @@ class Campaign(models.Model):
             'and give a fallback with {{ first_name|default:"there" }}.'
         ),
     )
-    mms_subject = models.CharField(max_length=200, blank=True, help_text="MMS only: the subject line.")
+    mms_subject = models.CharField("MMS subject", max_length=200, blank=True, help_text="MMS only: the subject line.")
     recipient_lists = models.ManyToManyField(
         "campaigns.RecipientList",
         related_name="campaigns",
@@ -79,6 +79,10 @@ class Campaign(models.Model):
         help_text="How long the network keeps trying to deliver (e.g. 1 day). Empty: the provider's default.",
     )
     is_test = models.BooleanField(default=False, help_text="Test sends are kept out of reports and statistics.")
+    is_single_send = models.BooleanField(
+        default=False,
+        help_text="Made by one API send (POST /api/v1/send/): listed apart from the marketers' campaigns.",
+    )
     resend_of = models.ForeignKey(
         "self",
         on_delete=models.SET_NULL,

@@ -144,6 +144,7 @@ def _create_message(
         mms_subject=subject,
         status=CampaignStatus.RUNNING,
         is_test=False,
+        is_single_send=True,
         created_by=user,
         started_at=now,
         materialised_at=now,

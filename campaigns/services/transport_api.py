@@ -98,3 +98,17 @@ __all__ += [
 from campaigns.services.mm4_inbound import InboundLogin, mm4_inbound_logins  # noqa: E402
 
 __all__ += ["InboundLogin", "mm4_inbound_logins"]
+
+# The account page's "Test connection": the transports register a one-off login probe.
+from campaigns.services.connection_checks import (  # noqa: E402
+    ConnectionCheck,
+    connection_health,
+    count_segments,
+    register_health,
+    register_probe,
+    register_segment_counter,
+    test_connection,
+)
+
+__all__ += ["ConnectionCheck", "connection_health", "count_segments", "register_health", "register_probe",
+            "register_segment_counter", "test_connection"]  # fmt: skip

@@ -109,6 +109,10 @@ class MM4Server:
         self.changed()
         try:
             await SMTPSession(self, reader, writer, tls).run()
+        except asyncio.CancelledError:
+            # Shutdown (close() cancels every session): end quietly. Re-raised, asyncio's
+            # stream callback logged the cancellation as an error with a traceback.
+            return
         except Exception:  # one broken connection must not take the simulator down
             logger.exception("session failed")
         finally:

@@ -41,6 +41,9 @@ def _form_data(account: Account, **overrides: str) -> dict[str, str]:
         "mm4_originator_domain": "",
         "mms_rate": "5",
         "mm4_stopped_reason": "",
+        # The account page's table of prices per segment (an inline: its management form).
+        "segment_prices-TOTAL_FORMS": "0",
+        "segment_prices-INITIAL_FORMS": "0",
     }
     data.update(overrides)
     return data

@@ -27,6 +27,7 @@ from campaigns.api.serializers.common import (
     StrictPrimaryKeyRelatedField,
     StrictSerializer,
 )
+from campaigns.api.serializers.cost import CostSerializer
 from campaigns.models import Account, Campaign, CampaignStatus, RecipientList
 from campaigns.services.personalise import template_problems
 from campaigns.statuses import MessageStatus
@@ -206,6 +207,9 @@ class CampaignStatsSerializer(serializers.Serializer):
     by_status = serializers.DictField(
         child=serializers.IntegerField(), help_text=f"Count per status: {', '.join(MessageStatus.values)}."
     )
+    # Cost (campaigns.selectors_cost): null when the account has no price per segment.
+    estimated_cost = CostSerializer(allow_null=True, help_text="Every segment the campaign will send, priced.")
+    spent_cost = CostSerializer(allow_null=True, help_text="The segments the provider accepted, priced.")
 
 
 class CampaignFilters(serializers.Serializer):

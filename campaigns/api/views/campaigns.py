@@ -30,6 +30,7 @@ from campaigns.api.serializers.campaigns import (
 from campaigns.api.views.base import FilteredListMixin, ResourceViewSet
 from campaigns.errors import ApplicationError
 from campaigns.models import Campaign
+from campaigns.selectors_cost import cost_stats
 from campaigns.services import campaign_actions, campaign_edits
 
 VIEW_CAMPAIGN, ADD_CAMPAIGN = "campaigns.view_campaign", "campaigns.add_campaign"
@@ -149,4 +150,6 @@ class CampaignViewSet(
                    responses={200: CampaignStatsSerializer})  # fmt: skip
     @action(detail=True, methods=["get"], permission_classes=[RolePermissions])
     def stats(self, request: Request, pk: str | None = None) -> Response:
-        return Response(CampaignStatsSerializer(selectors.campaign_stats(self.get_object())).data)
+        campaign = self.get_object()
+        costs = cost_stats(campaign)  # estimated_cost, spent_cost (campaigns.selectors_cost)
+        return Response(CampaignStatsSerializer({**selectors.campaign_stats(campaign), **costs}).data)

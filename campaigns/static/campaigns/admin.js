@@ -31,7 +31,7 @@
 
   function previewPayload(form, fixed) {
     const data = new FormData();
-    ["body", "channel", "account", "send_rate", "quiet_hours_start", "quiet_hours_end"].forEach((name) => {
+    ["body", "channel", "account", "send_rate", "quiet_hours_start", "quiet_hours_end", "campaign"].forEach((name) => {
       const field = form.elements.namedItem(name);
       if (field) data.append(name, field.value);
       else if (fixed[name] !== undefined) data.append(name, fixed[name]);
@@ -55,13 +55,20 @@
       fact("Channel", "MMS: one message per recipient");
     } else {
       fact("Encoding", p.encoding, p.encoding === "UCS-2" ? "cd-warn" : "cd-ok");
-      fact("Segments per message", p.segments + (p.samples.length ? " (" + p.samples[0].units + " of " + p.samples[0].per_segment * p.segments + " units)" : ""));
+      // A segment is one SMS; its size is counted in characters as the network counts them.
+      fact("Segments per message", p.segments + " SMS" + (p.samples.length ? " (" + p.samples[0].units + " characters, up to " +
+        p.samples[0].per_segment + " characters per SMS)" : ""));
     }
     fact("Recipients", number(p.recipients) + (p.recipients ? " (before opt-outs)" : ""));
-    fact("Total segments", (p.total_is_estimate ? "≈ " : "") + number(p.total_segments));
+    fact("Total segments", (p.total_is_estimate ? "≈ " : "") + number(p.total_segments) + (p.channel === "mms" ? " MMS" : " SMS"));
+    fact("Estimated cost", p.estimated_cost ? (p.total_is_estimate ? "≈ " : "") + p.estimated_cost : "no price set for this account");
     fact("Estimated duration", p.estimated_duration + (p.pace_per_s ? " at " + number(p.pace_per_s) + "/s" : "") +
       (p.limited_by ? ", limited by " + p.limited_by : ""));
     panel.append(facts);
+    if (p.channel !== "mms") {
+      panel.append(el("p", { class: "cd-quiet", id: "cd-segment-help" }, "A segment is one SMS: up to 160 characters in GSM-7 " +
+        "(70 in UCS-2), or 153 (67) each when a message needs several. € [ ] { } ~ ^ | \\ count as two characters; an emoji as two in UCS-2."));
+    }
     if (p.ucs2_chars.length) {
       const why = el("p", { class: "cd-ucs2", id: "cd-ucs2-reason" }, "UCS-2 because of: ");
       p.ucs2_chars.forEach((c) => {
@@ -78,7 +85,12 @@
       p.samples.forEach((s) => {
         const item = el("li");
         item.append(el("span", { class: "cd-sample-phone" }, s.phone || "(no recipients yet: defaults shown)"));
-        item.append(el("span", { class: "cd-bubble" }, s.text));
+        const bubble = el("span", { class: "cd-bubble" });
+        // An MMS shows its pictures above the text, as the phone will.
+        (p.media || []).filter((m) => m.content_type.startsWith("image/")).forEach((m) =>
+          bubble.append(el("img", { class: "cd-preview-image", src: m.url, alt: m.name })));
+        bubble.append(s.text);
+        item.append(bubble);
         item.append(el("span", { class: "cd-quiet" }, s.encoding + ", " + s.segments + " segment" + (s.segments === 1 ? "" : "s")));
         list.append(item);
       });
