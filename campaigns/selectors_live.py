@@ -17,7 +17,7 @@ pages and returned by the stats API. Cheap by construction, so it can be fresh:
 The ETA uses the pace the campaign is really given: the account's capacity shared by max-min
 fairness with its other running campaigns (``campaigns.services.shares``), never above the
 campaign's cap, stretched over the quiet hours' daily window, over the segments still to
-send. When the measured pace of the last ten seconds is lower (throttling, a bind down), the
+send. When the pace measured over a whole ten seconds is lower (throttling, a bind down), the
 measured one is used: the ETA follows what the provider actually takes.
 """
 
@@ -107,7 +107,7 @@ def _compute(campaign: Campaign) -> LiveFigures:
     now = time.time()
     sent, sent_segments = total(SENT_STATUSES), total(SENT_STATUSES, 1)
     running = campaign.status == CampaignStatus.RUNNING
-    rate, segments_rate = _rates(campaign, now, sent, sent_segments) if running else (None, None)
+    rate, segments_rate, measured = _rates(campaign, now, sent, sent_segments) if running else (None, None, False)
     waiting_segments = total(WAITING_STATUSES, 1)
     return LiveFigures(
         status=campaign.status, total=total(list(counts)), waiting=total(WAITING_STATUSES), sent=sent,
@@ -115,14 +115,15 @@ def _compute(campaign: Campaign) -> LiveFigures:
         suppressed=total([S.SUPPRESSED]), cancelled=total([S.CANCELLED]), segments=total(list(counts), 1),
         sent_segments=sent_segments, waiting_segments=waiting_segments, rate_per_s=rate,
         segments_per_s=segments_rate,
-        eta_s=eta_s(campaign, waiting_segments, segments_rate) if running else None,
+        eta_s=eta_s(campaign, waiting_segments, segments_rate if measured else None) if running else None,
         elapsed_s=elapsed_s(campaign), computed_at=now,
     )  # fmt: skip
 
 
-def _rates(campaign: Campaign, now: float, sent: int, segments: int) -> tuple[float | None, float | None]:
+def _rates(campaign: Campaign, now: float, sent: int, segments: int) -> tuple[float | None, float | None, bool]:
     """Messages and segments per second over the last ``RATE_WINDOW_S``, from the samples
-    earlier counts left in the cache (and the start: nothing was sent before it)."""
+    earlier counts left in the cache (and the start: nothing was sent before it), and
+    whether they span the whole window (a rate over the first second or two is no pace)."""
     key = f"live-samples:{campaign.id}"
     samples = [s for s in (cache.get(key) or []) if now - s[0] <= SAMPLES_KEEP_S]
     if campaign.started_at is not None:
@@ -135,8 +136,9 @@ def _rates(campaign: Campaign, now: float, sent: int, segments: int) -> tuple[fl
     base = older[-1] if older else samples[0]
     span = now - base[0]
     if span < 1.0:
-        return None, None
-    return round(max(0, sent - base[1]) / span, 1), round(max(0, segments - base[2]) / span, 1)
+        return None, None, False
+    rates = round(max(0, sent - base[1]) / span, 1), round(max(0, segments - base[2]) / span, 1)
+    return *rates, span >= RATE_WINDOW_S - 0.5
 
 
 def planned_pace(campaign: Campaign) -> float:
