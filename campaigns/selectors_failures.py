@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Subquery, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, When
 
 from campaigns.failure_reasons import UNDELIVERED_STATUSES, Reason, reason_for
 from campaigns.models import Campaign, Message, MessagePart, Receipt
@@ -148,12 +148,13 @@ def failed_messages(campaign: Campaign, keys: list[tuple[str, int | None]] | Non
             parts = parts.filter(error_code__isnull=True) if code is None else parts.filter(error_code=code)
             match |= Q(status=status) & Exists(parts)
         messages = messages.filter(match)
-    return with_failing_part(messages.annotate(channel=F("campaign__channel"))).order_by("id")
+    return with_failing_part(messages).order_by("id")
 
 
 def reason_rows(messages: QuerySet[Message], columns: tuple[str, ...]) -> Iterator[tuple]:
     """Rows of ``columns`` (message fields, plus ``reason`` and ``reason_code``) streamed from
-    a server-side cursor; ``messages`` comes from :func:`with_failing_part`."""
+    a server-side cursor; ``messages`` comes from :func:`with_failing_part`, annotated with
+    the campaign's ``channel``."""
     for message in messages.iterator(chunk_size=5000):
         reason = message_reason(message, getattr(message, "channel", None))
         values = {"reason": reason.words, "reason_code": reason.code}

@@ -67,13 +67,22 @@ class LiveFigures:
     eta_s: float | None
     elapsed_s: float | None
     computed_at: float
+    by_status: dict[str, int]
 
     @property
     def sendable(self) -> int:
         return self.total - self.suppressed - self.cancelled
 
+    @property
+    def delivery_rate(self) -> float | None:
+        """Delivered of sent, in percent (suppressed and cancelled never reached the network)."""
+        return round(100.0 * self.delivered / self.sent, 1) if self.sent else None
+
+    def percent(self, count: int) -> float:
+        return round(100.0 * count / self.sendable, 1) if self.sendable else 0.0
+
     def as_dict(self) -> dict:
-        return asdict(self) | {"sendable": self.sendable}
+        return asdict(self) | {"sendable": self.sendable, "delivery_rate": self.delivery_rate}
 
 
 def count_by_status(campaign_id: int) -> dict[str, tuple[int, int]]:
@@ -116,7 +125,7 @@ def _compute(campaign: Campaign) -> LiveFigures:
         sent_segments=sent_segments, waiting_segments=waiting_segments, rate_per_s=rate,
         segments_per_s=segments_rate,
         eta_s=eta_s(campaign, waiting_segments, segments_rate if measured else None) if running else None,
-        elapsed_s=elapsed_s(campaign), computed_at=now,
+        elapsed_s=elapsed_s(campaign), computed_at=now, by_status={s: n for s, (n, _) in counts.items()},
     )  # fmt: skip
 
 

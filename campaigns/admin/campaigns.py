@@ -22,7 +22,7 @@ from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible
 from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.estimate import parse_local_time
 from campaigns.admin.preview import build_preview
-from campaigns.admin.reports import export_view, report_view, timeline_view
+from campaigns.admin.reports import export_view, report_urls, report_view, timeline_view
 from campaigns.errors import ApplicationError
 from campaigns.forms import CampaignForm, CampaignMediaForm, CampaignMediaFormSet
 from campaigns.models import Account, Campaign, CampaignMedia, CampaignStatus
@@ -260,6 +260,7 @@ class CampaignAdmin(GuardedModelAdmin):
             url("<path:object_id>/report/timeline.svg", self.timeline_view, "timeline"),
             url("<path:object_id>/export/", self.export_view, "export"),
             url("<path:object_id>/action/<slug:action>/", self.action_view, "action"),
+            *report_urls(self, url),
         ] + super().get_urls()
 
     def _campaign(self, request: HttpRequest, object_id: str) -> Campaign:
