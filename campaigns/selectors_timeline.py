@@ -102,9 +102,9 @@ def build_timeline(campaign: Campaign) -> Timeline | None:
         return None
     start, end = span
     bucket_s = bucket_for(max(1.0, (end - start).total_seconds()))
-    start = datetime.fromtimestamp(start.timestamp() // bucket_s * bucket_s, tz=UTC)
-    series: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for submitted, done, outcome, n in _counts(campaign.id, start, bucket_s):
+    origin = start.timestamp() // bucket_s * bucket_s
+    series: dict[str, dict[int, int]] = {name: defaultdict(int) for name in ("submitted", "delivered", "failed")}
+    for submitted, done, outcome, n in _counts(campaign.id, datetime.fromtimestamp(origin, tz=UTC), bucket_s):
         if submitted is not None:
             series["submitted"][int(submitted)] += n
         if done is not None and outcome:
@@ -113,6 +113,13 @@ def build_timeline(campaign: Campaign) -> Timeline | None:
     if not keys:
         return None
     first, last = min(0, *keys), max(keys)
+    # Messages outside the campaign's recorded span (receipts long after completion, times
+    # set by a script): merge into a coarser bucket, so the chart still has few bars.
+    wider = bucket_for((last - first + 1) * bucket_s)
+    if wider > bucket_s:
+        series, origin, bucket_s = _rebucket(series, origin, bucket_s, wider), origin // wider * wider, wider
+        keys = [k for s in series.values() for k in s]
+        first, last = min(0, *keys), max(keys)
     size = last - first + 1
 
     def dense(name: str) -> list[int]:
@@ -121,8 +128,19 @@ def build_timeline(campaign: Campaign) -> Timeline | None:
             values[k - first] = n
         return values
 
-    return Timeline(start + timedelta(seconds=first * bucket_s), bucket_s, dense("submitted"), dense("delivered"),
-                    dense("failed"))  # fmt: skip
+    return Timeline(datetime.fromtimestamp(origin + first * bucket_s, tz=UTC), bucket_s, dense("submitted"),
+                    dense("delivered"), dense("failed"))  # fmt: skip
+
+
+def _rebucket(series: dict[str, dict[int, int]], origin: float, bucket_s: int, wider: int) -> dict[str, dict[int, int]]:
+    """The same counts in buckets of ``wider`` seconds (aligned to multiples of it)."""
+    base = origin // wider
+    merged: dict[str, dict[int, int]] = {}
+    for name, counts in series.items():
+        merged[name] = defaultdict(int)
+        for k, n in counts.items():
+            merged[name][int((origin + k * bucket_s) // wider - base)] += n
+    return merged
 
 
 def campaign_timeline(campaign: Campaign, *, fresh: bool = False) -> Timeline | None:

@@ -97,3 +97,14 @@ def test_breakdown_by_country_and_operator(viewer_client) -> None:
     html = viewer_client.get(reverse("admin:campaigns_campaign_report_breakdown", args=[campaign.pk])).content.decode()
     assert 'data-country="FR"' in html and "France" in html
     assert "ported" in html and "Operator" in html
+
+
+def test_messages_outside_the_recorded_span_still_make_few_bars() -> None:
+    now = timezone.now()
+    campaign = CampaignFactory(status=CampaignStatus.COMPLETED, started_at=now, completed_at=now)
+    for minute in (0, 30, 59):
+        MessageFactory(campaign=campaign, status="delivered", submitted_at=now + timedelta(minutes=minute),
+                       done_at=now + timedelta(minutes=minute, seconds=4))  # fmt: skip
+    timeline = campaign_timeline(campaign)
+    assert timeline.bucket_s == 30 and len(timeline.submitted) <= 121
+    assert sum(timeline.submitted) == 3 and sum(timeline.delivered) == 3
