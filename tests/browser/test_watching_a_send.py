@@ -24,7 +24,7 @@ from tests.factories import AccountFactory, CampaignFactory, RecipientListFactor
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 
-PASSWORD = "watchpass"
+PASSWORD = "watchpw"  # SMPP passwords are at most 8 characters
 RECIPIENTS = 240
 CAP = 20  # messages a second: twelve seconds of sending, six polls of the page at least
 
@@ -109,7 +109,7 @@ def test_the_report_moves_during_a_send_and_explains_failures(live_server, page,
     shoot("21-report-completed")
     assert Campaign.objects.get(pk=campaign.pk).status == CampaignStatus.COMPLETED
 
-    export = page.request.get(page.locator("a.cd-export-failures").get_attribute("href"))
+    export = page.request.get(url + page.locator("a.cd-export-failures").get_attribute("href"))
     assert export.ok
     rows = list(csv.DictReader(io.StringIO(export.text().lstrip("\ufeff"))))
     assert rows and all(r["reason"] for r in rows)
