@@ -3,7 +3,8 @@
 Everything reads through selectors: the live figures (``selectors_live``: one index-only
 count, cached two seconds while running), the reasons (``selectors_failures``), the timeline
 and the country/operator breakdown (each on its own request, since each reads every row).
-The page refreshes its figures in place from ``live_view`` while the campaign runs.
+The page refreshes its figures in place from ``live_view`` while the campaign runs; the
+Failures table and the breakdown arrive as fragments on their own requests.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def live_payload(campaign: Campaign, live: LiveFigures) -> dict:
 
 def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> TemplateResponse:
     fresh = request.GET.get("fresh") == "1"
+    query = "?fresh=1" if fresh else ""
     live = live_figures(campaign, fresh=fresh)
     total = live.total
     labels = dict(MessageStatus.choices)
@@ -85,17 +87,16 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
         for s in STATUS_ORDER
         if live.by_status.get(s, 0)
     ]  # fmt: skip
-    reasons = cached_failure_reasons(campaign, fresh=fresh) if live.failed or live.unknown else []
     context.update(
         title=f"Delivery report: {campaign.name}",
         campaign=campaign,
         live=live,
         figures=live_payload(campaign, live),
         statuses=statuses,
-        reasons=reason_rows(campaign, reasons),
         is_live=campaign.status in LIVE,
         live_url=reverse("admin:campaigns_campaign_report_live", args=[campaign.pk]),
-        breakdown_url=reverse("admin:campaigns_campaign_report_breakdown", args=[campaign.pk]),
+        breakdown_url=reverse("admin:campaigns_campaign_report_breakdown", args=[campaign.pk]) + query,
+        failures_url=reverse("admin:campaigns_campaign_report_failures", args=[campaign.pk]) + query,
         chart_url=reverse("admin:campaigns_campaign_timeline", args=[campaign.pk]) + ("?fresh=1" if fresh else ""),
         export_url=reverse("admin:campaigns_campaign_export", args=[campaign.pk]),
         export_failures_url=reverse("admin:campaigns_campaign_export_failures", args=[campaign.pk]),
@@ -109,6 +110,14 @@ def live_view(request: HttpRequest, campaign: Campaign) -> JsonResponse:
     response = JsonResponse(live_payload(campaign, live_figures(campaign)))
     patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+def failures_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
+    """The Failures table, as a fragment the report page loads on its own: it joins the
+    failed messages' parts, the one slow read left once the counts come from the rollup."""
+    groups = cached_failure_reasons(campaign, fresh=request.GET.get("fresh") == "1")
+    return TemplateResponse(request, "admin/campaigns/campaign/report_failures.html",
+                            {"reasons": reason_rows(campaign, groups)})  # fmt: skip
 
 
 def breakdown_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
@@ -158,5 +167,6 @@ def report_urls(model_admin, url) -> list:  # type: ignore[no-untyped-def]
     return [
         url("<path:object_id>/report/live/", on(live_view), "report_live"),
         url("<path:object_id>/report/breakdown/", on(breakdown_view), "report_breakdown"),
+        url("<path:object_id>/report/failures/", on(failures_view), "report_failures"),
         url("<path:object_id>/export/failures/", on(export_failures_view), "export_failures"),
     ]

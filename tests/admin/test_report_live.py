@@ -64,7 +64,7 @@ def test_a_twenty_second_campaign_gets_one_second_bars(viewer_client) -> None:
 
 def test_failures_link_to_their_messages_which_show_the_reason(viewer_client, operator_client) -> None:
     campaign = _running()
-    page = viewer_client.get(reverse("admin:campaigns_campaign_report", args=[campaign.pk])).content.decode()
+    page = viewer_client.get(reverse("admin:campaigns_campaign_report_failures", args=[campaign.pk])).content.decode()
     assert "expired: the phone was unreachable for the validity period" in page
     changelist = reverse("admin:campaigns_message_changelist")
     link = f"{changelist}?campaign__id__exact={campaign.pk}&amp;status__exact=expired"

@@ -74,9 +74,12 @@ def test_report_page_as_viewer(viewer_client) -> None:
     assert response.status_code == 200
     page = response.content.decode()
     assert "60.0 %" in page
-    assert "not sent: ESME_RINVDSTADR: invalid destination address" in page and "ESME_RINVDSTADR (0x0B)" in page
-    assert "undelivered: the network could not deliver it: unknown subscriber" in page
-    assert "stat UNDELIV, err 001" in page
+    failures_url = reverse("admin:campaigns_campaign_report_failures", args=[campaign.pk])
+    assert f'data-fragment-url="{failures_url}"' in page
+    table = viewer_client.get(failures_url).content.decode()
+    assert "not sent: ESME_RINVDSTADR: invalid destination address" in table and "ESME_RINVDSTADR (0x0B)" in table
+    assert "undelivered: the network could not deliver it: unknown subscriber" in table
+    assert "stat UNDELIV, err 001" in table
     chart_url = reverse("admin:campaigns_campaign_timeline", args=[campaign.pk])
     assert f'src="{chart_url}"' in page
     chart = viewer_client.get(chart_url)

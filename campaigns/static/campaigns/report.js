@@ -67,24 +67,26 @@
     setTimeout(poll, POLL_MS);
   }
 
-  function setUpBreakdown() {
-    const box = document.getElementById("cd-breakdown");
-    const body = box && box.querySelector("[data-breakdown-body]");
-    if (!body) return;
-    fetch(box.dataset.breakdownUrl, { credentials: "same-origin" })
-      .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
-      .then((html) => {
-        const doc = new DOMParser().parseFromString(html, "text/html");
-        body.replaceChildren(...doc.body.childNodes);
-        box.dataset.ready = "1";
-      })
-      .catch(() => { box.dataset.ready = "error"; });
+  /* The Failures table and the country/operator breakdown: fragments on their own requests. */
+  function setUpFragments() {
+    document.querySelectorAll("[data-fragment-url]").forEach((box) => {
+      const body = box.querySelector("[data-fragment-body]");
+      if (!body || !body.querySelector("a")) return;
+      fetch(box.dataset.fragmentUrl, { credentials: "same-origin" })
+        .then((r) => (r.ok ? r.text() : Promise.reject(r.status)))
+        .then((html) => {
+          const doc = new DOMParser().parseFromString(html, "text/html");
+          body.replaceChildren(...doc.body.childNodes);
+          box.dataset.ready = "1";
+        })
+        .catch(() => { box.dataset.ready = "error"; });
+    });
   }
 
   function start() {
     const root = document.querySelector(".cd-report[data-live-url]");
     if (root) setUpLive(root);
-    setUpBreakdown();
+    setUpFragments();
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
