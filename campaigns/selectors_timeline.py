@@ -71,29 +71,41 @@ def _span(campaign: Campaign) -> tuple[datetime, datetime] | None:
 
 
 def _counts(campaign_id: int, start: datetime, bucket_s: int) -> list[tuple[int | None, int | None, str, int]]:
-    """(submit bucket, outcome bucket, outcome, messages); buckets are indexes from ``start``."""
+    """(submit bucket, outcome bucket, outcome, messages); buckets are indexes from ``start``.
+
+    PostgreSQL bins with ``date_bin`` (timestamps, in C): ``EXTRACT(EPOCH …)`` is numeric
+    since PostgreSQL 14, and numeric arithmetic on a million rows was several times slower.
+    """
     table = connection.ops.quote_name(Message._meta.db_table)
     fail = ", ".join(["%s"] * len(FAILURE_STATUSES))
+    origin = start.timestamp()
     if connection.vendor == "postgresql":
-        origin = start.timestamp()
+        def binned(column: str) -> str:
+            return f"date_bin(%s::interval, {column}, %s::timestamptz)"
 
-        def index(column: str) -> str:
-            return f"FLOOR((EXTRACT(EPOCH FROM {column}) - {origin:.6f}) / {bucket_s})::int"
+        bin_params: list = [f"{bucket_s} seconds", start]
     else:
-        origin = start.timestamp()
-
-        def index(column: str) -> str:
+        def binned(column: str) -> str:
             return f"CAST((CAST(strftime('%%s', {column}) AS REAL) - {origin:.6f}) / {bucket_s} AS INTEGER)"
 
+        bin_params = []
     outcome = f"CASE WHEN status = %s THEN 'd' WHEN status IN ({fail}) THEN 'f' ELSE '' END"
     sql = (
-        f"SELECT {index('submitted_at')}, CASE WHEN {outcome} <> '' THEN {index('done_at')} END, {outcome}, "
+        f"SELECT {binned('submitted_at')}, CASE WHEN {outcome} <> '' THEN {binned('done_at')} END, {outcome}, "
         f"COUNT(*) FROM {table} WHERE campaign_id = %s GROUP BY 1, 2, 3"
     )
-    params = [S.DELIVERED, *FAILURE_STATUSES, S.DELIVERED, *FAILURE_STATUSES, campaign_id]
+    case = [S.DELIVERED, *FAILURE_STATUSES]
+    params = [*bin_params, *case, *bin_params, *case, campaign_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+
+    def index(value: datetime | int | None) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        return round((value.timestamp() - origin) / bucket_s)
+
+    return [(index(a), index(b), outcome, n) for a, b, outcome, n in rows]
 
 
 def build_timeline(campaign: Campaign) -> Timeline | None:
