@@ -69,8 +69,9 @@ def build(messages: int) -> tuple[int, int]:
             f"created_at, updated_at, submitted_at, done_at) "
             f"SELECT %s, '+447' || lpad(g::text, 9, '0'), 'Hello', {status}, "
             f"CASE WHEN mod(g, 100) = 5 THEN 'opted out' ELSE '' END, 1, '', 1, %s, %s, "
-            f"CASE WHEN mod(g, 100) IN (3, 5) THEN NULL ELSE %s + (g * interval '3.6 millisecond') END, "
-            f"CASE WHEN mod(g, 100) = 5 THEN NULL ELSE %s + (g * interval '3.6 millisecond') + interval '4 second' END "
+            f"CASE WHEN mod(g, 100) IN (3, 5) THEN NULL ELSE %s + ((g - 100000000) * interval '3.6 millisecond') END, "
+            f"CASE WHEN mod(g, 100) = 5 THEN NULL "
+            f"ELSE %s + ((g - 100000000) * interval '3.6 millisecond') + interval '4 second' END "
             f"FROM generate_series(100000000, 100000000 + %s - 1) g",
             [big.id, now, now, now, now, messages],
         )
