@@ -1,4 +1,5 @@
-"""Time the delivery report and the campaign list on a 1,000,000-message campaign; one JSON line.
+"""Time the delivery report, its live figures and the campaign list on 1,000,000-message
+campaigns (one completed, one running); one JSON line.
 
     .venv/bin/python bench/report_page.py [--messages 1000000] [--requests 20]
 
@@ -12,7 +13,11 @@ one warm-up, then --requests timed requests; p50/p95 are in milliseconds. "repor
 the million rows); the "_cached" figures are what further viewers get while the cached
 aggregates are fresh (a minute for a finished campaign, seconds for a running one).
 "report_chart" is the timeline SVG, which the report page loads as an image (its own
-request, in parallel with the rest of the page).
+request, in parallel with the rest of the page); "breakdown" the country/operator fragment
+(also its own request). "live" is what a running campaign's report page polls every two
+seconds (counts, rate, ETA), on a second campaign of --messages with half still pending,
+cache cleared before every request; "live_polled" is four viewers polling it every two
+seconds (what they get from the two-second cache). BENCH_DB names the database.
 """
 
 from __future__ import annotations
@@ -25,11 +30,13 @@ import time
 
 from _setup import drop_database, setup_django, use_bench_database
 
-DB = "bench_report"
+DB = os.environ.get("BENCH_DB", "bench_report")
 
 
-def build(messages: int) -> int:
-    """Create the campaigns and messages; returns the big campaign's id."""
+def build(messages: int) -> tuple[int, int]:
+    """Create the campaigns and messages; returns the ids of the big completed and running ones."""
+    from datetime import timedelta
+
     from django.db import connection
     from django.utils import timezone
 
@@ -39,13 +46,16 @@ def build(messages: int) -> int:
     now = timezone.now()
     big = Campaign.objects.create(
         name="Big", account=account, body="Hello {{ first_name }}", status="completed", started_at=now,
-        completed_at=now, materialised_at=now,
+        completed_at=now + timedelta(seconds=3605), materialised_at=now,
     )  # fmt: skip
     for i in range(30):
         small = Campaign.objects.create(name=f"Small {i}", account=account, body="Hi", status="completed")
         Message.objects.bulk_create(
             Message(campaign=small, phone=f"+4479111{j:05d}", status="delivered") for j in range(100)
         )
+    running = Campaign.objects.create(
+        name="Big running", account=account, body="Hello", status="running", started_at=now, materialised_at=now,
+    )  # fmt: skip
     message, part = (connection.ops.quote_name(m._meta.db_table) for m in (Message, MessagePart))
     # Outcome by mod(g, 100): 0-2 undelivered, 3 failed, 4 expired, 5 suppressed, 6 rejected, rest delivered.
     status = (
@@ -59,8 +69,9 @@ def build(messages: int) -> int:
             f"created_at, updated_at, submitted_at, done_at) "
             f"SELECT %s, '+447' || lpad(g::text, 9, '0'), 'Hello', {status}, "
             f"CASE WHEN mod(g, 100) = 5 THEN 'opted out' ELSE '' END, 1, '', 1, %s, %s, "
-            f"CASE WHEN mod(g, 100) IN (3, 5) THEN NULL ELSE %s + (g * interval '3.6 millisecond') END, "
-            f"CASE WHEN mod(g, 100) = 5 THEN NULL ELSE %s + (g * interval '3.6 millisecond') + interval '4 second' END "
+            f"CASE WHEN mod(g, 100) IN (3, 5) THEN NULL ELSE %s + ((g - 100000000) * interval '3.6 millisecond') END, "
+            f"CASE WHEN mod(g, 100) = 5 THEN NULL "
+            f"ELSE %s + ((g - 100000000) * interval '3.6 millisecond') + interval '4 second' END "
             f"FROM generate_series(100000000, 100000000 + %s - 1) g",
             [big.id, now, now, now, now, messages],
         )
@@ -77,19 +88,33 @@ def build(messages: int) -> int:
             f"WHERE m.campaign_id = %s AND m.status <> 'suppressed'",
             [account.id, big.id],
         )
+        # The running one: the first half sent (same outcome mix), the second half pending.
+        cur.execute(
+            f"INSERT INTO {message} (campaign_id, phone, body, status, reason, segments, recipient_tz, attempts, "
+            f"created_at, updated_at, submitted_at, done_at) "
+            f"SELECT %s, '+447' || lpad(g::text, 9, '0'), 'Hello', "
+            f"CASE WHEN g >= 200000000 + %s / 2 THEN 'pending' ELSE {status} END, '', 1 + mod(g, 2), '', 1, %s, %s, "
+            f"CASE WHEN g < 200000000 + %s / 2 THEN %s + ((g - 200000000) * interval '3.6 millisecond') END, "
+            f"CASE WHEN g < 200000000 + %s / 2 THEN %s + ((g - 200000000) * interval '3.6 millisecond') "
+            f"+ interval '4 second' END FROM generate_series(200000000, 200000000 + %s - 1) g",
+            [running.id, messages, now, now, messages, now, messages, now, messages],
+        )
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
-    return big.id
+    return big.id, running.id
 
 
-def timed(client, url: str, requests: int, *, cold: bool = False) -> dict[str, float]:
-    """p50/p95 of ``requests`` GETs after one warm-up; ``cold`` clears the report cache first."""
+def timed(client, url: str, requests: int, *, cold: bool = False, every_s: float = 0.0) -> dict[str, float]:
+    """p50/p95 of ``requests`` GETs after one warm-up; ``cold`` clears the report cache first;
+    ``every_s`` spaces the requests like a poll (one request every ``every_s`` seconds)."""
     from django.core.cache import cache
 
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     samples = []
     for _ in range(requests):
+        if every_s:
+            time.sleep(every_s)
         if cold:
             cache.clear()
         started = time.perf_counter()
@@ -103,6 +128,19 @@ def timed(client, url: str, requests: int, *, cold: bool = False) -> dict[str, f
         "p50_ms": round(statistics.median(samples), 1),
         "p95_ms": round(samples[max(0, round(0.95 * len(samples)) - 1)], 1),
     }
+
+
+def timed_call(call, requests: int) -> dict[str, float]:
+    """p50/p95 of ``requests`` calls of a selector (no HTTP), after one warm-up."""
+    call()
+    samples = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    return {"p50_ms": round(statistics.median(samples), 1),
+            "p95_ms": round(samples[max(0, round(0.95 * len(samples)) - 1)], 1)}  # fmt: skip
 
 
 def main() -> None:
@@ -129,10 +167,10 @@ def main() -> None:
 
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
     if args.reuse:
-        campaign_id = Campaign.objects.get(name="Big").id
+        campaign_id, running_id = (Campaign.objects.get(name=n).id for n in ("Big", "Big running"))
     else:
         started = time.perf_counter()
-        campaign_id = build(args.messages)
+        campaign_id, running_id = build(args.messages)
         build_s = time.perf_counter() - started
     user, _ = User.objects.get_or_create(username="bench-operator", defaults={"is_staff": True})
     user.groups.add(Group.objects.get(name="operator"))
@@ -141,10 +179,25 @@ def main() -> None:
     report_url = reverse("admin:campaigns_campaign_report", args=[campaign_id])
     changelist_url = reverse("admin:campaigns_campaign_changelist")
     chart_url = reverse("admin:campaigns_campaign_timeline", args=[campaign_id])
+    live_url = reverse("admin:campaigns_campaign_report_live", args=[running_id])
+    breakdown_url = reverse("admin:campaigns_campaign_report_breakdown", args=[campaign_id])
+    from campaigns.selectors import campaign_stats
+    from campaigns.selectors_live import count_by_status
+
+    running = Campaign.objects.get(pk=running_id)
     result = {
         "messages": args.messages,
+        # the counts alone: the status rollup's sum, and the GROUP BY off the index it replaces
+        "live_counts": timed_call(lambda: count_by_status(running_id), args.requests),
+        "index_counts": timed_call(lambda: campaign_stats(running), 5),
+        "live": timed(client, live_url, args.requests, cold=True),
+        # four viewers, each polling every 2 s: one request every 0.5 s against the 2 s cache
+        "live_polled": timed(client, live_url, args.requests * 2, every_s=0.5),
+        "running_report": timed(client, reverse("admin:campaigns_campaign_report", args=[running_id]), args.requests,
+                                cold=True),  # fmt: skip
         "report": timed(client, report_url, args.requests, cold=True),
         "report_cached": timed(client, report_url, args.requests),
+        "breakdown": timed(client, breakdown_url, args.requests, cold=True),
         "report_chart": timed(client, chart_url, args.requests, cold=True),
         "report_chart_cached": timed(client, chart_url, args.requests),
         "changelist": timed(client, changelist_url, args.requests, cold=True),

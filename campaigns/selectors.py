@@ -11,7 +11,17 @@ from typing import TypedDict
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from campaigns.models import Account, Campaign, CampaignStatus, Contact, Message, MessagePart, OptOut, RecipientList
+from campaigns.models import (
+    Account,
+    Campaign,
+    CampaignStatus,
+    Contact,
+    Message,
+    MessagePart,
+    OptOut,
+    Receipt,
+    RecipientList,
+)
 from campaigns.statuses import FAILURE_STATUSES, IN_FLIGHT_STATUSES, MessageStatus
 
 S = MessageStatus
@@ -138,7 +148,12 @@ def message_list(
         messages = messages.filter(status__in=statuses)
     if phone:
         messages = messages.filter(phone=phone)
-    return messages.prefetch_related(Prefetch("parts", queryset=MessagePart.objects.order_by("index")))
+    # Receipts for the reason of an MMS (its report's status code); one more query a page.
+    receipts = Receipt.objects.only("id", "part_id", "stat", "status").order_by("-id")
+    return messages.prefetch_related(
+        Prefetch("parts", queryset=MessagePart.objects.order_by("index")),
+        Prefetch("parts__receipts", queryset=receipts),
+    )
 
 
 def message_detail(*, message_id: int) -> Message | None:

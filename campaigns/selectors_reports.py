@@ -1,8 +1,8 @@
 """Reads behind the admin's progress bars, delivery reports, exports and previews.
 
 A campaign may have a million messages, so every figure here is an aggregate computed by the
-database (GROUP BY, with per-minute buckets from ``date_bin`` on PostgreSQL and ``strftime``
-on SQLite); Python only ever sees a few hundred grouped rows. Exports stream from a
+database (GROUP BY); Python only ever sees a few hundred grouped rows. The timeline is in
+``selectors_timeline``, the live figures in ``selectors_live``. Exports stream from a
 server-side cursor. The report's aggregates are cached briefly (see ``REPORT_CACHE_S``) so
 that several people watching a big campaign do not each re-scan it.
 
@@ -13,7 +13,6 @@ rollup table kept by the status services: (campaign, minute, status) → count.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -21,10 +20,12 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, F, Value
 
 from campaigns.models import Campaign, CampaignStatus, Contact, Message, MessagePart, OptOut
 from campaigns.selectors import SENT_STATUSES, WAITING_STATUSES, campaign_stats
+from campaigns.selectors_failures import failed_messages, reason_rows, with_failing_part
+from campaigns.selectors_live import count_by_status
 from campaigns.services.bulk_sql import member_of
 from campaigns.statuses import FAILURE_STATUSES, MessageStatus
 
@@ -33,8 +34,6 @@ T = TypeVar("T")
 # Settled campaigns change only by a late receipt: a minute-old report is fine. A running
 # one is polled by its viewers: five seconds keeps it live without a scan per poll.
 REPORT_CACHE_S = {"settled": 60, "live": 5}
-MAX_BUCKETS = 360
-BUCKET_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 360, 720, 1440)
 
 
 @dataclass(frozen=True)
@@ -88,8 +87,9 @@ def progress_from_counts(by_status: dict[str, int]) -> Progress:
 
 
 def campaign_progress(campaign: Campaign) -> Progress:
-    """One campaign's progress (the detail page's poll): ``campaign_stats``' one GROUP BY."""
-    return progress_from_counts(campaign_stats(campaign)["by_status"])
+    """One campaign's progress (the detail page's poll): from the status rollup (see
+    ``selectors_live.count_by_status``), so a poll costs the same for a million messages."""
+    return progress_from_counts({s: n for s, (n, _) in count_by_status(campaign.id).items()})
 
 
 SETTLED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED, CampaignStatus.DRAFT)
@@ -135,16 +135,6 @@ class FailureGroup:
 
 
 @dataclass
-class Timeline:
-    """Submits and deliveries per bucket of ``minutes`` from ``start`` (UTC)."""
-
-    start: datetime
-    minutes: int
-    submits: list[int]
-    deliveries: list[int]
-
-
-@dataclass
 class CampaignReport:
     progress: Progress
     by_status: dict[str, int]
@@ -169,7 +159,7 @@ def _cached(campaign: Campaign, name: str, compute: Callable[[], T], fresh: bool
 
 def campaign_report(campaign: Campaign, *, fresh: bool = False) -> CampaignReport:
     """Counts per status (``campaign_stats``: an index-only GROUP BY) and failures by error,
-    cached for a few seconds. The timeline is separate (:func:`campaign_timeline`): it has to
+    cached for a few seconds. The timeline is separate (``selectors_timeline``): it has to
     read every row, so the page shows it as an image that arrives on its own request."""
 
     def compute() -> CampaignReport:
@@ -179,40 +169,6 @@ def campaign_report(campaign: Campaign, *, fresh: bool = False) -> CampaignRepor
         return CampaignReport(progress, by_status, failures, datetime.now(UTC))
 
     return _cached(campaign, "report", compute, fresh)
-
-
-def campaign_timeline(campaign: Campaign, *, fresh: bool = False) -> Timeline | None:
-    """Submits and deliveries per minute, from one scan of the campaign's messages."""
-    return _cached(campaign, "timeline", lambda: _timeline(*_minute_counts(campaign.id)), fresh)
-
-
-def _minute_counts(campaign_id: int) -> tuple[Counter[datetime], Counter[datetime]]:
-    """One GROUP BY (submit minute, delivery minute): a hash aggregate over a few hundred
-    groups, where two GROUP BYs would read the million rows twice."""
-    table = connection.ops.quote_name(Message._meta.db_table)
-    if connection.vendor == "postgresql":
-        origin = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
-        submitted, done = (f"date_bin('1 minute', {c}, {origin})" for c in ("submitted_at", "done_at"))
-    else:
-        submitted, done = (f"strftime('%%Y-%%m-%%d %%H:%%M:00', {c})" for c in ("submitted_at", "done_at"))
-    sql = (
-        f"SELECT {submitted}, CASE WHEN status = %s THEN {done} END, COUNT(*) FROM {table} "
-        f"WHERE campaign_id = %s GROUP BY 1, 2"
-    )
-    submits: Counter[datetime] = Counter()
-    deliveries: Counter[datetime] = Counter()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [S.DELIVERED, campaign_id])
-        for submitted_at, delivered_at, n in cursor.fetchall():
-            if submitted_at is not None:
-                submits[_as_datetime(submitted_at)] += n
-            if delivered_at is not None:
-                deliveries[_as_datetime(delivered_at)] += n
-    return submits, deliveries
-
-
-def _as_datetime(value: datetime | str) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
 def _failures(campaign_id: int) -> list[FailureGroup]:
@@ -232,37 +188,24 @@ def _failures(campaign_id: int) -> list[FailureGroup]:
         return [FailureGroup(kind, code, status, n, sample or "") for status, kind, code, sample, n in cursor]
 
 
-def _timeline(submits: Counter[datetime], deliveries: Counter[datetime]) -> Timeline | None:
-    """Per-minute counts as a dense series; wider buckets when the campaign ran long."""
-    stamps = list(submits) + list(deliveries)
-    if not stamps:
-        return None
-    first, last = min(stamps), max(stamps)
-    span = int((last - first).total_seconds() // 60) + 1
-    minutes = next((m for m in BUCKET_MINUTES if span / m <= MAX_BUCKETS), BUCKET_MINUTES[-1])
-    count = (span - 1) // minutes + 1
-    series: dict[str, list[int]] = defaultdict(lambda: [0] * count)
-    for name, counter in (("submits", submits), ("deliveries", deliveries)):
-        values = series[name]
-        for stamp, n in counter.items():
-            values[int((stamp - first).total_seconds() // 60) // minutes] += n
-    return Timeline(start=first, minutes=minutes, submits=series["submits"], deliveries=series["deliveries"])
+EXPORT_COLUMNS = (
+    "phone", "status", "reason", "reason_code", "segments", "submitted_at", "done_at", "error_code", "error",
+)  # fmt: skip
 
 
-EXPORT_COLUMNS = ("phone", "status", "reason", "segments", "submitted_at", "done_at", "error_code", "error")
-
-
-def message_export_rows(campaign: Campaign) -> Iterator[tuple]:
-    """Every message of the campaign with its status and first part error, streamed from a
+def message_export_rows(
+    campaign: Campaign, *, failed_only: bool = False, keys: list[tuple[str, int | None]] | None = None
+) -> Iterator[tuple]:
+    """Every message of the campaign (``failed_only``: those not delivered, of ``keys``'
+    (status, error code) pairs when given) with its status,
+    its reason in words and the raw codes of its first failing part, streamed from a
     server-side cursor in id order (never the whole result in memory)."""
-    failing = MessagePart.objects.filter(message_id=OuterRef("id")).exclude(error="").order_by("index")
-    rows = (
-        Message.objects.filter(campaign_id=campaign.id)
-        .order_by("id")
-        .annotate(error_code=Subquery(failing.values("error_code")[:1]), error=Subquery(failing.values("error")[:1]))
-        .values_list(*EXPORT_COLUMNS)
-    )
-    return rows.iterator(chunk_size=5000)
+    if failed_only:
+        messages = failed_messages(campaign, keys)
+    else:
+        messages = with_failing_part(Message.objects.filter(campaign_id=campaign.id)).order_by("id")
+    messages = messages.annotate(error_code=F("fp_error_code"), error=F("fp_error"))
+    return reason_rows(messages.annotate(channel=Value(campaign.channel)), EXPORT_COLUMNS)
 
 
 PREVIEW_CACHE_S = 30

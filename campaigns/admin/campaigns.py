@@ -24,7 +24,7 @@ from campaigns.admin.estimate import parse_local_time
 from campaigns.admin.kinds import KindFilter
 from campaigns.admin.media_files import CampaignMediaInline, preview_media
 from campaigns.admin.preview import build_preview
-from campaigns.admin.reports import export_view, report_view, timeline_view
+from campaigns.admin.reports import export_view, report_urls, report_view, timeline_view
 from campaigns.errors import ApplicationError
 from campaigns.forms import CampaignForm
 from campaigns.models import Account, Campaign, CampaignStatus
@@ -253,6 +253,7 @@ class CampaignAdmin(GuardedModelAdmin):
             url("<path:object_id>/report/timeline.svg", self.timeline_view, "timeline"),
             url("<path:object_id>/export/", self.export_view, "export"),
             url("<path:object_id>/action/<slug:action>/", self.action_view, "action"),
+            *report_urls(self, url),
         ] + super().get_urls()
 
     def _campaign(self, request: HttpRequest, object_id: str) -> Campaign:

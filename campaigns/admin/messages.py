@@ -11,7 +11,9 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from campaigns.admin.base import GuardedModelAdmin
+from campaigns.failure_reasons import Reason
 from campaigns.models import BatchInFlight, InboundMessage, Message, MessagePart, Receipt
+from campaigns.selectors_failures import message_reason, with_failing_part
 from campaigns.statuses import DEADLINE_REASON_PREFIX
 
 
@@ -72,14 +74,35 @@ class ReceiptInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, GuardedModelAdmin):
-    list_display = ("phone", "campaign", "status", "segments", "reason", "submitted_at", "done_at")
+    list_display = ("phone", "campaign", "status", "segments", "reason_words", "submitted_at", "done_at")
     list_filter = ("status", "campaign")
     search_fields = ("phone",)
     list_select_related = ("campaign",)
     raw_id_fields = ("contact", "campaign")
-    readonly_fields = ("created_at", "updated_at", "submitted_at", "done_at")
+    readonly_fields = ("reason_words", "reason_code", "created_at", "updated_at", "submitted_at", "done_at")
     inlines = [MessagePartInline]
     show_full_result_count = False
+    # The report's Failures table links here by (status, part error code).
+    FAILURE_LOOKUPS = ("parts__error_code", "parts__error_code__isnull")
+
+    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+        return with_failing_part(super().get_queryset(request))
+
+    def lookup_allowed(self, lookup: str, value: str, request=None) -> bool:  # type: ignore[no-untyped-def]
+        return lookup in self.FAILURE_LOOKUPS or super().lookup_allowed(lookup, value, request)
+
+    def _reason(self, obj: Message) -> Reason:
+        reason = message_reason(obj)
+        return reason if reason.words or not obj.reason else Reason(obj.reason)
+
+    @admin.display(description="Reason")
+    def reason_words(self, obj: Message) -> str:
+        """Why it did not arrive, in words (the same words as the API and the export)."""
+        return self._reason(obj).words or "–"
+
+    @admin.display(description="Raw codes")
+    def reason_code(self, obj: Message) -> str:
+        return self._reason(obj).code or "–"
 
 
 @admin.register(MessagePart)

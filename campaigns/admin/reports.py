@@ -1,16 +1,19 @@
-"""The delivery report page and the CSV export of a campaign's messages.
+"""The delivery report page, its live figures, its breakdowns and the CSV exports.
 
-Both read through campaigns.selectors_reports: aggregates for the page (a few hundred
-grouped rows, whatever the campaign's size) and a server-side cursor for the export, which
-streams so a million rows never sit in memory.
+Everything reads through selectors: the live figures (``selectors_live``: one index-only
+count, cached two seconds while running), the reasons (``selectors_failures``), the timeline
+and the country/operator breakdown (each on its own request, since each reads every row).
+The page refreshes its figures in place from ``live_view`` while the campaign runs; the
+Failures table and the breakdown arrive as fragments on their own requests.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from csp.decorators import csp_update
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -19,10 +22,16 @@ from django.utils.text import slugify
 
 from campaigns.admin.charts import STYLE_CSP_SOURCE, timeline_svg
 from campaigns.admin.csv_export import stream_csv
-from campaigns.admin.error_codes import describe
 from campaigns.admin.report_cost import report_cost
-from campaigns.models import Campaign
-from campaigns.selectors_reports import EXPORT_COLUMNS, campaign_report, campaign_timeline, message_export_rows
+from campaigns.admin.times import duration_text, local_text, utc_text
+from campaigns.models import Campaign, CampaignStatus
+from campaigns.selectors_breakdown import PORTING_NOTE, campaign_breakdown
+from campaigns.selectors_cost import Cost, cost_by_country, price_table
+from campaigns.selectors_failures import REASON_STATUSES, ReasonGroup
+from campaigns.selectors_live import LiveFigures, live_figures
+from campaigns.selectors_reports import EXPORT_COLUMNS, message_export_rows
+from campaigns.selectors_stats import cached_failure_reasons
+from campaigns.selectors_timeline import campaign_timeline
 from campaigns.statuses import MessageStatus
 
 STATUS_ORDER = [
@@ -30,45 +39,103 @@ STATUS_ORDER = [
     MessageStatus.EXPIRED, MessageStatus.REJECTED, MessageStatus.FAILED, MessageStatus.SUPPRESSED,
     MessageStatus.CANCELLED, MessageStatus.PENDING, MessageStatus.QUEUED,
 ]  # fmt: skip
+LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 
 
-def _messages_url(campaign: Campaign, status: str) -> str:
-    query = urlencode({"campaign__id__exact": campaign.pk, "status__exact": status})
-    return f"{reverse('admin:campaigns_message_changelist')}?{query}"
+def _messages_url(campaign: Campaign, status: str, code: int | None | str = "") -> str:
+    query = {"campaign__id__exact": campaign.pk, "status__exact": status}
+    if code is None:
+        query["parts__error_code__isnull"] = "True"
+    elif code != "":
+        query["parts__error_code"] = code
+    return f"{reverse('admin:campaigns_message_changelist')}?{urlencode(query)}"
+
+
+def _key(status: str, code: int | None) -> str:
+    return f"{status}:{'none' if code is None else code}"
+
+
+def reason_rows(campaign: Campaign, groups: list[ReasonGroup]) -> list[dict]:
+    """The Failures table: each reason with links to its messages and to their export."""
+    export = reverse("admin:campaigns_campaign_export_failures", args=[campaign.pk])
+    return [
+        {"words": g.words, "code": g.code, "count": g.count,
+         "links": [(status, _messages_url(campaign, status, code)) for status, code in g.keys],
+         "export_url": f"{export}?{urlencode([('key', _key(s, c)) for s, c in g.keys])}"}
+        for g in groups
+    ]  # fmt: skip
+
+
+def live_payload(campaign: Campaign, live: LiveFigures) -> dict:
+    """The live figures with the words the page shows (the same text the page first renders)."""
+    return live.as_dict() | {
+        "id": campaign.pk, "status_display": campaign.get_status_display(), "live": campaign.status in LIVE,
+        "sent_pct": live.percent(live.sent), "delivered_pct": live.percent(live.delivered),
+        "eta": duration_text(live.eta_s) if live.eta_s is not None else "–",
+        "elapsed": duration_text(live.elapsed_s),
+        "computed_local": local_text(timezone.now(), campaign.timezone), "computed_utc": utc_text(timezone.now()),
+    }  # fmt: skip
 
 
 def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> TemplateResponse:
     fresh = request.GET.get("fresh") == "1"
-    report = campaign_report(campaign, fresh=fresh)
-    total = report.progress.total
+    query = "?fresh=1" if fresh else ""
+    live = live_figures(campaign, fresh=fresh)
+    total = live.total
     labels = dict(MessageStatus.choices)
     statuses = [
-        {"status": s, "label": labels[s], "count": report.by_status.get(s, 0),
-         "percent": round(100.0 * report.by_status.get(s, 0) / total, 1) if total else 0.0,
+        {"status": s, "label": labels[s], "count": live.by_status.get(s, 0),
+         "percent": round(100.0 * live.by_status.get(s, 0) / total, 1) if total else 0.0,
          "url": _messages_url(campaign, s)}
         for s in STATUS_ORDER
-        if report.by_status.get(s, 0)
+        if live.by_status.get(s, 0)
     ]  # fmt: skip
-    failures = []
-    mms = campaign.channel == "mms"
-    for group in report.failures:
-        source = "mm4" if mms and group.kind == "smpp" else group.kind
-        name, meaning = describe(source, group.code, group.sample)
-        kind = {"receipt": "Delivery receipt", "mm4": "MM4 submit"}.get(source, "SMPP submit")
-        failures.append({"kind": kind, "name": name, "meaning": meaning, "status": labels.get(group.status),
-                         "count": group.count})  # fmt: skip
     context.update(
         title=f"Delivery report: {campaign.name}",
         campaign=campaign,
-        report=report,
+        live=live,
+        figures=live_payload(campaign, live),
         statuses=statuses,
-        failures=failures,
+        is_live=campaign.status in LIVE,
+        live_url=reverse("admin:campaigns_campaign_report_live", args=[campaign.pk]),
+        breakdown_url=reverse("admin:campaigns_campaign_report_breakdown", args=[campaign.pk]) + query,
+        failures_url=reverse("admin:campaigns_campaign_report_failures", args=[campaign.pk]) + query,
         chart_url=reverse("admin:campaigns_campaign_timeline", args=[campaign.pk]) + ("?fresh=1" if fresh else ""),
         export_url=reverse("admin:campaigns_campaign_export", args=[campaign.pk]),
+        export_failures_url=reverse("admin:campaigns_campaign_export_failures", args=[campaign.pk]),
         change_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
     )
     context["cost"] = report_cost(request, campaign)  # the cost line (report_cost.html)
     return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
+
+
+def live_view(request: HttpRequest, campaign: Campaign) -> JsonResponse:
+    """What the report page's poll reads every two seconds: cheap (see selectors_live)."""
+    response = JsonResponse(live_payload(campaign, live_figures(campaign)))
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def failures_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
+    """The Failures table, as a fragment the report page loads on its own: it joins the
+    failed messages' parts, the one slow read left once the counts come from the rollup."""
+    groups = cached_failure_reasons(campaign, fresh=request.GET.get("fresh") == "1")
+    return TemplateResponse(request, "admin/campaigns/campaign/report_failures.html",
+                            {"reasons": reason_rows(campaign, groups)})  # fmt: skip
+
+
+def breakdown_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
+    """The country and operator tables, as a fragment the report page loads on its own."""
+    breakdown = campaign_breakdown(campaign, fresh=request.GET.get("fresh") == "1")
+    costs = cost_by_country(campaign)
+    if costs:
+        currency = price_table(campaign.account_id).currency
+        breakdown = {**breakdown, "countries": [
+            replace(row, cost=str(Cost(costs[row.key], currency)) if row.key in costs else "")
+            for row in breakdown["countries"]
+        ]}  # fmt: skip
+    return TemplateResponse(request, "admin/campaigns/campaign/report_breakdown.html",
+                            {"breakdown": breakdown, "porting_note": PORTING_NOTE})  # fmt: skip
 
 
 @csp_update({"style-src": [STYLE_CSP_SOURCE]})
@@ -76,11 +143,41 @@ def timeline_view(request: HttpRequest, campaign: Campaign) -> HttpResponse:
     """The timeline chart as a standalone SVG document (the report page shows it as an image,
     so the page does not wait for the one aggregate that reads every message)."""
     timeline = campaign_timeline(campaign, fresh=request.GET.get("fresh") == "1")
-    response = HttpResponse(timeline_svg(timeline, standalone=True), content_type="image/svg+xml; charset=utf-8")
+    svg = timeline_svg(timeline, standalone=True, tz=campaign.timezone)
+    response = HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
     patch_cache_control(response, private=True, max_age=5)
     return response
 
 
+def _filename(campaign: Campaign, what: str) -> str:
+    return f"{slugify(campaign.name) or 'campaign'}-{campaign.pk}-{what}-{timezone.now():%Y%m%d-%H%M}.csv"
+
+
 def export_view(campaign: Campaign) -> StreamingHttpResponse:
-    name = f"{slugify(campaign.name) or 'campaign'}-{campaign.pk}-messages-{timezone.now():%Y%m%d-%H%M}.csv"
-    return stream_csv(EXPORT_COLUMNS, message_export_rows(campaign), name)
+    return stream_csv(EXPORT_COLUMNS, message_export_rows(campaign), _filename(campaign, "messages"))
+
+
+def export_failures_view(request: HttpRequest, campaign: Campaign) -> HttpResponse:
+    """The messages that did not arrive (``?key=status:code`` for one reason's), with reasons."""
+    keys: list[tuple[str, int | None]] = []
+    for raw in request.GET.getlist("key")[:50]:
+        status, _, code = raw.partition(":")
+        if status not in REASON_STATUSES or not (code == "none" or code.lstrip("-").isdigit()) or len(code) > 11:
+            return HttpResponseBadRequest(f"Bad key {raw[:40]!r}: use status:code, e.g. undelivered:1 or failed:none.")
+        keys.append((status, None if code == "none" else int(code)))
+    rows = message_export_rows(campaign, failed_only=True, keys=keys or None)
+    return stream_csv(EXPORT_COLUMNS, rows, _filename(campaign, "failures"))
+
+
+def report_urls(model_admin, url) -> list:  # type: ignore[no-untyped-def]
+    """The report's extra endpoints, for ``CampaignAdmin.get_urls`` (permissions as the page)."""
+
+    def on(view):  # type: ignore[no-untyped-def]
+        return lambda request, object_id: view(request, model_admin._campaign(request, object_id))
+
+    return [
+        url("<path:object_id>/report/live/", on(live_view), "report_live"),
+        url("<path:object_id>/report/breakdown/", on(breakdown_view), "report_breakdown"),
+        url("<path:object_id>/report/failures/", on(failures_view), "report_failures"),
+        url("<path:object_id>/export/failures/", on(export_failures_view), "export_failures"),
+    ]

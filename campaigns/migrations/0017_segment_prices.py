@@ -22,7 +22,7 @@ def mark_single_sends(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0015_hash_api_tokens'),
+        ('campaigns', '0016_report_indexes'),
         ('smpp_transport', '0001_initial'),  # its permissions go to the operator role
     ]
 

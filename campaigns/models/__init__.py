@@ -4,7 +4,7 @@ from campaigns.models.accounts import Account, BindMode, MessageIdFormat
 from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientList
 from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignPace, CampaignStatus, Channel
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
-from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart
+from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart, MessageStatusDelta
 from campaigns.models.prices import SegmentPrice
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
 from campaigns.models.tokens import ApiToken
@@ -28,6 +28,7 @@ __all__ = [
     "Message",
     "MessageIdFormat",
     "MessagePart",
+    "MessageStatusDelta",
     "OptOut",
     "OptOutSource",
     "Receipt",

@@ -155,3 +155,28 @@ class BatchInFlight(models.Model):
 
     def __str__(self) -> str:
         return f"batch {self.id} ({len(self.message_ids)} messages, {len(self.on_wire)} on the wire)"
+
+
+class MessageStatusDelta(models.Model):
+    """Changes to a campaign's count of messages (and segments) per status, appended by a
+    PostgreSQL trigger on every statement that inserts, updates or deletes messages.
+
+    The live figures (campaigns/selectors_live.py) sum these rows instead of counting a
+    million messages: a few thousand small rows, whatever the campaign's size. Append-only,
+    so concurrent senders never wait on each other's counter row; the live figures fold a
+    campaign's rows into one per status when they pile up
+    (``campaigns.services.status_counts.compact``). The trigger is statement-level with
+    transition tables (migration 0016), so an UPDATE of a thousand messages adds a handful
+    of rows, not a thousand. No foreign key: the rows of a deleted campaign sum to zero.
+    """
+
+    campaign_id = models.BigIntegerField()
+    status = models.CharField(max_length=12)
+    messages = models.IntegerField()
+    segments = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["campaign_id"], name="status_delta_campaign_idx")]
+
+    def __str__(self) -> str:
+        return f"campaign {self.campaign_id} {self.status} {self.messages:+d}"

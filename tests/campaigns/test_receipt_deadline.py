@@ -89,7 +89,7 @@ def test_due_parts_become_unknown_with_the_reason_and_the_rest_is_untouched(sett
     assert _state(half) == (S.UNKNOWN, REASON_48H, [(S.DELIVERED, ""), (S.UNKNOWN, REASON_48H)])
     # The CSV export carries the words (the message's reason and the part's error).
     rows = {r[0]: r for r in message_export_rows(campaign)}
-    assert rows[due.phone][1:3] == (S.UNKNOWN, REASON_48H) and rows[due.phone][7] == REASON_48H
+    assert rows[due.phone][1:3] == (S.UNKNOWN, REASON_48H) and rows[due.phone][8] == REASON_48H
     # Idempotent: nothing more is due, nothing changes.
     before = [_state(m) for m in (due, not_yet, delivered, half)]
     assert rd.settle_overdue_parts(now=now) == 0

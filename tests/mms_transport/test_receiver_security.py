@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import socket
 import ssl
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -88,15 +89,23 @@ def test_without_any_credential_the_receiver_refuses_to_start_and_says_how_to_co
     assert "MM4 inbound user" in str(refused.value) and "--insecure-local-demo" in str(refused.value)
 
 
+def _command(*args: str) -> None:
+    """``manage.py mm4_receiver`` in a thread of its own, as in its own process: the command
+    runs its event loop with asyncio.run, which refuses a thread that already has one (the
+    browser tests' Playwright leaves one in the main thread)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(call_command, "mm4_receiver", *args).result(timeout=60)
+
+
 def test_the_command_refuses_to_start_without_credentials_and_has_no_auth_option(settings) -> None:
     settings.MM4_RECEIVER_AUTH = {}
     settings.MM4_RECEIVER_PLAIN_AUTH_LOOPBACK = True
     with pytest.raises(CommandError, match="refusing to start: the MM4 receiver has no credentials"):
-        call_command("mm4_receiver", "--port", "0")
+        _command("--port", "0")
     with pytest.raises(CommandError, match="only listens on a loopback host"):
-        call_command("mm4_receiver", "--port", "0", "--host", "0.0.0.0", "--insecure-local-demo")
+        _command("--port", "0", "--host", "0.0.0.0", "--insecure-local-demo")
     with pytest.raises((CommandError, TypeError)):  # a password on the command line is not an option
-        call_command("mm4_receiver", "--port", "0", "--auth", "provider:pw")
+        _command("--port", "0", "--auth", "provider:pw")
 
 
 def test_an_account_s_own_login_is_enough_to_start(receiver) -> None:

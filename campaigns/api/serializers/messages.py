@@ -5,7 +5,9 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from campaigns.api.serializers.common import MAX_ID, PhoneField, QueryIntegerField
+from campaigns.failure_reasons import Reason
 from campaigns.models import Channel, Message, MessagePart
+from campaigns.selectors_failures import message_reason
 from campaigns.statuses import MessageStatus
 
 MAX_STATUS_FILTERS = len(MessageStatus.values)
@@ -24,6 +26,28 @@ class MessagePartSerializer(serializers.ModelSerializer):
 class MessageSerializer(serializers.ModelSerializer):
     channel = serializers.ChoiceField(source="campaign.channel", choices=Channel.choices, read_only=True)
     parts = MessagePartSerializer(many=True, read_only=True)
+    reason = serializers.SerializerMethodField(
+        help_text="Why it did not arrive (or was not sent), in words: the receipt's stat first, then its err where "
+        "known, the SMPP command status or MM4 reply for a submit failure. Empty while fine."
+    )
+    reason_code = serializers.SerializerMethodField(
+        help_text="The raw codes the reason is based on, e.g. 'stat EXPIRED, err 001'; empty when none."
+    )
+
+    def _reason(self, message: Message) -> Reason:
+        cached = getattr(message, "_reason", None)
+        if cached is None:
+            cached = message_reason(message)
+            if not cached.words and message.reason:
+                cached = Reason(message.reason)
+            message._reason = cached
+        return cached
+
+    def get_reason(self, message: Message) -> str:
+        return self._reason(message).words
+
+    def get_reason_code(self, message: Message) -> str:
+        return self._reason(message).code
 
     class Meta:
         model = Message
@@ -35,6 +59,7 @@ class MessageSerializer(serializers.ModelSerializer):
             "body",
             "status",
             "reason",
+            "reason_code",
             "segments",
             "attempts",
             "created_at",

@@ -23,14 +23,14 @@ from campaigns.api.permissions import SEND_CAMPAIGN, RolePermissions, requires
 from campaigns.api.serializers.campaigns import (
     CampaignFilters,
     CampaignSerializer,
-    CampaignStatsSerializer,
     ScheduleSerializer,
     TestSendSerializer,
 )
+from campaigns.api.serializers.stats import CampaignLiveStatsSerializer
 from campaigns.api.views.base import FilteredListMixin, ResourceViewSet
 from campaigns.errors import ApplicationError
 from campaigns.models import Campaign
-from campaigns.selectors_cost import cost_stats
+from campaigns.selectors_stats import campaign_live_stats
 from campaigns.services import campaign_actions, campaign_edits
 
 VIEW_CAMPAIGN, ADD_CAMPAIGN = "campaigns.view_campaign", "campaigns.add_campaign"
@@ -146,10 +146,8 @@ class CampaignViewSet(
     def resend_failed(self, request: Request, pk: str | None = None) -> Response:
         return self._respond(campaign_actions.resend_failed(campaign=self.get_object()), status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Counts per status, sent, delivered, delivery rate", tags=TAGS,
-                   responses={200: CampaignStatsSerializer})  # fmt: skip
+    @extend_schema(summary="Counts per status, delivery rate, live rate and ETA, failure reasons, countries",
+                   tags=TAGS, responses={200: CampaignLiveStatsSerializer})  # fmt: skip
     @action(detail=True, methods=["get"], permission_classes=[RolePermissions])
     def stats(self, request: Request, pk: str | None = None) -> Response:
-        campaign = self.get_object()
-        costs = cost_stats(campaign)  # estimated_cost, spent_cost (campaigns.selectors_cost)
-        return Response(CampaignStatsSerializer({**selectors.campaign_stats(campaign), **costs}).data)
+        return Response(CampaignLiveStatsSerializer(campaign_live_stats(self.get_object())).data)

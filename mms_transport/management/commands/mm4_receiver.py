@@ -87,12 +87,12 @@ class Command(BaseCommand):
             handler.close()
 
     async def _serve(self, handler: Any, config: ReceiverConfig, port_file: str | None) -> None:
+        connections: weakref.WeakSet = weakref.WeakSet()
+        server = await start_server(handler, config, connections)  # refuses an unsafe config first
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        connections: weakref.WeakSet = weakref.WeakSet()
-        server = await start_server(handler, config, connections)
         port = server.sockets[0].getsockname()[1]
         if port_file:
             tmp = Path(f"{port_file}.tmp")
