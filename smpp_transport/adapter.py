@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from campaigns.services.receipts import ReceiptIn
 from campaigns.services.transport_api import PartToSend, SubmitOutcome
+from campaigns.sms_text.encoding import analyse, split_message
 from smpp_transport.bind import InboundPdu, OutboundPart, SubmitResult
-from smpp_transport.encoding import analyse, split_message
 from smpp_transport.receipts import ReceiptError, normalise_message_id, parse_receipt
 
 logger = logging.getLogger(__name__)

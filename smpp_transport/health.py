@@ -106,3 +106,14 @@ class Heartbeat:
             self.publish()  # the final state ("stopped") for whoever looks next
         except Exception:  # noqa: BLE001
             logger.exception("could not publish the final bind health")
+
+
+def bind_health_metrics():
+    """``smpp_bind_healthy`` per bind row, for the web's /metrics (registered in apps.py):
+    1 when the bind reports itself bound and its heartbeat is fresh."""
+    from smpp_transport.models import BindStatus
+
+    up = GaugeMetricFamily("smpp_bind_healthy", "1 when a bind reports itself bound and fresh", labels=["bind"])
+    for status in BindStatus.objects.all():
+        up.add_metric([status.name], 1.0 if status.health == "bound" else 0.0)
+    yield up

@@ -19,8 +19,8 @@ from concurrent.futures import Future
 from django.db import close_old_connections, transaction
 
 from campaigns.services.transport_api import InboundIn, ReceiptIn, record_inbound_messages, record_receipts
+from campaigns.sms_text.encoding import EncodingError, decode
 from smpp_transport.bind import InboundPdu
-from smpp_transport.encoding import EncodingError, decode
 from smpp_transport.receipts import ReceiptError
 
 logger = logging.getLogger(__name__)

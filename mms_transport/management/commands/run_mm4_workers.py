@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from campaigns.models import Account
 from config.celery import account_queues
-from smpp_transport.supervisor import Supervisor
+from plumbing.supervisor import Supervisor
 
 
 def mm4_worker_argv(system_id: str, *, concurrency: int, loglevel: str) -> list[str]:

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 
 from campaigns.models import Account, BindMode
 from config.celery import account_queues
-from smpp_transport.supervisor import Supervisor
+from plumbing.supervisor import Supervisor
 
 logger = logging.getLogger(__name__)
 
