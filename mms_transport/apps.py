@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class MmsTransportConfig(AppConfig):
     name = "mms_transport"
     verbose_name = "MMS transport"
+
+    def ready(self) -> None:
+        """Add the MM4 session bootstep to the Celery worker (it opens a session only in a
+        process started with ``MM4_WORKER_SYSTEM_ID``)."""
+        from config.celery import app
+
+        app.steps["worker"].add("mms_transport.worker:MM4SessionStep")

@@ -1,10 +1,12 @@
 """The one door from the transports into the domain.
 
 ``smpp_transport`` and ``mms_transport`` call only what this module offers: account
-settings, send a batch (the domain says which parts, the transport sends them and gives
-back what the provider answered; MM4 also names each part before it goes on the wire, so
-the domain keeps the id a report will name), store receipts and inbound messages. The work is done in the service
-modules named below; this module is the list of what a transport may do.
+settings, register a :class:`Sender` for their channel (the domain's batch task sends with
+it: the domain says which parts, cut once into their payloads, the transport sends them and
+gives back what the provider answered; MM4 also names each part before it goes on the
+wire, so the domain keeps the id a report will name), store receipts and inbound messages.
+The work is done in the service modules named below; this module is the list of what a
+transport may do.
 """
 
 from __future__ import annotations
@@ -59,20 +61,23 @@ def stop_account_smpp(*, system_id: str, reason: str) -> None:
 
 from campaigns.services.inbound import InboundIn, record_inbound, record_inbound_messages  # noqa: E402
 from campaigns.services.receipts import ReceiptIn, record_receipts  # noqa: E402
-from campaigns.services.submit import PartToSend, SubmitOutcome, send_batch  # noqa: E402
+from campaigns.services.senders import BatchPlan, PartToSend, Sender, SubmitOutcome, register, withdraw  # noqa: E402
 
 __all__ = [
     "AccountSettings",
+    "BatchPlan",
     "InboundIn",
     "PartToSend",
     "ReceiptIn",
+    "Sender",
     "SubmitOutcome",
     "account_settings",
     "record_inbound",
     "record_inbound_messages",
     "record_receipts",
-    "send_batch",
+    "register",
     "stop_account_smpp",
+    "withdraw",
 ]
 
 # MMS over MM4: the account's MM4 side and what every message of an MMS campaign carries.
