@@ -32,8 +32,9 @@ from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, M
 from campaigns.services import pace
 from campaigns.services.bulk_sql import member_of, quoted_table
 from campaigns.services.senders import BatchPlan, PartToSend, Sender
+from campaigns.services.status import roll_up_answered
 from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
-from campaigns.services.submit_writes import record_submit_results, roll_up
+from campaigns.services.submit_writes import record_submit_results
 from campaigns.statuses import MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -278,7 +279,7 @@ def _parts_to_send(rows: list[QueuedMessage], campaigns: dict[int, Campaign], se
         keys.extend((mid, index, seen_before[mid]) for mid, index in pending)
         nothing_left = set(seen_before) - {mid for mid, _ in pending}
         if nothing_left:  # every part answered already: the message just follows them
-            roll_up([], {mid: seen_before[mid] for mid in nothing_left}, timezone.now())
+            roll_up_answered([], {mid: seen_before[mid] for mid in nothing_left}, now=timezone.now())
     out = []
     payloads: dict[int, Sequence[object]] = {}
     for r in rows:
