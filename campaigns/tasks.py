@@ -14,6 +14,10 @@ from campaigns.services import senders, submit
 from campaigns.services.dispatch import Batch, tick
 from campaigns.services.receipt_deadline import settle_overdue_parts
 from campaigns.services.receipts import adopt_ambiguous_parts, apply_receipts, orphan_stale_receipts
+
+# The CSV import task lives in its own module; importing it here registers it with workers
+# (Celery autodiscovers ``campaigns.tasks`` only).
+from campaigns.tasks_import import import_contacts_task  # noqa: F401
 from config.celery import account_queues
 
 
@@ -51,7 +55,7 @@ def housekeeping_task() -> int:
 
     from campaigns.models import IdempotencyKey
 
-    keep = timedelta(days=getattr(settings, "IDEMPOTENCY_KEY_TTL_DAYS", 7))
+    keep = timedelta(days=settings.IDEMPOTENCY_KEY_TTL_DAYS)
     IdempotencyKey.objects.filter(created_at__lt=timezone.now() - keep).delete()
     return orphan_stale_receipts()
 
@@ -62,8 +66,3 @@ def adopt_ambiguous_task() -> int:
     if adopted:
         apply_receipts()
     return adopted
-
-
-# The CSV import task lives in its own module; importing it here registers it with workers
-# (Celery autodiscovers ``campaigns.tasks`` only).
-from campaigns.tasks_import import import_contacts_task  # noqa: E402, F401

@@ -53,7 +53,7 @@ class PlatformCollector:
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format; with METRICS_TOKEN set, only for ``Authorization: Bearer <token>``."""
-    token = getattr(settings, "METRICS_TOKEN", "")
+    token = settings.METRICS_TOKEN
     if token and not constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
         return HttpResponse("metrics need the bearer token\n", status=401, content_type="text/plain")
     registry = CollectorRegistry()

@@ -15,7 +15,6 @@ from smpp_transport.bind import InboundPdu, OutboundPart, SubmitResult
 from smpp_transport.receipts import ReceiptError, normalise_message_id, parse_receipt
 
 
-
 def validity_period(delta: timedelta | None) -> str | None:
     """SMPP relative time ``YYMMDDhhmmss000R`` (SMPP 3.4 §7.1.1)."""
     if delta is None:

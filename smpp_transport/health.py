@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+from django.conf import settings
 from django.db import close_old_connections
 from prometheus_client import REGISTRY, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -68,11 +69,11 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="bind-heartbeat", daemon=True)
 
     def start(self) -> Heartbeat:
-        port = os.environ.get("SMPP_METRICS_PORT")
+        port = settings.SMPP_METRICS_PORT
         self._collector = BindCollector(self.bind, self.system_id, self.mode)
         REGISTRY.register(self._collector)
         if port:
-            start_http_server(int(port), addr=os.environ.get("SMPP_METRICS_ADDR", "127.0.0.1"))
+            start_http_server(int(port), addr=settings.SMPP_METRICS_ADDR)
         self._thread.start()
         return self
 

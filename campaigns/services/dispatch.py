@@ -52,13 +52,13 @@ Enqueue = Callable[[Batch], None]
 
 
 def horizon_s() -> float:
-    return float(getattr(settings, "DISPATCH_HORIZON_S", 2.0))
+    return settings.DISPATCH_HORIZON_S
 
 
 def unpaced_rate_per_bind() -> float:
     """What one bind of an account paced at 0 (no provider cap) is assumed to send per
     second. Too low and the bind runs dry between ticks: one bind sends ~9,000/s here."""
-    return float(getattr(settings, "DISPATCH_UNPACED_RATE_PER_BIND", 10000.0))
+    return settings.DISPATCH_UNPACED_RATE_PER_BIND
 
 
 def batch_size(account: Account, channel: str) -> int:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import NamedTuple, TypeVar
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
@@ -40,7 +41,6 @@ from campaigns.statuses import MessageStatus
 logger = logging.getLogger(__name__)
 
 S = MessageStatus
-DB_RETRY_S = float(os.environ.get("SUBMIT_DB_RETRY_S", "120"))
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -184,7 +184,7 @@ def _with_db_retry(step: Callable[[], T]) -> T:
     The answers of a chunk exist only in this process's memory: giving up at once would
     leave parts that were accepted to be settled as "unknown" later.
     """
-    deadline = time.monotonic() + DB_RETRY_S
+    deadline = time.monotonic() + settings.SUBMIT_DB_RETRY_S
     delay = 0.2
     while True:
         try:

@@ -72,7 +72,7 @@ def take_over(batch_ids: Sequence[int], *, now: datetime, silent_since: datetime
         for entry in (json.loads(on_wire) if isinstance(on_wire, str) else on_wire)
     ]  # fmt: skip
     if ambiguous:
-        if getattr(settings, "SUBMIT_AMBIGUOUS_POLICY", "unknown") == "resend":
+        if settings.SUBMIT_AMBIGUOUS_POLICY == "resend":
             logger.warning("%d parts of a lost batch will be sent again (resend policy)", len(ambiguous))
         else:
             logger.warning("%d parts on the wire when their worker stopped marked unknown", len(ambiguous))
@@ -107,8 +107,8 @@ def recover_abandoned(*, now: datetime) -> tuple[int, int]:
     batch, go back to pending with their claim cleared (a stale batch then skips them). A
     batch silent for SUBMITTING_STALL_S (keep it above SMPP_BATCH_TIMEOUT_S) is taken over.
     """
-    stall_s = getattr(settings, "SUBMITTING_STALL_S", 300)
-    queued_cutoff = now - timedelta(seconds=getattr(settings, "QUEUED_STALL_S", 30))
+    stall_s = settings.SUBMITTING_STALL_S
+    queued_cutoff = now - timedelta(seconds=settings.QUEUED_STALL_S)
     silent_since = now - timedelta(seconds=stall_s)
     with transaction.atomic():
         hold_off_sweeper(exclusive=True)
