@@ -9,10 +9,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/postgres"
 
 
+def _named(name: str) -> str:
+    """``name`` with BENCH_DB_SUFFIX appended, so that benchmarks run side by side (several
+    checkouts on one PostgreSQL server) never drop each other's database."""
+    return name + os.environ.get("BENCH_DB_SUFFIX", "")
+
+
 def use_bench_database(name: str) -> str:
     """Point Django at a fresh database ``name`` on the PostgreSQL server of BENCH_PG_URL."""
     import psycopg
 
+    name = _named(name)
     server = os.environ.get("BENCH_PG_URL", DEFAULT_PG)
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -38,6 +45,8 @@ def setup_django(migrate: bool = True) -> None:
 def drop_database(name: str) -> None:
     import psycopg
     from django.db import connections
+
+    name = _named(name)
 
     connections.close_all()
     server = os.environ.get("BENCH_PG_URL", DEFAULT_PG)

@@ -64,6 +64,7 @@ def explain(now) -> None:  # noqa: ANN001 - a datetime
     from django.db import connection, transaction
 
     from campaigns.services import receipt_deadline as rd
+    from campaigns.services import status
     from campaigns.services.bulk_sql import values_source
 
     analyse = "EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) "
@@ -76,7 +77,7 @@ def explain(now) -> None:  # noqa: ANN001 - a datetime
         print(f"-- {len(due)} due, of {len(campaigns)} campaigns")
         if due:
             source, params = values_source([("message_id", "bigint"), ("reason", "text")], due)
-            cur.execute(analyse + rd.settle_sql(source), ["unknown", now, *params, "accepted"])
+            cur.execute(analyse + status.settle_sql(source), ["unknown", now, *params, "accepted"])
             print("\n".join(row[0] for row in cur.fetchall()))
         transaction.set_rollback(True)
 

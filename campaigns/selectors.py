@@ -156,10 +156,6 @@ def message_list(
     )
 
 
-def message_detail(*, message_id: int) -> Message | None:
-    return message_list().filter(id=message_id).first()
-
-
 def running_send_rates(*, account: Account, channel: str) -> list[int | None]:
     """The caps (None: uncapped) of the account's campaigns sending on ``channel`` now: the
     campaigns a new one will share the account's capacity with."""

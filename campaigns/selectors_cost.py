@@ -34,6 +34,7 @@ from django.db.models.functions import Left
 
 from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message, MessagePart, SegmentPrice
 from campaigns.selectors import SENT_STATUSES
+from campaigns.sms_text.encoding import EncodingError, analyse
 from campaigns.statuses import MessageStatus
 
 PREFIX_LEN = 7  # "+" and six digits: enough to tell NANP, +7 and +44's islands apart
@@ -188,9 +189,11 @@ def recipients_by_country(list_ids: list[int]) -> dict[str, int]:
 
 
 def _segments_of(body: str) -> int:
-    from campaigns.services.connection_checks import count_segments  # registered by the SMPP transport
-
-    return count_segments(body)
+    """SMS segments of ``body`` as the binds will cut it (1 for a text that cannot be encoded)."""
+    try:
+        return analyse(body).segments
+    except EncodingError:
+        return 1
 
 
 def cost_of(units: dict[str, int], account_id: int | None) -> Cost | None:

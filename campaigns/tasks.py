@@ -10,22 +10,30 @@ from __future__ import annotations
 from celery import shared_task
 
 from campaigns.models import Channel
+from campaigns.services import senders, submit
 from campaigns.services.dispatch import Batch, tick
 from campaigns.services.receipt_deadline import settle_overdue_parts
 from campaigns.services.receipts import adopt_ambiguous_parts, apply_receipts, orphan_stale_receipts
-from config.celery import account_queues, app
 
-SEND_SMS_TASK = "smpp_transport.send_batch"
-SEND_MMS_TASK = "mms_transport.send_batch"
+# The CSV import task lives in its own module; importing it here registers it with workers
+# (Celery autodiscovers ``campaigns.tasks`` only).
+from campaigns.tasks_import import import_contacts_task  # noqa: F401
+from config.celery import account_queues
 
 
 def enqueue_batch(batch: Batch) -> None:
-    """Route a batch to its account's queue; the bind workers of that account consume it."""
+    """Route a batch to its account's queue; the bind (or MM4) workers of that account consume it."""
     queues = account_queues(batch.system_id)
-    if batch.channel == Channel.MMS:
-        app.send_task(SEND_MMS_TASK, args=[batch.message_ids, batch.claim], queue=queues.mm4)
-    else:
-        app.send_task(SEND_SMS_TASK, args=[batch.message_ids, batch.claim], queue=queues.smpp)
+    queue = queues.mm4 if batch.channel == Channel.MMS else queues.smpp
+    send_batch_task.apply_async(args=[batch.channel, batch.message_ids, batch.claim], queue=queue)
+
+
+@shared_task(name="campaigns.send_batch", ignore_result=True, acks_late=True)
+def send_batch_task(channel: str, message_ids: list[int], claim: int) -> dict[str, int]:
+    """One batch, in the worker that consumes the account's queue: the domain's send loop
+    with the sender that worker's transport registered for ``channel``."""
+    with senders.sending(channel) as sender:
+        return submit.send_batch(message_ids=message_ids, claim=claim, sender=sender)
 
 
 @shared_task(name="campaigns.tick", ignore_result=True, expires=5)
@@ -47,7 +55,7 @@ def housekeeping_task() -> int:
 
     from campaigns.models import IdempotencyKey
 
-    keep = timedelta(days=getattr(settings, "IDEMPOTENCY_KEY_TTL_DAYS", 7))
+    keep = timedelta(days=settings.IDEMPOTENCY_KEY_TTL_DAYS)
     IdempotencyKey.objects.filter(created_at__lt=timezone.now() - keep).delete()
     return orphan_stale_receipts()
 
@@ -58,8 +66,3 @@ def adopt_ambiguous_task() -> int:
     if adopted:
         apply_receipts()
     return adopted
-
-
-# The CSV import task lives in its own module; importing it here registers it with workers
-# (Celery autodiscovers ``campaigns.tasks`` only).
-from campaigns.tasks_import import import_contacts_task  # noqa: E402, F401

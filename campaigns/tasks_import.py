@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from campaigns.models import ImportJob
-from campaigns.services.contacts_import.jobs import run_import_job
+from campaigns.services.contacts_import.run import run_import_job
 
 
 @shared_task(name="campaigns.import_contacts", ignore_result=True)

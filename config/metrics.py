@@ -1,9 +1,14 @@
-"""/metrics for the web process: campaigns, the receipt inbox and every bind's heartbeat.
+"""/metrics for the web process: campaigns, the receipt inbox and what the transports add.
 
 Read from the database at scrape time (a few aggregate queries), so any web replica can
-answer. Bind workers also serve their own live counters (``SMPP_METRICS_PORT``).
+answer. A transport adds its own families with :func:`register_collector` when its app is
+ready (``smpp_transport`` adds every bind's heartbeat), so ``config/`` imports no transport.
+Bind workers also serve their own live counters (``SMPP_METRICS_PORT``).
 """
+
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.db.models import Count, Min
@@ -14,6 +19,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import GaugeMetricFamily
 
 from campaigns.models import Campaign, CampaignStatus, Message, Receipt, ReceiptState
+
+_extra_collectors: list[Callable[[], Iterable[GaugeMetricFamily]]] = []
+
+
+def register_collector(collect: Callable[[], Iterable[GaugeMetricFamily]]) -> None:
+    """Add metric families to /metrics (idempotent): called by a transport's AppConfig.ready."""
+    if collect not in _extra_collectors:
+        _extra_collectors.append(collect)
 
 
 class PlatformCollector:
@@ -34,21 +47,13 @@ class PlatformCollector:
         lag = GaugeMetricFamily("receipt_apply_lag_seconds", "age of the oldest pending receipt")
         lag.add_metric([], (timezone.now() - oldest).total_seconds() if oldest else 0.0)
         yield lag
-        yield from _bind_metrics()
-
-
-def _bind_metrics():
-    from smpp_transport.models import BindStatus
-
-    up = GaugeMetricFamily("smpp_bind_healthy", "1 when a bind reports itself bound and fresh", labels=["bind"])
-    for status in BindStatus.objects.all():
-        up.add_metric([status.name], 1.0 if status.health == "bound" else 0.0)
-    yield up
+        for collect in _extra_collectors:
+            yield from collect()
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text format; with METRICS_TOKEN set, only for ``Authorization: Bearer <token>``."""
-    token = getattr(settings, "METRICS_TOKEN", "")
+    token = settings.METRICS_TOKEN
     if token and not constant_time_compare(request.headers.get("Authorization", ""), f"Bearer {token}"):
         return HttpResponse("metrics need the bearer token\n", status=401, content_type="text/plain")
     registry = CollectorRegistry()

@@ -238,6 +238,31 @@ RECEIPT_DEADLINE_S = int(os.environ.get("RECEIPT_DEADLINE_S", str(48 * 3600)))
 RECEIPT_DEADLINE_GRACE_S = int(os.environ.get("RECEIPT_DEADLINE_GRACE_S", "600"))
 if RECEIPT_DEADLINE_S <= 0 or RECEIPT_DEADLINE_GRACE_S < 0:
     raise ValueError("RECEIPT_DEADLINE_S must be a positive number of seconds, RECEIPT_DEADLINE_GRACE_S not negative")
+# A batch rides out a database restart this long before it gives up (its answers exist only
+# in the worker's memory until they are recorded).
+SUBMIT_DB_RETRY_S = float(os.environ.get("SUBMIT_DB_RETRY_S", "120"))
+IDEMPOTENCY_KEY_TTL_DAYS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_DAYS", "7"))
+
+# --- Transport workers -----------------------------------------------------------------
+# Which account (and bind mode) this process binds for: set per child by run_bind_workers /
+# run_mm4_workers; empty in every other process.
+SMPP_BIND_SYSTEM_ID = os.environ.get("SMPP_BIND_SYSTEM_ID", "")
+SMPP_BIND_MODE = os.environ.get("SMPP_BIND_MODE", "trx")
+# The longest a chunk waits for its submit_sm answers before its parts come back as "retry".
+SMPP_BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
+# Margin for the provider's time between stamping a submit and answering it (costs guard × rate).
+SMPP_PACING_GUARD_S = float(os.environ.get("SMPP_PACING_GUARD_S", "0.001"))
+# The bind's reader thread gets the GIL back this quickly after each recv.
+SMPP_GIL_SWITCH_S = float(os.environ.get("SMPP_GIL_SWITCH_S", "0.0005"))
+SMPP_METRICS_PORT = os.environ.get("SMPP_METRICS_PORT", "")
+SMPP_METRICS_ADDR = os.environ.get("SMPP_METRICS_ADDR", "127.0.0.1")
+MM4_WORKER_SYSTEM_ID = os.environ.get("MM4_WORKER_SYSTEM_ID", "")
+MM4_TIMEOUT_S = float(os.environ.get("MM4_TIMEOUT_S", "30"))
+MM4_CONNECT_WAIT_S = float(os.environ.get("MM4_CONNECT_WAIT_S", "20"))
+# A warm shutdown waits this long for the batches in progress (an SMPP bind worker: its
+# batch timeout + 30 s).
+MM4_DRAIN_S = float(os.environ.get("MM4_DRAIN_S", "60"))
+MM4_TLS_CA_FILE = os.environ.get("MM4_TLS_CA_FILE", "")
 
 # --- REST framework --------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -46,11 +46,6 @@ MM_STATUS: dict[str, str] = {
 }  # fmt: skip
 
 
-def count_segments(body: str) -> int:
-    """An MMS is one part whatever its text: one provider id, one receipt."""
-    return 1
-
-
 def endpoint(account: MM4AccountSettings, *, timeout_s: float = 30.0) -> Endpoint:
     """Where the account's MM4 session goes; the login is the SMPP system_id and the API key."""
     return Endpoint(

@@ -1,25 +1,18 @@
 """Translate between the domain's transport API and the SMPP bind's value types.
 
-Pure functions (no Django ORM, no sockets): segment a part's text, build the submit_sm
-fields, turn bind results into domain outcomes, and deliver_sm PDUs into receipts.
+Pure functions (no Django ORM, no sockets): build the submit_sm fields of a part (its
+segment was cut when the batch began), turn bind results into domain outcomes, and
+deliver_sm PDUs into receipts.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
-from campaigns.services.receipts import ReceiptIn
-from campaigns.services.transport_api import PartToSend, SubmitOutcome
+from campaigns.services.transport_api import PartToSend, ReceiptIn, SubmitOutcome
+from campaigns.sms_text.encoding import Segment
 from smpp_transport.bind import InboundPdu, OutboundPart, SubmitResult
-from smpp_transport.encoding import analyse, split_message
 from smpp_transport.receipts import ReceiptError, normalise_message_id, parse_receipt
-
-logger = logging.getLogger(__name__)
-
-
-def count_segments(text: str) -> int:
-    return analyse(text).segments
 
 
 def validity_period(delta: timedelta | None) -> str | None:
@@ -36,13 +29,12 @@ def validity_period(delta: timedelta | None) -> str | None:
 
 
 def to_outbound(part: PartToSend) -> OutboundPart:
-    """The submit_sm for one part; the concatenation reference derives from the message id,
-    so a resent part carries the same reference as its siblings. The part itself is the
-    bind's opaque ``ref`` and comes back with its result."""
-    segments = split_message(part.body, ref=part.message_id)
-    if len(segments) != part.total:
-        logger.warning("message %s: %d segments now, %d planned", part.message_id, len(segments), part.total)
-    segment = segments[min(part.index, len(segments)) - 1]
+    """The submit_sm for one part: its segment (``part.payload``, from
+    :meth:`SmppSender.segment <smpp_transport.worker.SmppSender.segment>`) with the
+    addresses. The part itself is the bind's opaque ``ref`` and comes back with its result."""
+    segment = part.payload
+    if not isinstance(segment, Segment):
+        raise TypeError(f"message {part.message_id} part {part.index}: no SMS segment to send")
     return OutboundPart(
         ref=part,
         source_addr=part.sender,

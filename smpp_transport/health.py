@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 
+from django.conf import settings
 from django.db import close_old_connections
 from prometheus_client import REGISTRY, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -68,11 +69,11 @@ class Heartbeat:
         self._thread = threading.Thread(target=self._run, name="bind-heartbeat", daemon=True)
 
     def start(self) -> Heartbeat:
-        port = os.environ.get("SMPP_METRICS_PORT")
+        port = settings.SMPP_METRICS_PORT
         self._collector = BindCollector(self.bind, self.system_id, self.mode)
         REGISTRY.register(self._collector)
         if port:
-            start_http_server(int(port), addr=os.environ.get("SMPP_METRICS_ADDR", "127.0.0.1"))
+            start_http_server(int(port), addr=settings.SMPP_METRICS_ADDR)
         self._thread.start()
         return self
 
@@ -106,3 +107,14 @@ class Heartbeat:
             self.publish()  # the final state ("stopped") for whoever looks next
         except Exception:  # noqa: BLE001
             logger.exception("could not publish the final bind health")
+
+
+def bind_health_metrics():
+    """``smpp_bind_healthy`` per bind row, for the web's /metrics (registered in apps.py):
+    1 when the bind reports itself bound and its heartbeat is fresh."""
+    from smpp_transport.models import BindStatus
+
+    up = GaugeMetricFamily("smpp_bind_healthy", "1 when a bind reports itself bound and fresh", labels=["bind"])
+    for status in BindStatus.objects.all():
+        up.add_metric([status.name], 1.0 if status.health == "bound" else 0.0)
+    yield up

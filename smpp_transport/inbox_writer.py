@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 
-from campaigns.services.transport_api import InboundIn, ReceiptIn, record_inbound_messages, record_receipts
+from campaigns.services.transport_api import InboundIn, ReceiptIn, record_deliveries
+from campaigns.sms_text.encoding import EncodingError, decode
 from smpp_transport.bind import InboundPdu
-from smpp_transport.encoding import EncodingError, decode
 from smpp_transport.receipts import ReceiptError
 
 logger = logging.getLogger(__name__)
@@ -89,11 +89,7 @@ class InboxWriter:
                 inbound.append(InboundIn(pdu.source_addr, pdu.destination_addr, _mo_text(pdu), pdu.data_coding))
         try:
             close_old_connections()
-            with transaction.atomic():
-                if receipts:
-                    record_receipts(account_id=self.account_id, receipts=receipts)
-                if inbound:
-                    record_inbound_messages(account_id=self.account_id, messages=inbound)
+            record_deliveries(account_id=self.account_id, receipts=receipts, inbound=inbound)
         except Exception as exc:  # noqa: BLE001 - every failure means "not stored": SMSC resends
             logger.exception("could not store %d delivered PDUs; the SMSC will resend them", len(group))
             for _, done in group:

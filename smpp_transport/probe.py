@@ -38,13 +38,3 @@ def probe(system_id: str) -> transport_api.ConnectionCheck:
                                                     f"{detail}.")  # fmt: skip
     finally:
         bind.stop(timeout=5.0)
-
-
-def count_segments(text: str) -> int:
-    """SMS segments of ``text`` as the binds split it (1 for a text that cannot be encoded)."""
-    from smpp_transport.encoding import EncodingError, analyse
-
-    try:
-        return analyse(text).segments
-    except EncodingError:
-        return 1

@@ -1,28 +1,29 @@
-"""Where the SMPP bind meets the domain: the bind worker.
+"""Where the SMPP bind meets the domain: the bind worker's bootstep and its sender.
 
 A bind worker is a Celery worker on the threads pool consuming ``smpp.<system_id>``; a
 bootstep opens ONE bind in the worker's main process when the worker starts
-(``SMPP_BIND_SYSTEM_ID`` names the account) and unbinds cleanly after the last task on a
-warm shutdown. Batch tasks, running in the pool's threads, hand their parts to that bind;
-the bind's window and pacing keep the provider's limits whatever the thread count.
-Deliver_sm PDUs arriving on the bind (receipts, MO) go to the durable inbox before they are
-acknowledged.
+(``SMPP_BIND_SYSTEM_ID`` names the account) and registers an :class:`SmppSender` for the
+``sms`` channel with the domain. The domain's batch task (``campaigns.send_batch``), running
+in the pool's threads, drives each batch and hands its parts to that sender; the bind's
+window and pacing keep the provider's limits whatever the thread count. On a warm shutdown
+the domain waits for the batches in progress, then the bind unbinds. Deliver_sm PDUs
+arriving on the bind (receipts, MO) go to the durable inbox before they are acknowledged.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import os
 import sys
 import threading
-import time
 from collections.abc import Sequence
 
 from celery import bootsteps
+from django.conf import settings
 
 from campaigns.services import transport_api
-from smpp_transport.adapter import count_segments, to_outbound, to_outcome, to_receipt
+from campaigns.sms_text.encoding import split_message
+from smpp_transport.adapter import to_outbound, to_outcome, to_receipt
 from smpp_transport.bind import Bind, BindAuthError, BindConfig
 from smpp_transport.health import Heartbeat
 from smpp_transport.inbox_writer import InboxWriter
@@ -34,8 +35,7 @@ _bind: Bind | None = None
 _account: transport_api.AccountSettings | None = None
 _writer: InboxWriter | None = None
 _heartbeat: Heartbeat | None = None
-
-BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
+CHANNEL = "sms"
 
 
 def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig:
@@ -53,7 +53,7 @@ def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig
         enquire_link_s=float(account.enquire_link_interval),
         # Margin for the provider's time between stamping a submit and answering it (the
         # pacer takes arrival delays from the answers themselves; costs guard × rate).
-        pacing_guard_s=float(os.environ.get("SMPP_PACING_GUARD_S", BindConfig.pacing_guard_s)),
+        pacing_guard_s=settings.SMPP_PACING_GUARD_S,
     )
 
 
@@ -61,7 +61,8 @@ def open_bind(system_id: str, mode: str) -> Bind:
     """Open this process's bind for ``system_id`` (idempotent).
 
     Every deliver_sm the bind receives (receipts and MO, on any bind of the system_id)
-    goes through an :class:`InboxWriter`: stored in groups, acknowledged after commit.
+    goes through an :class:`InboxWriter`: stored in groups, acknowledged after commit. A
+    bind that sends (``trx``, ``tx``) is registered with the domain as its ``sms`` sender.
     """
     global _bind, _account, _writer, _heartbeat
     with _lock:
@@ -81,10 +82,18 @@ def open_bind(system_id: str, mode: str) -> Bind:
             logger.warning("account %s: not bound yet; still trying", system_id)
         _bind, _account = bind, account
         _heartbeat = Heartbeat(bind, system_id=system_id, mode=mode, smsc=f"{account.host}:{account.port}").start()
+        if mode != "rx":
+            transport_api.register(CHANNEL, SmppSender(bind, account))
         return bind
 
 
-def close_bind() -> None:
+def close_bind(drain_s: float = 0.0) -> None:
+    """Unbind, after the domain has waited up to ``drain_s`` for the batches in progress."""
+    transport_api.withdraw(CHANNEL, drain_s=drain_s)
+    _close()
+
+
+def _close() -> None:
     global _bind, _writer, _heartbeat
     with _lock:
         if _bind is not None:
@@ -98,26 +107,32 @@ def close_bind() -> None:
             _writer = None
 
 
-def send_batch(message_ids: Sequence[int], claim: int) -> dict[str, int]:
-    """Send one batch through this process's bind; the domain records every answer in bulk."""
-    if _bind is None or _account is None:
-        raise RuntimeError("no SMPP bind in this worker (start it with SMPP_BIND_SYSTEM_ID)")
-    bind, account = _bind, _account
+class SmppSender:
+    """The ``sms`` sender the domain sends with (:class:`transport_api.Sender`): the text cut
+    into submit_sm segments once, when the batch begins; parts handed to this process's bind."""
 
-    def send(parts: list[transport_api.PartToSend]) -> list[transport_api.SubmitOutcome]:
-        results = bind.submit([to_outbound(p) for p in parts], timeout=BATCH_TIMEOUT_S)
+    def __init__(self, bind: Bind, account: transport_api.AccountSettings) -> None:
+        self.bind, self.account = bind, account
+
+    def segment(self, text: str, *, ref: int) -> Sequence[object]:
+        """The message's segments; the concatenation reference derives from the message id,
+        so a resent part carries the same reference as its siblings."""
+        return split_message(text, ref=ref)
+
+    def plan(self) -> transport_api.BatchPlan:
+        # Chunks of about half a second: between them a paused or cancelled campaign is seen.
+        chunk_size = max(self.account.window, self.account.rate_per_bind // 2 or 500)
+        return transport_api.BatchPlan(chunk_size=chunk_size, send=self.send)
+
+    def send(self, parts: list[transport_api.PartToSend]) -> list[transport_api.SubmitOutcome]:
+        bind, account = self.bind, self.account
+        results = bind.submit([to_outbound(p) for p in parts], timeout=settings.SMPP_BATCH_TIMEOUT_S)
         if bind.state == "auth_failed":
             transport_api.stop_account_smpp(system_id=account.system_id, reason=bind.last_error or "bind refused")
         return [to_outcome(r, account.message_id_format) for r in results]
 
-    started = time.perf_counter()
-    # Chunks of about half a second: between them a paused or cancelled campaign is seen.
-    counts = transport_api.send_batch(
-        message_ids=message_ids, claim=claim, count_segments=count_segments,
-        chunk_size=max(account.window, account.rate_per_bind // 2 or 500), send=send,
-    )  # fmt: skip
-    logger.info("batch of %d messages in %.0f ms: %s", len(message_ids), (time.perf_counter() - started) * 1000, counts)
-    return counts
+    def close(self) -> None:
+        """Withdrawn by the domain: the bind is closed by :func:`close_bind` right after."""
 
 
 class BindStep(bootsteps.StartStopStep):
@@ -126,12 +141,12 @@ class BindStep(bootsteps.StartStopStep):
     requires = {"celery.worker.components:Pool"}
 
     def start(self, worker) -> None:
-        system_id = os.environ.get("SMPP_BIND_SYSTEM_ID")
+        system_id = settings.SMPP_BIND_SYSTEM_ID
         if system_id:
             # The bind's reader thread must get the GIL back quickly after each recv, or
             # responses queue behind batch preparation and the window stalls.
-            sys.setswitchinterval(float(os.environ.get("SMPP_GIL_SWITCH_S", "0.0005")))
-            open_bind(system_id, os.environ.get("SMPP_BIND_MODE", "trx"))
+            sys.setswitchinterval(settings.SMPP_GIL_SWITCH_S)
+            open_bind(system_id, settings.SMPP_BIND_MODE)
             # Everything loaded so far (Django, Celery, the bind) lives as long as the
             # process: move it out of the collector's reach, so that a full collection
             # takes a millisecond, not tens, and never stalls the pacer mid-second.
@@ -139,24 +154,8 @@ class BindStep(bootsteps.StartStopStep):
             gc.freeze()
 
     def stop(self, worker) -> None:
-        _wait_for_running_batches()
-        close_bind()
+        # Celery stops this step before its pool: the batches in progress finish first.
+        close_bind(drain_s=settings.SMPP_BATCH_TIMEOUT_S + 30)
 
     def shutdown(self, worker) -> None:
-        _wait_for_running_batches()
-        close_bind()
-
-
-def _wait_for_running_batches() -> None:
-    """Warm shutdown: let the batches in progress finish before the bind unbinds.
-
-    Celery stops this step before its pool (the reverse of the start order), while pool
-    threads may still be submitting; closing the bind under them would leave their parts
-    ambiguous. The consumer has already stopped fetching, so this ends within one batch.
-    """
-    from celery.worker import state
-
-    deadline = time.monotonic() + BATCH_TIMEOUT_S + 30
-    idle = threading.Event()
-    while state.active_requests and time.monotonic() < deadline:
-        idle.wait(0.05)
+        close_bind(drain_s=settings.SMPP_BATCH_TIMEOUT_S + 30)

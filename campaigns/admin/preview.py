@@ -2,7 +2,7 @@
 
 Called on every pause in typing, so it reads little: the first 200 contacts of the chosen
 lists (five are shown; all 200 give the average segments of a personalised text) and one
-count. The encoding and segment counts come from ``smpp_transport.encoding.analyse``, the
+count. The encoding and segment counts come from ``campaigns.sms_text.encoding.analyse``, the
 same function the bind workers split messages with, so the preview cannot disagree with
 what is sent.
 """
@@ -22,7 +22,7 @@ from campaigns.services.personalise import (
     template_problems,
     variables_without_default,
 )
-from smpp_transport.encoding import EncodingError, analyse
+from campaigns.sms_text.encoding import EncodingError, analyse
 
 SHOWN = 5
 SAMPLED = 200

@@ -15,6 +15,7 @@ from django.utils import timezone
 from campaigns.errors import ApplicationError
 from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message
 from campaigns.selectors_reports import preview_contacts
+from campaigns.services import status
 from campaigns.services.dispatch import start_campaign
 from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import template_problems
@@ -73,7 +74,7 @@ def schedule(*, campaign: Campaign, at: datetime) -> Campaign:
     if timezone.is_naive(at):
         raise ApplicationError("Give the time with its time zone.", field="scheduled_at")
     validate_for_sending(campaign)
-    Campaign.objects.filter(id=campaign.id).update(status=C.SCHEDULED, scheduled_at=at)
+    status.move_campaign(campaign.id, C.SCHEDULED, scheduled_at=at)
     campaign.refresh_from_db()
     return campaign
 
@@ -92,11 +93,9 @@ def pause(*, campaign: Campaign) -> Campaign:
     """Stop new submits: claimed-but-unsent messages go back to pending."""
     _require(campaign, [C.RUNNING, C.SCHEDULED], "pause")
     with transaction.atomic():
-        Campaign.objects.filter(id=campaign.id).update(status=C.PAUSED)
-        # The one other sanctioned step back: queued (not yet handed to a bind) → pending.
-        Message.objects.filter(campaign=campaign, status=S.QUEUED).update(
-            status=S.PENDING, claim=None, updated_at=timezone.now()
-        )
+        status.move_campaign(campaign.id, C.PAUSED)
+        # The sanctioned step back: queued (not yet handed to a bind) → pending.
+        status.back_to_pending(Message.objects.filter(campaign=campaign), now=timezone.now())
     campaign.refresh_from_db()
     return campaign
 
@@ -104,9 +103,9 @@ def pause(*, campaign: Campaign) -> Campaign:
 def resume(*, campaign: Campaign) -> Campaign:
     _require(campaign, [C.PAUSED], "resume")
     validate_for_sending(campaign)  # it may have been edited while paused
-    status = C.RUNNING if campaign.started_at else C.SCHEDULED
-    Campaign.objects.filter(id=campaign.id).update(status=status)
-    if status == C.RUNNING:
+    to = C.RUNNING if campaign.started_at else C.SCHEDULED
+    status.move_campaign(campaign.id, to)
+    if to == C.RUNNING:
         _tick_now()
     campaign.refresh_from_db()
     return campaign
@@ -117,10 +116,8 @@ def cancel(*, campaign: Campaign) -> Campaign:
     _require(campaign, [C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED], "cancel")
     now = timezone.now()
     with transaction.atomic():
-        Campaign.objects.filter(id=campaign.id).update(status=C.CANCELLED, completed_at=now)
-        Message.objects.filter(campaign=campaign, status__in=[S.PENDING, S.QUEUED]).update(
-            status=S.CANCELLED, reason="campaign cancelled", updated_at=now, done_at=now
-        )
+        status.move_campaign(campaign.id, C.CANCELLED, completed_at=now)
+        status.cancel_unsent(Message.objects.filter(campaign=campaign), reason="campaign cancelled", now=now)
     campaign.refresh_from_db()
     return campaign
 
@@ -175,7 +172,7 @@ def send_test(*, campaign: Campaign, phones: list[str], contact_id: int | None =
             ignore_conflicts=True,
         )
         now = timezone.now()
-        Campaign.objects.filter(id=test.id).update(status=C.RUNNING, started_at=now, materialised_at=now)
+        status.move_campaign(test.id, C.RUNNING, started_at=now, materialised_at=now)
         _tick_now()
     test.refresh_from_db()
     return test

@@ -53,18 +53,3 @@ def test_connection(*, system_id: str, channel: str) -> ConnectionCheck:
 
 
 test_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
-
-
-# How many SMS segments a text takes, as the SMPP transport splits it: registered by the
-# transport (the domain knows no encoding); used for a campaign's cost before its messages
-# exist. Without a transport every text counts one.
-_segment_counter: Callable[[str], int] | None = None
-
-
-def register_segment_counter(counter: Callable[[str], int]) -> None:
-    global _segment_counter  # noqa: PLW0603 - set once at start-up by the SMPP transport
-    _segment_counter = counter
-
-
-def count_segments(text: str) -> int:
-    return _segment_counter(text) if _segment_counter else 1

@@ -23,12 +23,12 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message
-from campaigns.services.bulk_sql import quoted_table, update_from_values
+from campaigns.services import status
+from campaigns.services.bulk_sql import update_from_values
 from campaigns.services.materialise import materialise_recipients
 from campaigns.services.personalise import has_variables, recipient_context, render
 from campaigns.services.quiet_hours import next_allowed, zone_for
 from campaigns.services.shares import whole_shares
-from campaigns.services.status import advance_messages
 from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -52,13 +52,13 @@ Enqueue = Callable[[Batch], None]
 
 
 def horizon_s() -> float:
-    return float(getattr(settings, "DISPATCH_HORIZON_S", 2.0))
+    return settings.DISPATCH_HORIZON_S
 
 
 def unpaced_rate_per_bind() -> float:
     """What one bind of an account paced at 0 (no provider cap) is assumed to send per
     second. Too low and the bind runs dry between ticks: one bind sends ~9,000/s here."""
-    return float(getattr(settings, "DISPATCH_UNPACED_RATE_PER_BIND", 10000.0))
+    return settings.DISPATCH_UNPACED_RATE_PER_BIND
 
 
 def batch_size(account: Account, channel: str) -> int:
@@ -81,8 +81,8 @@ def start_due_campaigns(*, now: datetime) -> list[int]:
 
 def start_campaign(*, campaign: Campaign, now: datetime) -> bool:
     """Move a draft or scheduled campaign to running and materialise it (idempotent)."""
-    moved = Campaign.objects.filter(id=campaign.id, status__in=[CampaignStatus.SCHEDULED, CampaignStatus.DRAFT]).update(
-        status=CampaignStatus.RUNNING, started_at=now
+    moved = status.move_campaign(
+        campaign.id, CampaignStatus.RUNNING, only_from=[CampaignStatus.SCHEDULED, CampaignStatus.DRAFT], started_at=now
     )
     if not moved:
         return False
@@ -228,7 +228,7 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
     """
     quiet = bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
     if not quiet and not has_variables(campaign.body):
-        ids = _claim_plain(campaign, limit, now, claim)
+        ids = status.claim_pending(campaign_id=campaign.id, limit=limit, claim=claim, now=now)
         return ids, len(ids) < limit
     rows = list(
         Message.objects.select_for_update(skip_locked=True, of=("self",))
@@ -254,21 +254,8 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
         ]
         update_from_values(Message, columns=["body"], rows=bodies)
     ids = [row[0] for row in rows]
-    advance_messages(ids, S.QUEUED, claim=claim)
+    status.advance_messages(ids, S.QUEUED, claim=claim)
     return ids, exhausted
-
-
-def _claim_plain(campaign: Campaign, limit: int, now: datetime, claim: int) -> list[int]:
-    table = quoted_table(Message)
-    lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET status = %s, claim = %s, updated_at = %s WHERE id IN ("
-            f"SELECT id FROM {table} WHERE campaign_id = %s AND status = %s "
-            f"AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s{lock}) RETURNING id",
-            [S.QUEUED, claim, now, campaign.id, S.PENDING, now, limit],
-        )
-        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _defer_quiet(campaign: Campaign, rows: list[tuple], now: datetime) -> list[tuple]:
@@ -300,8 +287,8 @@ def complete_finished_campaigns(*, now: datetime) -> list[int]:
     done = []
     for campaign in Campaign.objects.filter(status=CampaignStatus.RUNNING, materialised_at__isnull=False):
         if not Message.objects.filter(campaign=campaign).exclude(status__in=SETTLED_STATUSES).exists():
-            Campaign.objects.filter(id=campaign.id, status=CampaignStatus.RUNNING).update(
-                status=CampaignStatus.COMPLETED, completed_at=now
+            status.move_campaign(
+                campaign.id, CampaignStatus.COMPLETED, only_from=[CampaignStatus.RUNNING], completed_at=now
             )
             done.append(campaign.id)
     return done

@@ -21,8 +21,6 @@ from campaigns.services.materialise import suppress_opted_out
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
 from campaigns.services.provider_fields import storable_text
 
-DEFAULT_OPT_OUT = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
-DEFAULT_OPT_IN = ("START", "UNSTOP")
 GLOBAL_OPT_OUT = ("STOPALL",)
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$", re.UNICODE)
 
@@ -45,8 +43,8 @@ def keyword_of(text: str) -> str:
 def classify(text: str) -> str:
     """The keyword action of a message text: "opt-out", "opt-in" or ""."""
     word = keyword_of(text)
-    opt_out = {k.upper() for k in getattr(settings, "OPT_OUT_KEYWORDS", DEFAULT_OPT_OUT)}
-    opt_in = {k.upper() for k in getattr(settings, "OPT_IN_KEYWORDS", DEFAULT_OPT_IN)}
+    opt_out = {k.upper() for k in settings.OPT_OUT_KEYWORDS}
+    opt_in = {k.upper() for k in settings.OPT_IN_KEYWORDS}
     if word in opt_out:
         return "opt-out"
     if word in opt_in:
@@ -63,13 +61,6 @@ def _phone(raw: str) -> str | None:
             return normalise_phone(digits)
         except InvalidPhoneNumber:
             return None
-
-
-def record_inbound(*, account_id: int, source_addr: str, destination_addr: str, text: str, data_coding: int) -> int:
-    """Store one MO message (and act on its keyword); returns its id."""
-    return record_inbound_messages(
-        account_id=account_id, messages=[InboundIn(source_addr, destination_addr, text, data_coding)]
-    )[0]
 
 
 def record_inbound_messages(*, account_id: int, messages: Iterable[InboundIn]) -> list[int]:

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from campaigns.models import Account, Campaign, Contact, Message, OptOut
+from campaigns.services import status
 from campaigns.services.personalise import has_variables
 from campaigns.statuses import MessageStatus
 
@@ -95,6 +96,5 @@ def materialise_recipients(*, campaign: Campaign) -> int:
 
 def suppress_opted_out(*, account: Account, phone: str) -> int:
     """Suppress a number's not-yet-sent messages after it opts out mid-campaign."""
-    return Message.objects.filter(campaign__account=account, phone=phone, status=MessageStatus.PENDING).update(
-        status=MessageStatus.SUPPRESSED, reason=REASON_OPTED_OUT, updated_at=timezone.now()
-    )
+    messages = Message.objects.filter(campaign__account=account, phone=phone)
+    return status.suppress_pending(messages, reason=REASON_OPTED_OUT)

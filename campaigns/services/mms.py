@@ -16,7 +16,6 @@ Also here: the MM4 side of an account for the transport (:func:`mm4_account_sett
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -29,7 +28,6 @@ from campaigns.errors import ApplicationError
 from campaigns.models import Account, Campaign, CampaignMedia, Channel
 from campaigns.services.media_formats import container_problem, sniff_content_type, stored_name
 
-DEFAULT_MAX_BYTES = 600 * 1024
 #: MIME type → what a marketer calls it (for error messages).
 ALLOWED_MEDIA_TYPES: dict[str, str] = {
     "image/jpeg": "JPEG image", "image/png": "PNG image", "image/gif": "GIF image",
@@ -42,9 +40,8 @@ _BY_EXTENSION = {
 
 
 def max_bytes() -> int:
-    """The MMS size limit in bytes: settings.MMS_MAX_BYTES, else the environment, else 600 KB."""
-    value = getattr(settings, "MMS_MAX_BYTES", None) or os.environ.get("MMS_MAX_BYTES") or DEFAULT_MAX_BYTES
-    return int(value)
+    """The MMS size limit in bytes: ``MMS_MAX_BYTES`` (config/settings.py; 600 KB)."""
+    return settings.MMS_MAX_BYTES
 
 
 def _kb(n: int) -> str:
@@ -271,7 +268,7 @@ def mm4_account_settings(*, system_id: str) -> MM4AccountSettings:
     a = Account.objects.get(system_id=system_id)
     return MM4AccountSettings(
         id=a.id, system_id=a.system_id, api_key=a.mm4_api_key, host=a.mm4_host, port=a.mm4_port, tls=a.mm4_tls,
-        tls_ca_file=os.environ.get("MM4_TLS_CA_FILE") or a.smpp_tls_ca_file,
+        tls_ca_file=settings.MM4_TLS_CA_FILE or a.smpp_tls_ca_file,
         originator_domain=a.mm4_originator_domain or a.mm4_host, mms_rate=a.mms_rate, active=a.active,
         stopped_reason=a.mm4_stopped_reason,
     )  # fmt: skip

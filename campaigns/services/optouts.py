@@ -13,13 +13,12 @@ from typing import IO
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from campaigns.errors import ApplicationError
 from campaigns.models import Account, Message, OptOut, OptOutSource
+from campaigns.services import status
 from campaigns.services.contacts_import import check_phone, open_csv
 from campaigns.services.materialise import REASON_OPTED_OUT
-from campaigns.statuses import MessageStatus
 
 CHUNK = 5000
 MAX_LISTED_ROWS = 1000
@@ -37,10 +36,10 @@ class OptOutImportResult:
 
 def _suppress_pending(phones: list[str], account: Account | None) -> int:
     """Suppress not-yet-claimed messages to these numbers (of the account, or everywhere)."""
-    messages = Message.objects.filter(phone__in=phones, status=MessageStatus.PENDING)
+    messages = Message.objects.filter(phone__in=phones)
     if account is not None:
         messages = messages.filter(campaign__account=account)
-    return messages.update(status=MessageStatus.SUPPRESSED, reason=REASON_OPTED_OUT, updated_at=timezone.now())
+    return status.suppress_pending(messages, reason=REASON_OPTED_OUT)
 
 
 def add_optout(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 from django.conf import settings
-from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
+from phonenumbers import NumberParseException, ValidationResult
 from phonenumbers import timezone as number_timezone
 
 from campaigns.errors import ApplicationError
@@ -64,19 +64,6 @@ def parse_phone(raw: str, *, region: str | None = None) -> phonenumbers.PhoneNum
 def normalise_phone(raw: str, *, region: str | None = None) -> str:
     """The E.164 form of ``raw`` (``+447700900123``), or :class:`InvalidPhoneNumber`."""
     return phonenumbers.format_number(parse_phone(raw, region=region), phonenumbers.PhoneNumberFormat.E164)
-
-
-def is_mobile_capable(number: phonenumbers.PhoneNumber) -> bool:
-    """False for numbers that cannot receive SMS (fixed line only, premium rate, …)."""
-    kind = phonenumbers.number_type(number)
-    return kind in (
-        PhoneNumberType.MOBILE,
-        PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        PhoneNumberType.PAGER,
-        PhoneNumberType.VOIP,
-        PhoneNumberType.PERSONAL_NUMBER,
-        PhoneNumberType.UNKNOWN,
-    )
 
 
 def phone_timezone(e164: str, *, fallback: str) -> str:

@@ -31,9 +31,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignStatus, Message, MessagePart
-from campaigns.services.bulk_sql import member_of, quoted_table, values_source
-from campaigns.services.status import roll_up_messages
+from campaigns.models import Campaign, CampaignStatus, Message
+from campaigns.services import status
+from campaigns.services.bulk_sql import member_of, quoted_table
 from campaigns.statuses import DEADLINE_REASON_PREFIX, MessageStatus
 
 S = MessageStatus
@@ -49,11 +49,11 @@ SETTLE_BATCH = 1000
 
 
 def receipt_deadline() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "RECEIPT_DEADLINE_S", 48 * 3600)))
+    return timedelta(seconds=settings.RECEIPT_DEADLINE_S)
 
 
 def receipt_deadline_grace() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "RECEIPT_DEADLINE_GRACE_S", 600)))
+    return timedelta(seconds=settings.RECEIPT_DEADLINE_GRACE_S)
 
 
 def effective_deadline(validity_period: timedelta | None) -> timedelta:
@@ -118,22 +118,13 @@ def _due_messages(campaigns: list[tuple[int, timedelta | None]], now: datetime) 
         return [(message_id, reasons[campaign_id]) for message_id, campaign_id in cursor.fetchall()]
 
 
-def settle_sql(source: str) -> str:
-    """The one UPDATE that settles the parts of the due messages ``source`` (a table ``v`` of
-    message_id, reason); parameters: unknown, now, the source's, accepted."""
-    part = quoted_table(MessagePart)
-    return (
-        f"UPDATE {part} SET status = %s, error = v.reason, updated_at = %s FROM {source} "
-        f"WHERE {part}.message_id = v.message_id AND {part}.status = %s"
-    )
-
-
 def settle_overdue_parts(*, now: datetime | None = None) -> int:
     """Parts past their receipt deadline become "unknown" with the reason; their messages
     roll up. Returns how many parts were settled.
 
     A read of the due messages (the index probes; when it finds none, that is all), then one
-    UPDATE … FROM for every "accepted" part of those messages, then their roll-up. A message
+    UPDATE … FROM for every "accepted" part of those messages, then their roll-up (both
+    :func:`.status.settle_unanswered`). A message
     whose parts were all settled but whose roll-up a concurrent receipt raced is still
     "accepted" and due, so the next tick rolls it up again. Idempotent: a settled part is no
     longer "accepted", a rolled-up message no longer in the index.
@@ -146,13 +137,4 @@ def settle_overdue_parts(*, now: datetime | None = None) -> int:
         due = _due_messages(campaigns, now)
         if not due:
             return 0
-        source, params = values_source([("message_id", "bigint"), ("reason", "text")], due)
-        with connection.cursor() as cursor:
-            cursor.execute(settle_sql(source), [S.UNKNOWN, now, *params, S.ACCEPTED])
-            settled = max(cursor.rowcount, 0)
-        by_reason: dict[str, list[int]] = defaultdict(list)
-        for message_id, reason in due:
-            by_reason[reason].append(message_id)
-        for reason, message_ids in by_reason.items():
-            roll_up_messages(message_ids, unknown_reason=reason)
-    return settled
+        return status.settle_unanswered(due, now=now)

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import PROVIDER_ID_MAX_LENGTH, MessagePart, Receipt, ReceiptState
+from campaigns.services.bulk_sql import update_from_values
 from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
 from campaigns.services.status import advance_parts, roll_up_messages, without_deadline_reason
 from campaigns.statuses import RANK, MessageStatus
@@ -234,25 +235,16 @@ def apply_receipts(*, limit: int = 20000, now: datetime | None = None) -> int:
 
 def _mark_applied(receipt_part: dict[int, int], now: datetime) -> None:
     """Mark receipts applied and link each to its part (one UPDATE … FROM VALUES)."""
-    table = connection.ops.quote_name(Receipt._meta.db_table)
-    values = ", ".join(["(%s, %s)"] * len(receipt_part))
-    cast = "::bigint" if connection.vendor == "postgresql" else ""
-    sql = (
-        f"UPDATE {table} SET state = %s, applied_at = %s, part_id = v.pid{cast} "
-        f"FROM (SELECT column1 AS id, column2 AS pid FROM (VALUES {values}) AS vv) AS v "
-        f"WHERE {table}.id = v.id{cast}"
-    )
-    params: list = [ReceiptState.APPLIED, now]
-    for rid, pid in receipt_part.items():
-        params.extend([rid, pid])
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    update_from_values(
+        Receipt, columns=["part_id"], rows=list(receipt_part.items()),
+        constants={"state": ReceiptState.APPLIED, "applied_at": now},
+    )  # fmt: skip
 
 
 def orphan_stale_receipts(*, now: datetime | None = None) -> int:
     """Pending receipts older than the TTL (default 48 h) become orphaned, for the admin."""
     now = now or timezone.now()
-    ttl = timedelta(seconds=getattr(settings, "RECEIPT_ORPHAN_TTL_S", 48 * 3600))
+    ttl = timedelta(seconds=settings.RECEIPT_ORPHAN_TTL_S)
     return Receipt.objects.filter(state=ReceiptState.PENDING, received_at__lt=now - ttl).update(
         state=ReceiptState.ORPHANED
     )

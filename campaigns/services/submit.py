@@ -7,7 +7,10 @@ sending nothing is written per message: the batch's one :class:`BatchInFlight` r
 which parts are on the wire, which is what keeps each message sent once or marked
 "unknown" when a worker dies (see that model).
 
-A transport drives a batch with :func:`send_batch` and a ``send`` function of its own.
+The domain drives every batch with :func:`send_batch` (the one send loop, run by the batch
+task ``campaigns.send_batch`` in a transport's worker) and the :class:`~.senders.Sender` the
+transport registered there. What the provider answered is recorded by
+:func:`.submit_writes.record_submit_results`.
 """
 
 from __future__ import annotations
@@ -17,71 +20,28 @@ import os
 import socket
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
 from functools import partial
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, MessagePart
 from campaigns.services import pace
-from campaigns.services.bulk_sql import member_of, quoted_table, update_from_values
-from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
+from campaigns.services.bulk_sql import member_of, quoted_table
+from campaigns.services.senders import BatchPlan, PartToSend, Sender
+from campaigns.services.status import roll_up_answered
 from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
-from campaigns.services.submit_writes import PartRow, roll_up, set_message_statuses, write_parts
+from campaigns.services.submit_writes import record_submit_results
 from campaigns.statuses import MessageStatus
 
 logger = logging.getLogger(__name__)
 
 S = MessageStatus
-MAX_SUBMIT_ATTEMPTS = 5
-RETRY_BACKOFF_S = (1, 5, 15, 60, 300)
-DB_RETRY_S = float(os.environ.get("SUBMIT_DB_RETRY_S", "120"))
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass(frozen=True)
-class PartToSend:
-    """One part to hand to the provider; (message_id, index) is its key until it is stored."""
-
-    message_id: int
-    index: int
-    total: int
-    account_id: int
-    campaign_id: int
-    phone: str
-    body: str
-    sender: str
-    sender_ton: int
-    sender_npi: int
-    validity: timedelta | None
-    first_send: bool = True  # the message had no part rows when the batch began
-    #: The id the transport gives the part itself (MM4: the X-Mms-Message-ID of our
-    #: MM4_forward.REQ), set just before the part goes on the wire; None for SMS.
-    local_message_id: str | None = None
-    paced: bool = False  # its campaign has a send rate: handed at its slot, to go out at once
-
-    @property
-    def key(self) -> tuple[int, int]:
-        return (self.message_id, self.index)
-
-
-@dataclass(frozen=True)
-class SubmitOutcome:
-    """What the provider said to one part: outcome accepted | failed | retry | unknown."""
-
-    part: PartToSend
-    outcome: str
-    provider_message_id: str | None = None
-    error_code: int | None = None
-    error: str = ""
-    #: when the transport wrote it to the provider (``time.monotonic()``; None: unknown),
-    #: so that a capped campaign paces from the write, not from a late-read answer
-    sent_at: float | None = None
 
 
 @dataclass(frozen=True)
@@ -94,36 +54,38 @@ class BatchToSend:
     paces: dict[int, int] = field(default_factory=dict)
 
 
-Send = Callable[[list[PartToSend]], list[SubmitOutcome]]
-LocalId = Callable[[PartToSend], str]
-OUTCOMES = frozenset({"accepted", "failed", "unknown", "retry"})
+Segment = Callable[..., Sequence[object]]  # Sender.segment: (text, *, ref) -> the parts' payloads
 
 
-def send_batch(
-    *,
-    message_ids: Sequence[int],
-    claim: int,
-    count_segments: Callable[[str], int],
-    chunk_size: int,
-    send: Send,
-    local_id: LocalId | None = None,
-) -> dict[str, int]:
-    """Send one batch in chunks of about ``chunk_size`` parts; returns counts by outcome.
+def send_batch(*, message_ids: Sequence[int], claim: int, sender: Sender) -> dict[str, int]:
+    """Send one batch with a transport's ``sender``; returns counts by outcome.
 
-    Between chunks a paused or cancelled campaign is seen (its parts go back or are
-    cancelled), each chunk is marked on the wire before ``send`` and its answers recorded
-    at once after. ``send`` returns an outcome per part it dealt with; parts it returns
-    nothing for were not sent (the transport cannot go on): they and the rest of the
-    batch are released. A batch taken over by another worker stops before its next chunk.
+    The sender's plan for the batch gives the chunk size (about half a second of sending)
+    and the ``send`` function. Between chunks a paused or cancelled campaign is seen (its
+    parts go back or are cancelled), each chunk is marked on the wire before ``send`` and
+    its answers recorded at once after. ``send`` returns an outcome per part it dealt with;
+    parts it returns nothing for were not sent (the transport cannot go on): they and the
+    rest of the batch are released. A batch taken over by another worker stops before its
+    next chunk.
 
     A capped campaign's chunk is about half a second of its pace, and its parts go at the
     slots reserved for them (``campaigns.services.pace``); uncapped chunks go at once.
 
-    ``local_id`` (MM4) names each part before its chunk goes on the wire: the id is recorded
-    with the on-wire list and then on the part, so a report that refers to it matches even
-    when the provider's answer was lost (the part is "unknown" then, not unreachable).
+    The plan's ``local_id`` (MM4) names each part before its chunk goes on the wire: the id
+    is recorded with the on-wire list and then on the part, so a report that refers to it
+    matches even when the provider's answer was lost (the part is "unknown" then, not
+    unreachable).
     """
-    batch = begin_submit(message_ids=message_ids, claim=claim, count_segments=count_segments)
+    started = time.perf_counter()
+    plan = sender.plan()
+    counts = _send(message_ids, claim, sender.segment, plan)
+    logger.info("batch of %d messages in %.0f ms: %s", len(message_ids), (time.perf_counter() - started) * 1000, counts)
+    return counts
+
+
+def _send(message_ids: Sequence[int], claim: int, segment: Segment, plan: BatchPlan) -> dict[str, int]:
+    chunk_size, send, local_id = plan.chunk_size, plan.send, plan.local_id
+    batch = begin_submit(message_ids=message_ids, claim=claim, segment=segment)
     counts: dict[str, int] = {}
     if batch.id is None:
         return counts
@@ -222,7 +184,7 @@ def _with_db_retry(step: Callable[[], T]) -> T:
     The answers of a chunk exist only in this process's memory: giving up at once would
     leave parts that were accepted to be settled as "unknown" later.
     """
-    deadline = time.monotonic() + DB_RETRY_S
+    deadline = time.monotonic() + settings.SUBMIT_DB_RETRY_S
     delay = 0.2
     while True:
         try:
@@ -236,15 +198,28 @@ def _with_db_retry(step: Callable[[], T]) -> T:
             delay = min(delay * 2, 5.0)
 
 
-def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Callable[[str], int]) -> BatchToSend:
+class QueuedMessage(NamedTuple):
+    """A message of the batch still queued under its claim, as :func:`_queued` reads it."""
+
+    id: int
+    phone: str
+    body: str
+    segments: int
+    campaign_id: int
+    campaign_status: str
+    has_parts: bool
+
+
+def begin_submit(*, message_ids: Iterable[int], claim: int, segment: Segment) -> BatchToSend:
     """Which parts of these messages to send now, and the batch's BatchInFlight row.
 
     Only messages still ``queued`` under ``claim`` are considered, so a stale batch (its
     messages released and re-claimed since) does nothing. A redelivered batch first takes
     over its earlier attempt: the parts that attempt had on the wire are settled by
     SUBMIT_AMBIGUOUS_POLICY; everything else it never sent is sent now. Messages of paused
-    campaigns go back to pending, of cancelled ones are cancelled. ``count_segments`` is
-    the transport's segmenter: the domain does not encode text.
+    campaigns go back to pending, of cancelled ones are cancelled. ``segment`` is the
+    transport's (:meth:`Sender.segment`): each message's text is cut into its parts here,
+    once, and each part carries its payload to the transport.
     """
     ids = sorted(set(message_ids))
     now = timezone.now()
@@ -255,14 +230,15 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Call
         if earlier:
             take_over(earlier, now=now)
         rows = _queued(ids, claim)
-        runnable = [r for r in rows if r[5] == CampaignStatus.RUNNING]
-        release_messages([r[0] for r in rows if r[5] != CampaignStatus.RUNNING], now=now)
+        runnable = [r for r in rows if r.campaign_status == CampaignStatus.RUNNING]
+        release_messages([r.id for r in rows if r.campaign_status != CampaignStatus.RUNNING], now=now)
         if not runnable:
             return BatchToSend(None, [])
         campaigns = {
-            c.id: c for c in Campaign.objects.filter(id__in={r[4] for r in runnable}).select_related("account")
+            c.id: c
+            for c in Campaign.objects.filter(id__in={r.campaign_id for r in runnable}).select_related("account")
         }
-        parts = _parts_to_send(runnable, campaigns, count_segments, now)
+        parts = _parts_to_send(runnable, campaigns, segment)
         if not parts:
             return BatchToSend(None, [])
         paces = {c.id: c.send_rate for c in campaigns.values() if c.send_rate}
@@ -273,9 +249,8 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, count_segments: Call
     return BatchToSend(batch.id, parts, paces)
 
 
-def _queued(ids: list[int], claim: int) -> list[tuple]:
-    """(id, phone, body, segments, campaign_id, campaign status, has parts) of the batch's
-    messages still queued under ``claim``, in id order."""
+def _queued(ids: list[int], claim: int) -> list[QueuedMessage]:
+    """The batch's messages still queued under ``claim``, in id order."""
     if not ids:
         return []
     m, c, p = quoted_table(Message), quoted_table(Campaign), quoted_table(MessagePart)
@@ -288,45 +263,45 @@ def _queued(ids: list[int], claim: int) -> list[tuple]:
             f"WHERE {ids_sql} AND m.claim = %s AND m.status = %s ORDER BY m.id",
             [*params, claim, S.QUEUED],
         )
-        return cursor.fetchall()
+        return [QueuedMessage(*row) for row in cursor.fetchall()]
 
 
-def _parts_to_send(
-    rows: list[tuple], campaigns: dict[int, Campaign], count_segments: Callable[[str], int], now: datetime
-) -> list[PartToSend]:
+def _parts_to_send(rows: list[QueuedMessage], campaigns: dict[int, Campaign], segment: Segment) -> list[PartToSend]:
     """First-time messages: every segment; messages seen before: their pending parts."""
-    segments: dict[str, int] = {}  # one count per distinct text (most campaigns: one text)
     keys: list[tuple[int, int, int]] = []  # (message_id, index, total)
-    seen_before = [r for r in rows if r[6]]
-    for mid, _, body, _, campaign_id, _, has_parts in rows:
-        if has_parts:
-            continue
-        text = body or campaigns[campaign_id].body
-        if text not in segments:
-            segments[text] = max(1, count_segments(text))
-        keys.extend((mid, i, segments[text]) for i in range(1, segments[text] + 1))
+    seen_before = {r.id: r.segments for r in rows if r.has_parts}
     if seen_before:
-        totals = {r[0]: r[3] for r in seen_before}
         pending = list(
-            MessagePart.objects.filter(message_id__any=list(totals), status=S.PENDING).values_list(
+            MessagePart.objects.filter(message_id__any=list(seen_before), status=S.PENDING).values_list(
                 "message_id", "index"
             )
         )
-        keys.extend((mid, index, totals[mid]) for mid, index in pending)
-        nothing_left = set(totals) - {mid for mid, _ in pending}
+        keys.extend((mid, index, seen_before[mid]) for mid, index in pending)
+        nothing_left = set(seen_before) - {mid for mid, _ in pending}
         if nothing_left:  # every part answered already: the message just follows them
-            roll_up([], {mid: totals[mid] for mid in nothing_left}, now)
-    by_id = {r[0]: r for r in rows}
+            roll_up_answered([], {mid: seen_before[mid] for mid in nothing_left}, now=timezone.now())
     out = []
+    payloads: dict[int, Sequence[object]] = {}
+    for r in rows:
+        c = campaigns[r.campaign_id]
+        text = r.body or c.body
+        if not r.has_parts:
+            payloads[r.id] = segment(text, ref=r.id) or [None]
+            keys.extend((r.id, i, len(payloads[r.id])) for i in range(1, len(payloads[r.id]) + 1))
+    by_id = {r.id: r for r in rows}
     for mid, index, total in sorted(keys):
-        _, phone, body, _, campaign_id, _, _ = by_id[mid]
-        c = campaigns[campaign_id]
+        r = by_id[mid]
+        c = campaigns[r.campaign_id]
+        text = r.body or c.body
+        if mid not in payloads:  # a part to retry: the same cut as when the message was first sent
+            payloads[mid] = segment(text, ref=mid) or [None]
         out.append(
             PartToSend(
-                message_id=mid, index=index, total=total, account_id=c.account_id, campaign_id=campaign_id,
-                phone=phone, body=body or c.body, sender=c.sender or c.account.source_addr,
+                message_id=mid, index=index, total=total, account_id=c.account_id, campaign_id=r.campaign_id,
+                phone=r.phone, body=text, sender=c.sender or c.account.source_addr,
                 sender_ton=c.account.source_addr_ton, sender_npi=c.account.source_addr_npi,
-                validity=c.validity_period, first_send=not by_id[mid][6], paced=bool(c.send_rate),
+                validity=c.validity_period, first_send=not r.has_parts, paced=bool(c.send_rate),
+                payload=payloads[mid][min(index, len(payloads[mid])) - 1],
             )
         )  # fmt: skip
     return out
@@ -357,89 +332,3 @@ def release_unsent(*, batch_id: int, parts: Sequence[PartToSend]) -> None:
 def finish_batch(*, batch_id: int) -> None:
     """The batch is done: its row goes (every part it sent is recorded)."""
     BatchInFlight.objects.filter(id=batch_id).delete()
-
-
-def record_submit_results(
-    *, batch_id: int | None, outcomes: Iterable[SubmitOutcome], now: datetime | None = None
-) -> None:
-    """Record a chunk's answers: its parts inserted as answered, its messages rolled up,
-    and the batch's on-wire list cleared, in one transaction."""
-    now = now or timezone.now()
-    results = list(outcomes)
-    unexpected = {r.outcome for r in results} - OUTCOMES
-    if unexpected:
-        raise ValueError(f"unknown submit outcomes: {sorted(unexpected)}")
-    totals = {r.part.message_id: r.part.total for r in results}
-    with transaction.atomic():
-        attempts = _attempts_so_far([r.part for r in results if r.outcome == "retry"])
-        rows = [_as_row(r, attempts, now) for r in results]
-        # First sends (nearly all) roll up from the answers in hand, and the messages are
-        # updated before their parts are inserted: the deferred foreign-key check then finds
-        # rows this transaction already wrote. Messages seen before are read back.
-        fresh: dict[int, list[str]] = defaultdict(list)
-        for result, row in zip(results, rows, strict=True):
-            if result.part.first_send:
-                fresh[row.message_id].append(row.status)
-        fresh = {mid: sts for mid, sts in fresh.items() if len(sts) == totals[mid]}
-        by_status = set_message_statuses(fresh, now)
-        stored = write_parts(rows, now)
-        for status, ids in roll_up(stored, {m: n for m, n in totals.items() if m not in fresh}, now).items():
-            by_status[status].extend(ids)
-        _schedule_retries(by_status.get(S.PENDING, []), attempts, totals, now)
-        if batch_id is not None:
-            BatchInFlight.objects.filter(id=batch_id).update(on_wire=[], heartbeat_at=now)
-
-
-def _as_row(r: SubmitOutcome, attempts: dict[tuple[int, int], int], now: datetime) -> PartRow:
-    """The part row of one answer. What the provider sent is made storable first (see
-    :mod:`.provider_fields`): a value the database would refuse fails this part, not the chunk."""
-    p = r.part
-    common = {"message_id": p.message_id, "account_id": p.account_id, "index": p.index}
-    code, error = storable_int(r.error_code), storable_text(r.error)
-    if r.outcome != "retry":  # a retried part gets a new id when it is sent again
-        common["local_message_id"] = p.local_message_id
-    if r.outcome == "accepted":
-        provider_id = storable_text(r.provider_message_id) if r.provider_message_id is not None else None
-        problem = provider_id_problem(provider_id)
-        if problem:  # accepted, so maybe delivered, but no receipt can ever say so
-            return PartRow(**common, status=S.UNKNOWN, error=problem, submitted_at=now)
-        return PartRow(**common, status=S.ACCEPTED, provider_message_id=provider_id, submitted_at=now)
-    if r.outcome == "failed":
-        return PartRow(**common, status=S.FAILED, error_code=code, error=error, submitted_at=now)
-    if r.outcome == "unknown":
-        return PartRow(**common, status=S.UNKNOWN, error=error or "no response from the SMSC", submitted_at=now)
-    tries = attempts.get(p.key, 0) + 1
-    if tries >= MAX_SUBMIT_ATTEMPTS:
-        error = f"gave up after {MAX_SUBMIT_ATTEMPTS} tries: {error}"
-        return PartRow(**common, status=S.FAILED, error_code=code, error=error, attempts=tries)
-    return PartRow(**common, status=S.PENDING, error_code=code, error=error, attempts=tries)
-
-
-def _attempts_so_far(parts: list[PartToSend]) -> dict[tuple[int, int], int]:
-    """Earlier attempts of parts answered "retry" (only these need the read)."""
-    if not parts:
-        return {}
-    rows = MessagePart.objects.filter(message_id__any=[p.message_id for p in parts]).values_list(
-        "message_id", "index", "attempts"
-    )
-    return {(mid, index): n for mid, index, n in rows}
-
-
-def _schedule_retries(
-    message_ids: list[int], attempts: dict[tuple[int, int], int], totals: dict[int, int], now: datetime
-) -> None:
-    """Messages with a part to retry go back to pending, not before their backoff is over."""
-    if not message_ids:
-        return
-    update_from_values(Message, columns=["segments"], rows=[(mid, totals[mid]) for mid in message_ids])
-    by_message: dict[int, int] = {}
-    for (mid, _), n in attempts.items():
-        by_message[mid] = max(by_message.get(mid, 0), n)
-    by_delay: dict[int, list[int]] = {}
-    for mid in message_ids:
-        delay = RETRY_BACKOFF_S[min(by_message.get(mid, 0), len(RETRY_BACKOFF_S) - 1)]
-        by_delay.setdefault(delay, []).append(mid)
-    for delay, ids in by_delay.items():
-        Message.objects.filter(id__any=ids, status=S.QUEUED).update(
-            status=S.PENDING, claim=None, not_before=now + timedelta(seconds=delay), updated_at=now
-        )

@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
-from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, MessagePart
+from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message
+from campaigns.services import status
 from campaigns.services.bulk_sql import member_of, quoted_table
-from campaigns.services.status import advance_messages
-from campaigns.services.submit_writes import PartRow, roll_up, write_parts
+from campaigns.services.status import PartRow
 from campaigns.statuses import MessageStatus
 
 logger = logging.getLogger(__name__)
@@ -72,15 +72,15 @@ def take_over(batch_ids: Sequence[int], *, now: datetime, silent_since: datetime
         for entry in (json.loads(on_wire) if isinstance(on_wire, str) else on_wire)
     ]  # fmt: skip
     if ambiguous:
-        if getattr(settings, "SUBMIT_AMBIGUOUS_POLICY", "unknown") == "resend":
+        if settings.SUBMIT_AMBIGUOUS_POLICY == "resend":
             logger.warning("%d parts of a lost batch will be sent again (resend policy)", len(ambiguous))
         else:
             logger.warning("%d parts on the wire when their worker stopped marked unknown", len(ambiguous))
             queued = set(Message.objects.filter(id__any=[p.message_id for p in ambiguous], status=S.QUEUED)
                          .values_list("id", flat=True))  # fmt: skip
             rows = [p for p in ambiguous if p.message_id in queued]
-            write_parts(rows, now)
-            roll_up([], {p.message_id: None for p in rows}, now)
+            status.write_parts(rows, now)
+            status.roll_up_answered([], {p.message_id: None for p in rows}, now=now)
     return len(taken)
 
 
@@ -90,15 +90,13 @@ def release_messages(message_ids: Sequence[int], *, now: datetime) -> None:
     if not message_ids:
         return
     rows = Message.objects.filter(id__any=list(message_ids), status=S.QUEUED).values_list("id", "campaign__status")
-    cancelled = [mid for mid, status in rows if status == CampaignStatus.CANCELLED]
-    back = [mid for mid, status in rows if status != CampaignStatus.CANCELLED]
+    cancelled = [mid for mid, campaign_status in rows if campaign_status == CampaignStatus.CANCELLED]
+    back = [mid for mid, campaign_status in rows if campaign_status != CampaignStatus.CANCELLED]
     if back:
-        Message.objects.filter(id__any=back, status=S.QUEUED).update(status=S.PENDING, claim=None, updated_at=now)
+        status.back_to_pending(Message.objects.filter(id__any=back), now=now)
     if cancelled:
-        MessagePart.objects.filter(message_id__any=cancelled, status=S.PENDING).update(
-            status=S.CANCELLED, updated_at=now, done_at=now
-        )
-        advance_messages(cancelled, S.CANCELLED, reason="campaign cancelled")
+        status.cancel_pending_parts(cancelled, now=now)
+        status.advance_messages(cancelled, S.CANCELLED, reason="campaign cancelled")
 
 
 def recover_abandoned(*, now: datetime) -> tuple[int, int]:
@@ -109,8 +107,8 @@ def recover_abandoned(*, now: datetime) -> tuple[int, int]:
     batch, go back to pending with their claim cleared (a stale batch then skips them). A
     batch silent for SUBMITTING_STALL_S (keep it above SMPP_BATCH_TIMEOUT_S) is taken over.
     """
-    stall_s = getattr(settings, "SUBMITTING_STALL_S", 300)
-    queued_cutoff = now - timedelta(seconds=getattr(settings, "QUEUED_STALL_S", 30))
+    stall_s = settings.SUBMITTING_STALL_S
+    queued_cutoff = now - timedelta(seconds=settings.QUEUED_STALL_S)
     silent_since = now - timedelta(seconds=stall_s)
     with transaction.atomic():
         hold_off_sweeper(exclusive=True)
@@ -127,9 +125,7 @@ def recover_abandoned(*, now: datetime) -> tuple[int, int]:
             for ids in BatchInFlight.objects.values_list("message_ids", flat=True):
                 held.update(ids)
             free = [mid for mid in stale if mid not in held]
-            released = Message.objects.filter(id__any=free, status=S.QUEUED).update(
-                status=S.PENDING, claim=None, updated_at=now
-            )
+            released = status.back_to_pending(Message.objects.filter(id__any=free), now=now)
     if released or taken:
         logger.warning("sweeper: released %d stalled queued messages, took over %d silent batches", released, taken)
     return released, taken

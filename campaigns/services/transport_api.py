@@ -1,20 +1,63 @@
 """The one door from the transports into the domain.
 
 ``smpp_transport`` and ``mms_transport`` call only what this module offers: account
-settings, send a batch (the domain says which parts, the transport sends them and gives
-back what the provider answered; MM4 also names each part before it goes on the wire, so
-the domain keeps the id a report will name), store receipts and inbound messages. The work is done in the service
-modules named below; this module is the list of what a transport may do.
+settings, register a :class:`Sender` for their channel (the domain's batch task sends with
+it: the domain says which parts, cut once into their payloads, the transport sends them and
+gives back what the provider answered; MM4 also names each part before it goes on the
+wire, so the domain keeps the id a report will name), store receipts and inbound messages.
+The work is done in the service modules named below; this module is the list of what a
+transport may do.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from campaigns.models import Account
+from django.db import transaction
+
+from campaigns.models import Account, BindMode
+from campaigns.services.inbound import InboundIn, record_inbound_messages
+from campaigns.services.mms import (
+    MM4AccountSettings,
+    MmsContent,
+    mm4_account_for_domain,
+    mm4_account_settings,
+    mms_content,
+    stop_account_mm4,
+)
+from campaigns.services.receipts import ReceiptIn, record_receipts
+from campaigns.services.senders import BatchPlan, PartToSend, Sender, SubmitOutcome, register, withdraw
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "AccountSettings",
+    "BatchPlan",
+    "BindToRun",
+    "InboundIn",
+    "MM4AccountSettings",
+    "MmsContent",
+    "PartToSend",
+    "ReceiptIn",
+    "Sender",
+    "SubmitOutcome",
+    "account_settings",
+    "accounts_without",
+    "binds_to_run",
+    "mm4_account_for_domain",
+    "mm4_account_settings",
+    "mm4_accounts_to_run",
+    "mms_content",
+    "record_deliveries",
+    "record_inbound_messages",
+    "record_receipts",
+    "register",
+    "stop_account_mm4",
+    "stop_account_smpp",
+    "withdraw",
+]
 
 
 @dataclass(frozen=True)
@@ -57,42 +100,57 @@ def stop_account_smpp(*, system_id: str, reason: str) -> None:
     Account.objects.filter(system_id=system_id).update(smpp_stopped_reason=reason[:255])
 
 
-from campaigns.services.inbound import InboundIn, record_inbound, record_inbound_messages  # noqa: E402
-from campaigns.services.receipts import ReceiptIn, record_receipts  # noqa: E402
-from campaigns.services.submit import PartToSend, SubmitOutcome, send_batch  # noqa: E402
+@dataclass(frozen=True)
+class BindToRun:
+    """One account's binds as its processes are started: ``binds`` of them in ``mode``
+    (``trx``; or ``tx`` with as many ``rx`` receivers beside them)."""
 
-__all__ = [
-    "AccountSettings",
-    "InboundIn",
-    "PartToSend",
-    "ReceiptIn",
-    "SubmitOutcome",
-    "account_settings",
-    "record_inbound",
-    "record_inbound_messages",
-    "record_receipts",
-    "send_batch",
-    "stop_account_smpp",
-]
+    system_id: str
+    binds: int
+    mode: str
+    receivers: bool
 
-# MMS over MM4: the account's MM4 side and what every message of an MMS campaign carries.
-from campaigns.services.mms import (  # noqa: E402
-    MM4AccountSettings,
-    MmsContent,
-    mm4_account_for_domain,
-    mm4_account_settings,
-    mms_content,
-    stop_account_mm4,
-)
 
-__all__ += [
-    "MM4AccountSettings",
-    "MmsContent",
-    "mm4_account_for_domain",
-    "mm4_account_settings",
-    "mms_content",
-    "stop_account_mm4",
-]
+def binds_to_run(*, system_ids: Iterable[str] | None = None) -> list[BindToRun]:
+    """The SMPP binds to run: every active account whose SMPP sending is not stopped."""
+    accounts = Account.objects.filter(active=True, smpp_stopped_reason="")
+    if system_ids:
+        accounts = accounts.filter(system_id__in=list(system_ids))
+    out = []
+    for a in accounts.order_by("system_id"):
+        separate = a.bind_mode == BindMode.TRANSMITTER_RECEIVER
+        out.append(BindToRun(a.system_id, a.binds, "tx" if separate else "trx", receivers=separate))
+    return out
+
+
+def accounts_without(*, system_ids: Iterable[str]) -> list[str]:
+    """Active accounts whose SMPP sending is not stopped and that are not in ``system_ids``
+    (the ones with a healthy bind): what ``bind_health --check`` reports."""
+    return sorted(
+        Account.objects.filter(active=True, smpp_stopped_reason="")
+        .exclude(system_id__in=list(system_ids))
+        .values_list("system_id", flat=True)
+    )
+
+
+def mm4_accounts_to_run(*, system_ids: Iterable[str] | None = None) -> list[str]:
+    """Accounts that get an MM4 worker: active, with an MM4 host, MMS sending not stopped."""
+    accounts = Account.objects.filter(active=True, mm4_stopped_reason="").exclude(mm4_host="")
+    if system_ids:
+        accounts = accounts.filter(system_id__in=list(system_ids))
+    return list(accounts.order_by("system_id").values_list("system_id", flat=True))
+
+
+def record_deliveries(*, account_id: int, receipts: Iterable[ReceiptIn], inbound: Iterable[InboundIn]) -> None:
+    """Store what a bind delivered (receipts and MO messages) durably, together, in one
+    transaction: the transport acknowledges them to the SMSC only once this returns."""
+    receipts, inbound = list(receipts), list(inbound)
+    with transaction.atomic():
+        if receipts:
+            record_receipts(account_id=account_id, receipts=receipts)
+        if inbound:
+            record_inbound_messages(account_id=account_id, messages=inbound)
+
 
 # The accounts' own logins to the MM4 receiver (each may report for its account only).
 from campaigns.services.mm4_inbound import InboundLogin, mm4_inbound_logins  # noqa: E402
@@ -103,12 +161,9 @@ __all__ += ["InboundLogin", "mm4_inbound_logins"]
 from campaigns.services.connection_checks import (  # noqa: E402
     ConnectionCheck,
     connection_health,
-    count_segments,
     register_health,
     register_probe,
-    register_segment_counter,
     test_connection,
 )
 
-__all__ += ["ConnectionCheck", "connection_health", "count_segments", "register_health", "register_probe",
-            "register_segment_counter", "test_connection"]  # fmt: skip
+__all__ += ["ConnectionCheck", "connection_health", "register_health", "register_probe", "test_connection"]

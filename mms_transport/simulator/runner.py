@@ -13,7 +13,7 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
-from config.server_thread import ServerThread
+from plumbing.server_thread import ServerThread
 
 from .config import SimulatorConfig
 from .server import MM4Server

@@ -96,7 +96,7 @@ class BindConfig:
 
 @dataclass(frozen=True, kw_only=True)
 class OutboundPart:
-    """One submit_sm to send: a segment as produced by ``smpp_transport.encoding``.
+    """One submit_sm to send: a segment as produced by ``campaigns.sms_text.encoding``.
 
     ``ref`` is opaque to the bind (the domain's part to send) and comes back in the result.
     ``optional_params`` uses smpplib's TLV names (sar_msg_ref_num, message_payload, ...).

@@ -12,8 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from campaigns.errors import ApplicationError
 from campaigns.models import Contact, ImportJobStatus
 from campaigns.services.contacts_import import add_contacts, import_contacts_csv, open_csv
-from campaigns.services.contacts_import.jobs import create_import_job, run_import_job
+from campaigns.services.contacts_import.jobs import create_import_job
 from campaigns.services.contacts_import.limits import MAX_ATTRIBUTE_VALUE, MAX_ATTRIBUTES, NAME_MAX
+from campaigns.services.contacts_import.run import run_import_job
 from tests.factories import RecipientListFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from campaigns.models import Contact, ImportJob, ImportJobStatus
-from campaigns.services.contacts_import.jobs import run_import_job
+from campaigns.services.contacts_import.run import run_import_job
 from config.celery import app
 from tests.factories import RecipientListFactory
 

@@ -20,8 +20,8 @@ from django.contrib.auth.models import Group, User
 
 from campaigns.models import Campaign, CampaignStatus, Contact, Message
 from campaigns.roles import sync_roles
+from campaigns.sms_text.encoding import decode
 from campaigns.tasks_import import import_contacts_task
-from smpp_transport.encoding import decode
 from smpp_transport.smsc import SimulatorConfig, SimulatorThread
 from tests.e2e.harness import Platform
 from tests.factories import AccountFactory

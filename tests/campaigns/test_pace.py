@@ -21,10 +21,12 @@ from campaigns.services import campaign_actions as actions
 from campaigns.services import pace
 from campaigns.services.dispatch import tick
 from campaigns.services.pace import Gate, Slots, SlotSender, chunk_parts, next_tat
-from campaigns.services.transport_api import SubmitOutcome, send_batch
+from campaigns.services.submit import send_batch
+from campaigns.services.transport_api import SubmitOutcome
 from campaigns.statuses import MessageStatus as S
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, RecipientListFactory
 from tests.rates import max_in_window
+from tests.senders import FakeSender
 
 
 @dataclass(frozen=True)
@@ -352,8 +354,8 @@ def test_a_capped_batch_hands_each_segment_to_the_transport_at_its_slot() -> Non
     campaign, batch = _queued(12, send_rate=50)
     handed: list[tuple[float, int]] = []
     counts = send_batch(
-        message_ids=batch.message_ids, claim=batch.claim, count_segments=lambda body: 2, chunk_size=25,
-        send=_recording_send(handed),
+        message_ids=batch.message_ids, claim=batch.claim,
+        sender=FakeSender(parts=2, chunk_size=25, send=_recording_send(handed)),
     )  # fmt: skip
     assert counts == {"accepted": 24}
     times = [t for t, _ in handed]
@@ -369,8 +371,8 @@ def test_an_uncapped_batch_costs_no_pace_statement() -> None:
     campaign, batch = _queued(12)
     with CaptureQueriesContext(connection) as queries:
         counts = send_batch(
-            message_ids=batch.message_ids, claim=batch.claim, count_segments=lambda body: 1, chunk_size=5,
-            send=_recording_send([]),
+            message_ids=batch.message_ids, claim=batch.claim,
+            sender=FakeSender(chunk_size=5, send=_recording_send([])),
         )  # fmt: skip
     assert counts == {"accepted": 12}
     assert not [q for q in queries.captured_queries if CampaignPace._meta.db_table in q["sql"]]

@@ -13,23 +13,25 @@ from campaigns.services import campaign_actions as actions
 from campaigns.services.dispatch import recover_stalled, tick
 from campaigns.services.receipts import ReceiptIn, apply_receipts, record_receipts
 from campaigns.services.submit import (
-    MAX_SUBMIT_ATTEMPTS,
     begin_submit,
     mark_on_wire,
     record_submit_results,
     release_unsent,
     running_campaigns,
+    send_batch,
     split_chunk,
 )
-from campaigns.services.transport_api import SubmitOutcome, send_batch
+from campaigns.services.submit_writes import MAX_SUBMIT_ATTEMPTS
+from campaigns.services.transport_api import SubmitOutcome
 from campaigns.statuses import MessageStatus as S
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, RecipientListFactory
+from tests.senders import FakeSender, parts_of
 
 pytestmark = pytest.mark.django_db
 
 
-def two_segments(body: str) -> int:
-    return 2
+two_segments = parts_of(2)
+one_segment = parts_of(1)
 
 
 def _queued(n: int = 3, body: str = "Hello"):
@@ -48,8 +50,8 @@ def _queued(n: int = 3, body: str = "Hello"):
 CLAIM = 0
 
 
-def _begin(ids, count_segments=lambda b: 1):
-    return begin_submit(message_ids=ids, claim=CLAIM, count_segments=count_segments)
+def _begin(ids, segment=one_segment):
+    return begin_submit(message_ids=ids, claim=CLAIM, segment=segment)
 
 
 def _accept_all(parts):
@@ -77,7 +79,7 @@ def test_send_batch_records_answers_and_removes_its_batch_row() -> None:
         assert BatchInFlight.objects.get().on_wire == [[p.message_id, p.index] for p in parts]
         return _accept_all(parts)
 
-    counts = send_batch(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1, chunk_size=2, send=send)
+    counts = send_batch(message_ids=ids, claim=CLAIM, sender=FakeSender(chunk_size=2, send=send))
     assert counts == {"accepted": 5}
     assert chunks == [ids[0:2], ids[2:4], ids[4:5]]
     assert set(Message.objects.values_list("status", flat=True)) == {S.ACCEPTED}
@@ -88,7 +90,7 @@ def test_send_batch_records_answers_and_removes_its_batch_row() -> None:
 
 def test_a_chunk_never_splits_a_message() -> None:
     _, ids = _queued(3)
-    parts = _begin(ids, lambda b: 3).parts
+    parts = _begin(ids, parts_of(3)).parts
     first, rest = split_chunk(parts, 4)
     assert [p.key for p in first] == [(ids[0], 1), (ids[0], 2), (ids[0], 3), (ids[1], 1), (ids[1], 2), (ids[1], 3)]
     assert [p.message_id for p in rest] == [ids[2]] * 3
@@ -122,7 +124,7 @@ def test_resend_policy_sends_what_was_on_the_wire_again() -> None:
 
 def test_stale_batch_does_nothing() -> None:
     _, ids = _queued(1)
-    batch = begin_submit(message_ids=ids, claim=CLAIM + 1, count_segments=lambda b: 1)
+    batch = begin_submit(message_ids=ids, claim=CLAIM + 1, segment=parts_of(1))
     assert (batch.id, batch.parts) == (None, [])
     assert Message.objects.get().status == S.QUEUED
     assert not BatchInFlight.objects.exists()
@@ -163,7 +165,7 @@ def test_a_retried_part_is_sent_again_alone_and_gives_up_after_the_last_attempt(
     assert (message.status, message.segments) == (S.PENDING, 2)
     for attempt in range(2, MAX_SUBMIT_ATTEMPTS + 1):
         batches = tick(enqueue=lambda b: None, now=timezone.now() + timedelta(hours=attempt))
-        again = begin_submit(message_ids=batches[0].message_ids, claim=batches[0].claim, count_segments=two_segments)
+        again = begin_submit(message_ids=batches[0].message_ids, claim=batches[0].claim, segment=two_segments)
         assert [(p.index, p.total, p.first_send) for p in again.parts] == [(2, 2, False)]
         record_submit_results(batch_id=again.id, outcomes=[SubmitOutcome(again.parts[0], "retry", error="busy")])
     part = MessagePart.objects.get(index=2)
@@ -228,7 +230,7 @@ def test_send_batch_stops_between_chunks_when_the_campaign_is_paused() -> None:
         actions.pause(campaign=campaign)  # takes effect before the next chunk
         return _accept_all(parts)
 
-    counts = send_batch(message_ids=ids, claim=CLAIM, count_segments=lambda b: 1, chunk_size=2, send=send)
+    counts = send_batch(message_ids=ids, claim=CLAIM, sender=FakeSender(chunk_size=2, send=send))
     assert counts == {"accepted": 2, "released": 2}
     statuses = dict(Message.objects.values_list("id", "status"))
     assert [statuses[i] for i in ids] == [S.ACCEPTED, S.ACCEPTED, S.PENDING, S.PENDING]
@@ -239,9 +241,7 @@ def test_parts_a_transport_could_not_send_are_handed_back() -> None:
     counts = send_batch(
         message_ids=ids,
         claim=CLAIM,
-        count_segments=lambda b: 1,
-        chunk_size=3,
-        send=lambda parts: _accept_all(parts[:1]),
+        sender=FakeSender(chunk_size=3, send=lambda parts: _accept_all(parts[:1])),
     )  # e.g. the login was refused
     assert counts == {"accepted": 1, "released": 2}
     assert sorted(Message.objects.values_list("status", flat=True)) == [S.ACCEPTED, S.PENDING, S.PENDING]

@@ -5,6 +5,7 @@ of the MMS work.)"""
 from __future__ import annotations
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 
 from campaigns.errors import ApplicationError
@@ -115,14 +116,14 @@ def test_validate_mms_for_sending() -> None:
 
 
 def test_account_settings_keep_the_key_out_of_repr_and_stop_records_why(monkeypatch) -> None:
-    monkeypatch.delenv("MM4_TLS_CA_FILE", raising=False)
+    monkeypatch.setattr(django_settings, "MM4_TLS_CA_FILE", "")
     account = AccountFactory(mm4_host="mmsc.example.net", mm4_api_key="sekrit-key", mm4_originator_domain="",
                              smpp_tls_ca_file="/etc/provider-ca.pem", mms_rate=7)  # fmt: skip
     settings = api.mm4_account_settings(system_id=account.system_id)
     assert settings.api_key == "sekrit-key" and "sekrit-key" not in repr(settings)
     assert settings.originator_domain == "mmsc.example.net"  # falls back to the MM4 host
     assert settings.tls_ca_file == "/etc/provider-ca.pem" and settings.mms_rate == 7
-    monkeypatch.setenv("MM4_TLS_CA_FILE", "/etc/mm4-ca.pem")
+    monkeypatch.setattr(django_settings, "MM4_TLS_CA_FILE", "/etc/mm4-ca.pem")
     assert api.mm4_account_settings(system_id=account.system_id).tls_ca_file == "/etc/mm4-ca.pem"
     api.stop_account_mm4(system_id=account.system_id, reason="MM4 login refused: " + "x" * 400)
     account.refresh_from_db()

@@ -1,7 +1,7 @@
 """The MM4 sender worker's batch logic against the simulator and the real database.
 
-``send_batch`` is called directly (the Celery task is a one-line wrapper): the tick claims
-messages, the worker sends them through its one session, the answers land on the parts.
+The domain's batch task is called directly, in this process, where ``open_link`` registered
+the sender: the tick claims messages, the worker sends them through its one session, the answers land on the parts.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from campaigns.services import campaign_actions as actions
 from campaigns.services.dispatch import tick
 from campaigns.services.mms import add_media
 from campaigns.statuses import MessageStatus as S
+from campaigns.tasks import send_batch_task
 from mms_transport import mm4, worker
 from tests.factories import AccountFactory, RecipientListFactory
 from tests.media_samples import png
@@ -65,7 +66,7 @@ def mms_campaign(account: Account, n: int = 3, sender: str = "+15550100") -> Cam
 
 def run_tick(now=None) -> list[dict[str, int]]:
     batches = tick(enqueue=lambda b: None, now=now)
-    return [worker.send_batch(b.message_ids, b.claim) for b in batches if b.channel == Channel.MMS]
+    return [send_batch_task(Channel.MMS, b.message_ids, b.claim) for b in batches if b.channel == Channel.MMS]
 
 
 def parts(campaign: Campaign) -> dict[str, MessagePart]:
@@ -109,7 +110,7 @@ def test_a_wrong_key_stops_the_account_s_mms_without_a_retry_loop(sim, account, 
         Account.objects.filter(id=account.id).update(mm4_stopped_reason="")
         batches = tick(enqueue=lambda b: None)
         Account.objects.filter(id=account.id).update(mm4_stopped_reason="MM4 login refused")
-        assert worker.send_batch(batches[0].message_ids, batches[0].claim) == {"released": 3}
+        assert send_batch_task(Channel.MMS, batches[0].message_ids, batches[0].claim) == {"released": 3}
         assert set(Message.objects.filter(campaign=campaign).values_list("status", flat=True)) == {S.PENDING}
         assert sim.counters["auth_attempts"] == 1  # one attempt, ever
         # The operator fixes the key and clears the reason: the same worker sends, no restart.
@@ -142,7 +143,7 @@ def test_refused_mid_batch_releases_the_rest(sim, account, link) -> None:
     sim.drop_connections()
     assert sim.wait_for(lambda: sim.open_connections == 0)
     sim.config.accounts[SYSTEM_ID] = "rotated-by-the-provider"
-    assert worker.send_batch(batches[0].message_ids, batches[0].claim) == {"retry": 1, "released": 3}
+    assert send_batch_task(Channel.MMS, batches[0].message_ids, batches[0].claim) == {"retry": 1, "released": 3}
     account.refresh_from_db()
     assert account.mm4_stopped_reason.startswith("MM4 login refused: 535")
     statuses = sorted(Message.objects.filter(campaign=campaign).values_list("status", flat=True))
@@ -196,9 +197,17 @@ def test_unreadable_media_make_the_parts_retry(sim, account, link) -> None:
     assert {p.error.split(":")[0] for p in parts(campaign).values()} == {"cannot read the campaign's media"}
 
 
-def test_the_task_is_registered_under_the_name_the_dispatcher_sends() -> None:
-    from campaigns.tasks import SEND_MMS_TASK
+def test_the_bootstep_is_added_to_the_worker_and_the_domain_task_is_registered() -> None:
     from config.celery import app
-    from mms_transport import tasks
 
-    assert tasks.send_batch.name == SEND_MMS_TASK and SEND_MMS_TASK in app.tasks
+    assert "mms_transport.worker:MM4SessionStep" in app.steps["worker"]
+    assert send_batch_task.name == "campaigns.send_batch" and "campaigns.send_batch" in app.tasks
+
+
+def test_a_closed_link_withdraws_its_sender(sim, account) -> None:
+    from campaigns.services import senders
+
+    worker.open_link(account.system_id)
+    assert isinstance(senders.registered("mms"), worker.Mm4Sender)
+    worker.close_link()
+    assert senders.registered("mms") is None

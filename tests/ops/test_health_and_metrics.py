@@ -7,6 +7,7 @@ import uuid
 from io import StringIO
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
@@ -87,7 +88,7 @@ def test_a_bind_process_serves_its_own_metrics_on_its_port(monkeypatch) -> None:
     from tests.faults.private_services import free_port
 
     port = free_port()
-    monkeypatch.setenv("SMPP_METRICS_PORT", str(port))
+    monkeypatch.setattr(settings, "SMPP_METRICS_PORT", str(port))
     system_id = f"m{uuid.uuid4().hex[:12]}"
     sim = SimulatorThread(SimulatorConfig(host="127.0.0.1", port=0, accounts={system_id: "pw"})).start()
     AccountFactory(system_id=system_id, smpp_password="pw", smpp_port=sim.port)

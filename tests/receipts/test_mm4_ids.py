@@ -17,10 +17,11 @@ from campaigns.models import BatchInFlight, Message, MessagePart, Receipt, Recei
 from campaigns.services import campaign_actions as actions
 from campaigns.services.dispatch import tick
 from campaigns.services.receipts import ReceiptIn, apply_receipts, orphan_stale_receipts, record_receipts
-from campaigns.services.submit import begin_submit, mark_on_wire, record_submit_results
-from campaigns.services.transport_api import SubmitOutcome, send_batch
+from campaigns.services.submit import begin_submit, mark_on_wire, record_submit_results, send_batch
+from campaigns.services.transport_api import SubmitOutcome
 from campaigns.statuses import MessageStatus as S
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, RecipientListFactory
+from tests.senders import FakeSender, parts_of
 
 pytestmark = pytest.mark.django_db
 
@@ -55,8 +56,8 @@ def test_each_part_is_named_before_the_wire_and_keeps_both_ids() -> None:
         pairs = zip(parts, answers, strict=True)
         return [SubmitOutcome(p, a, f"Q{p.message_id}" if a == "accepted" else None) for p, a in pairs]
 
-    counts = send_batch(message_ids=ids, claim=claim, count_segments=lambda b: 1, chunk_size=10, send=send,
-                        local_id=ours)  # fmt: skip
+    counts = send_batch(message_ids=ids, claim=claim,
+                        sender=FakeSender(chunk_size=10, send=send, local_id=ours))  # fmt: skip
     assert counts == {"accepted": 1, "unknown": 1, "failed": 1, "retry": 1}
     # The names are on record before anything is written to the provider...
     assert seen_on_wire == [[[i, 1, f"{i}.1.cafe@mms.example.com"] for i in ids]]
@@ -77,14 +78,14 @@ def test_an_sms_batch_has_no_local_ids_and_its_on_wire_list_is_unchanged() -> No
         assert BatchInFlight.objects.get().on_wire == [[p.message_id, p.index] for p in parts]
         return [SubmitOutcome(p, "accepted", f"s{p.message_id}") for p in parts]
 
-    send_batch(message_ids=ids, claim=claim, count_segments=lambda b: 1, chunk_size=10, send=send)
+    send_batch(message_ids=ids, claim=claim, sender=FakeSender(chunk_size=10, send=send))
     assert set(MessagePart.objects.values_list("local_message_id", flat=True)) == {None}
 
 
 def test_a_report_matches_by_our_id_or_the_provider_s_and_only_once_by_both() -> None:
     account_id, ids, claim = _claimed(4)
     parts = [replace(p, local_message_id=ours(p)) for p in begin_submit(message_ids=ids, claim=claim,
-                                                                         count_segments=lambda b: 1).parts]  # fmt: skip
+                                                                         segment=parts_of(1)).parts]  # fmt: skip
     same = ours(parts[2])  # an MMSC that answers "queued as" with the id we sent
     provider_ids = ["q0", "q1", same, "q3"]
     record_submit_results(batch_id=None, outcomes=[SubmitOutcome(p, "accepted", q)
@@ -111,7 +112,7 @@ def test_a_report_matches_by_our_id_or_the_provider_s_and_only_once_by_both() ->
 
 def test_a_report_that_beats_the_answer_waits_and_matches_by_our_id() -> None:
     account_id, ids, claim = _claimed(1)
-    [part] = begin_submit(message_ids=ids, claim=claim, count_segments=lambda b: 1).parts
+    [part] = begin_submit(message_ids=ids, claim=claim, segment=parts_of(1)).parts
     part = replace(part, local_message_id=ours(part))
     record_receipts(account_id=account_id, receipts=[mm4(ours(part))])
     assert apply_receipts() == 0  # no part row yet: it waits in the inbox
@@ -122,11 +123,11 @@ def test_a_report_that_beats_the_answer_waits_and_matches_by_our_id() -> None:
 
 def test_an_mms_whose_worker_died_on_the_wire_is_settled_by_a_standard_report() -> None:
     account_id, ids, claim = _claimed(2)
-    batch = begin_submit(message_ids=ids, claim=claim, count_segments=lambda b: 1)
+    batch = begin_submit(message_ids=ids, claim=claim, segment=parts_of(1))
     named = [replace(p, local_message_id=ours(p)) for p in batch.parts]
     assert mark_on_wire(batch_id=batch.id, parts=named)
     # The worker dies: the broker redelivers the batch, which settles the on-wire parts as unknown.
-    begin_submit(message_ids=ids, claim=claim, count_segments=lambda b: 1)
+    begin_submit(message_ids=ids, claim=claim, segment=parts_of(1))
     part = MessagePart.objects.get(message_id=ids[0])
     assert (part.status, part.provider_message_id, part.local_message_id) == (S.UNKNOWN, None, ours(named[0]))
     # The id went out with the message, so the provider's standard report still finds it.
@@ -138,7 +139,7 @@ def test_an_mms_whose_worker_died_on_the_wire_is_settled_by_a_standard_report() 
 
 def test_informational_receipts_are_kept_and_never_move_a_part() -> None:
     account_id, ids, claim = _claimed(1)
-    [part] = begin_submit(message_ids=ids, claim=claim, count_segments=lambda b: 1).parts
+    [part] = begin_submit(message_ids=ids, claim=claim, segment=parts_of(1)).parts
     part = replace(part, local_message_id=ours(part))
     record_submit_results(batch_id=None, outcomes=[SubmitOutcome(part, "accepted", "q1")])
     read_reply = ReceiptIn(ours(part), S.DELIVERED, "Read", channel="mm4", informational=True)

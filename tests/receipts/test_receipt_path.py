@@ -15,6 +15,7 @@ from campaigns.services.dispatch import tick
 from campaigns.services.materialise import REASON_OPTED_OUT, materialise_recipients
 from campaigns.services.receipts import apply_receipts
 from campaigns.statuses import MessageStatus as S
+from campaigns.tasks import send_batch_task
 from smpp_transport import worker
 from smpp_transport.bind import Bind
 from smpp_transport.inbox_writer import InboxWriter
@@ -54,7 +55,7 @@ def _send_all(campaign: Campaign) -> None:
         if not batches:
             break
         for batch in batches:
-            worker.send_batch(batch.message_ids, batch.claim)
+            send_batch_task("sms", batch.message_ids, batch.claim)
 
 
 def _statuses(campaign: Campaign) -> dict[str, int]:

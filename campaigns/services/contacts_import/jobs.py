@@ -2,7 +2,7 @@
 
 The admin uploads (``create_import_job``), shows the header for the mapping step
 (``preview_import``), then ``start_import_job`` checks the mapping against the file and
-enqueues the task after commit. The task calls ``run_import_job``, which writes progress to
+enqueues the task after commit. The task calls ``run.run_import_job``, which writes progress to
 the job after every chunk (committed, so the admin's poll sees it) and stores the row report.
 """
 
@@ -12,16 +12,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.utils import timezone
 
 from campaigns.errors import ApplicationError
 from campaigns.models import ImportJob, ImportJobStatus, RecipientList
-from campaigns.services.contacts_import.importer import ImportResult, import_contacts_csv
 from campaigns.services.contacts_import.mapping import guess_mapping, resolve_mapping
 from campaigns.services.contacts_import.reader import open_csv
+from campaigns.tasks_import import import_contacts_task
 
 logger = logging.getLogger(__name__)
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
@@ -66,49 +64,5 @@ def start_import_job(*, job: ImportJob, mapping: dict[str, Any]) -> ImportJob:
     resolve_mapping(mapping, preview_import(job=job, rows=0).header)
     ImportJob.objects.filter(id=job.id).update(mapping=mapping)
     job.mapping = mapping
-    from campaigns.tasks_import import import_contacts_task
-
     transaction.on_commit(lambda: import_contacts_task.delay(job.id))
     return job
-
-
-def _save_progress(job_id: int, result: ImportResult) -> None:
-    ImportJob.objects.filter(id=job_id).update(
-        rows_total=result.rows, imported=result.imported, duplicates=result.duplicates, rejected=result.rejected
-    )
-
-
-def run_import_job(*, job: ImportJob) -> ImportResult | None:
-    """Run a mapped job to the end. A job already done or failed is left alone; one found
-    ``running`` (its worker died) starts again: rows it added count as duplicates then."""
-    if job.status in (ImportJobStatus.DONE, ImportJobStatus.FAILED) or not job.mapping:
-        return None
-    ImportJob.objects.filter(id=job.id).update(status=ImportJobStatus.RUNNING)
-    try:
-        with job.file.open("rb") as stream:
-            result = import_contacts_csv(
-                recipient_list=job.recipient_list,
-                stream=stream,
-                mapping=job.mapping,
-                created_by=job.created_by,
-                progress=lambda r: _save_progress(job.id, r),
-            )
-    except ApplicationError as exc:
-        _fail(job, exc.message)
-        return None
-    except Exception as exc:
-        logger.exception("import job %s failed", job.id)
-        _fail(job, f"The import stopped on an unexpected error ({type(exc).__name__}); rows before it were kept.")
-        raise
-    _save_progress(job.id, result)
-    if result.report_path:
-        with open(result.report_path, "rb") as report:
-            job.report.save(f"import-{job.id}-rows-not-imported.csv", File(report), save=False)
-        result.discard_report()
-        ImportJob.objects.filter(id=job.id).update(report=job.report.name)
-    ImportJob.objects.filter(id=job.id).update(status=ImportJobStatus.DONE, finished_at=timezone.now())
-    return result
-
-
-def _fail(job: ImportJob, message: str) -> None:
-    ImportJob.objects.filter(id=job.id).update(status=ImportJobStatus.FAILED, error=message, finished_at=timezone.now())

@@ -20,9 +20,6 @@ MAX_ATTRIBUTE_KEY = 64
 MAX_ATTRIBUTE_VALUE = 500
 NAME_MAX = 100  # Contact.first_name / last_name
 
-DEFAULT_MAX_LINE_CHARS = 64 * 1024
-DEFAULT_MAX_FIELDS = 200
-
 
 @dataclass(frozen=True)
 class ReadLimits:
@@ -34,8 +31,8 @@ class ReadLimits:
     @classmethod
     def from_settings(cls) -> ReadLimits:
         return cls(
-            line_chars=max(1, int(getattr(settings, "IMPORT_MAX_LINE_CHARS", DEFAULT_MAX_LINE_CHARS))),
-            fields=max(1, int(getattr(settings, "IMPORT_MAX_FIELDS", DEFAULT_MAX_FIELDS))),
+            line_chars=max(1, settings.IMPORT_MAX_LINE_CHARS),
+            fields=max(1, settings.IMPORT_MAX_FIELDS),
         )
 
     def line_too_long(self) -> str:

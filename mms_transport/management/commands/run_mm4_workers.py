@@ -14,9 +14,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from campaigns.models import Account
+from campaigns.services import transport_api
 from config.celery import account_queues
-from smpp_transport.supervisor import Supervisor
+from plumbing.supervisor import Supervisor
 
 
 def mm4_worker_argv(system_id: str, *, concurrency: int, loglevel: str) -> list[str]:
@@ -30,10 +30,7 @@ def mm4_worker_argv(system_id: str, *, concurrency: int, loglevel: str) -> list[
 
 def mm4_worker_accounts(system_ids: list[str] | None = None) -> list[str]:
     """Accounts that get an MM4 worker: active, with an MM4 host, MMS sending not stopped."""
-    accounts = Account.objects.filter(active=True, mm4_stopped_reason="").exclude(mm4_host="")
-    if system_ids:
-        accounts = accounts.filter(system_id__in=system_ids)
-    return list(accounts.order_by("system_id").values_list("system_id", flat=True))
+    return transport_api.mm4_accounts_to_run(system_ids=system_ids)
 
 
 class Command(BaseCommand):

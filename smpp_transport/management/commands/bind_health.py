@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from campaigns.models import Account
+from campaigns.services import transport_api
 from smpp_transport.models import BindStatus
 
 
@@ -37,9 +37,6 @@ class Command(BaseCommand):
             self.stdout.write("no bind has reported yet")
         if options["check"]:
             healthy = {r.system_id for r in rows if r.health == "bound"}
-            missing = sorted(
-                Account.objects.filter(active=True, smpp_stopped_reason="").exclude(system_id__in=healthy)
-                .values_list("system_id", flat=True)
-            )  # fmt: skip
+            missing = transport_api.accounts_without(system_ids=healthy)
             if missing:
                 raise CommandError(f"no healthy bind for: {', '.join(missing)}")

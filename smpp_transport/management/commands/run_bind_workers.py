@@ -12,9 +12,9 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from campaigns.models import Account, BindMode
+from campaigns.services import transport_api
 from config.celery import account_queues
-from smpp_transport.supervisor import Supervisor
+from plumbing.supervisor import Supervisor
 
 logger = logging.getLogger(__name__)
 
@@ -57,21 +57,16 @@ class Command(BaseCommand):
             return {"SMPP_METRICS_PORT": str(port)}
 
         def refresh() -> None:
-            accounts = Account.objects.filter(active=True, smpp_stopped_reason="")
-            if options["system_id"]:
-                accounts = accounts.filter(system_id__in=options["system_id"])
-            for account in accounts:
-                separate = account.bind_mode == BindMode.TRANSMITTER_RECEIVER
-                mode = "tx" if separate else "trx"
+            for account in transport_api.binds_to_run(system_ids=options["system_id"]):
                 for i in range(account.binds):
                     supervisor.add(
                         f"bind.{account.system_id}.{i}",
                         bind_worker_argv(account.system_id, i, concurrency=options["concurrency"],
                                          loglevel=options["loglevel"]),
-                        {"SMPP_BIND_SYSTEM_ID": account.system_id, "SMPP_BIND_MODE": mode,
+                        {"SMPP_BIND_SYSTEM_ID": account.system_id, "SMPP_BIND_MODE": account.mode,
                          **metrics_env(f"bind.{account.system_id}.{i}")},
                     )  # fmt: skip
-                    if separate:
+                    if account.receivers:
                         name = f"rx.{account.system_id}.{i}"
                         supervisor.add(name, receiver_argv(account.system_id), metrics_env(name))
 

@@ -46,24 +46,6 @@ CHAR_TO_SEPTETS.update({char: bytes([ESC, code]) for char, code in EXTENSION_TAB
 _EXTENSION_DECODE: dict[int, str] = {code: char for char, code in EXTENSION_TABLE.items()}
 
 
-def is_gsm_char(char: str) -> bool:
-    """True when ``char`` has a GSM 03.38 representation (basic or extension table)."""
-    return char in CHAR_TO_SEPTETS
-
-
-def septet_cost(char: str) -> int:
-    """Septets ``char`` costs: 1 in the basic table, 2 in the extension table.
-
-    Raises KeyError for a character outside GSM 03.38; callers decide what that means.
-    """
-    return len(CHAR_TO_SEPTETS[char])
-
-
-def encode_gsm(text: str) -> bytes:
-    """Encode to unpacked septets. Raises KeyError on the first non-GSM character."""
-    return b"".join(CHAR_TO_SEPTETS[char] for char in text)
-
-
 def decode_gsm(data: bytes) -> str:
     """Decode unpacked septets, tolerant of what real handsets and SMSCs send.
 

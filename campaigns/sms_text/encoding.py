@@ -1,4 +1,4 @@
-"""SMS text encoding, segment counting and splitting for SMPP (pure: no Django, no sockets).
+"""SMS text encoding, segment counting and splitting (pure: no Django, no sockets).
 
 One module decides how a text goes on the wire so that the UI preview, the billing count and
 the bind worker can never disagree: ``analyse`` counts with exactly the packing that
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final, Literal
 
-from smpp_transport.gsm_alphabet import CHAR_TO_SEPTETS, decode_gsm
+from campaigns.sms_text.gsm_alphabet import CHAR_TO_SEPTETS, decode_gsm
 
 __all__ = [
     "CONCAT_MODES",

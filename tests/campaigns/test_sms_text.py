@@ -1,4 +1,4 @@
-"""Golden vectors and properties for smpp_transport.encoding (pure, no Django)."""
+"""Golden vectors and properties for campaigns.sms_text.encoding (pure, no Django)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smpp_transport.encoding import (
+from campaigns.sms_text.encoding import (
     EncodingError,
     Segment,
     TextAnalysis,
@@ -14,7 +14,7 @@ from smpp_transport.encoding import (
     decode,
     split_message,
 )
-from smpp_transport.gsm_alphabet import BASIC_TABLE, ESC, EXTENSION_TABLE, decode_gsm
+from campaigns.sms_text.gsm_alphabet import BASIC_TABLE, ESC, EXTENSION_TABLE, decode_gsm
 
 GSM_CHARS = [c for c in BASIC_TABLE if c != "\x1b"] + list(EXTENSION_TABLE)
 
