@@ -1,4 +1,5 @@
 """Shared start-up for benchmarks: a dedicated PostgreSQL database, migrated, and Django."""
+
 from __future__ import annotations
 
 import os

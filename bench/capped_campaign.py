@@ -46,8 +46,9 @@ def add_campaign(first, sender: str, cap: int, count: int, offset: int):
             f"FROM generate_series(%s, %s + %s - 1) g",
             [lst.id, offset, offset, count],
         )
-    campaign = Campaign.objects.create(name=sender, account=first.account, sender=sender, body=first.body,
-                                       send_rate=cap or None)  # fmt: skip
+    campaign = Campaign.objects.create(
+        name=sender, account=first.account, sender=sender, body=first.body, send_rate=cap or None
+    )
     campaign.recipient_lists.add(lst)
     return campaign
 
@@ -76,13 +77,19 @@ def run(cap: int, seconds: float, also: list[int], tmp: Path) -> dict:
         main = make_campaign(count, rate=RATE_PER_BIND, binds=BINDS, port=port)
         main.sender, main.send_rate = "Capped", cap
         main.save()
-        others = [add_campaign(main, f"Other{k}", c, int((c or 50) * (seconds + 4)), 200000000 + k * 10000000)
-                  for k, c in enumerate(also)]  # fmt: skip
+        others = [
+            add_campaign(main, f"Other{k}", c, int((c or 50) * (seconds + 4)), 200000000 + k * 10000000)
+            for k, c in enumerate(also)
+        ]
         platform = run_platform(tmp, binds=BINDS)
         for campaign in [main, *others]:
             campaign_actions.send_now(campaign=campaign)
-        wait_until(lambda: accepted_count(main) >= count, timeout=seconds * 4 + 120, interval=1.0,
-                   what="the capped campaign sent")  # fmt: skip
+        wait_until(
+            lambda: accepted_count(main) >= count,
+            timeout=seconds * 4 + 120,
+            interval=1.0,
+            what="the capped campaign sent",
+        )
     finally:
         if platform:
             platform.stop()
@@ -92,8 +99,13 @@ def run(cap: int, seconds: float, also: list[int], tmp: Path) -> dict:
     by_sender: dict[str, list[float]] = {}
     for r in records:
         by_sender.setdefault(r["source_addr"], []).append(r["ts"])
-    result = {"cap": cap, **figures(sorted(by_sender.get("Capped", [])), seconds), "seconds": seconds,
-              "binds": BINDS, "rate_per_bind": RATE_PER_BIND}  # fmt: skip
+    result = {
+        "cap": cap,
+        **figures(sorted(by_sender.get("Capped", [])), seconds),
+        "seconds": seconds,
+        "binds": BINDS,
+        "rate_per_bind": RATE_PER_BIND,
+    }
     if others:
         result["others"] = [
             {"cap": c or None, **figures(sorted(by_sender.get(f"Other{k}", [])), seconds)} for k, c in enumerate(also)
@@ -115,8 +127,9 @@ def main() -> None:
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         result = run(args.cap, args.seconds, also, Path(tmp))
-    result.update({"wall_s": round(time.time() - started, 1), "cpus": os.cpu_count(),
-                   "loadavg_1m": round(os.getloadavg()[0], 2)})  # fmt: skip
+    result.update(
+        {"wall_s": round(time.time() - started, 1), "cpus": os.cpu_count(), "loadavg_1m": round(os.getloadavg()[0], 2)}
+    )
     drop_database(args.db)
     print(json.dumps(result))
 

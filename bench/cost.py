@@ -48,8 +48,11 @@ def main() -> None:
             started = time.perf_counter()
             value = figure(campaign)
             times.append((time.perf_counter() - started) * 1000)
-        result[name] = {"p50_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
-                        "value": str(value)}  # fmt: skip
+        result[name] = {
+            "p50_ms": round(statistics.median(times), 1),
+            "max_ms": round(max(times), 1),
+            "value": str(value),
+        }
     # One price for every country (the common case): no grouping by number.
     SegmentPrice.objects.filter(account=campaign.account).exclude(country="").delete()
     for name, figure in (("estimated_flat", estimated_cost), ("spent_flat", spent_cost)):
@@ -59,8 +62,11 @@ def main() -> None:
             started = time.perf_counter()
             value = figure(campaign)
             times.append((time.perf_counter() - started) * 1000)
-        result[name] = {"p50_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
-                        "value": str(value)}  # fmt: skip
+        result[name] = {
+            "p50_ms": round(statistics.median(times), 1),
+            "max_ms": round(max(times), 1),
+            "value": str(value),
+        }
     print(json.dumps(result))
     drop_database(DB)
 

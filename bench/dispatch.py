@@ -53,9 +53,17 @@ def make_campaign(count: int, *, rate: int, binds: int, port: int):
 
     Account.objects.filter(system_id=SYSTEM_ID).update(active=False, system_id="old" + str(time.time_ns())[-8:])
     account = Account.objects.create(
-        name=f"bench {time.time_ns()}", system_id=SYSTEM_ID, smpp_password=PASSWORD, smpp_port=port,
-        binds=binds, rate_per_bind=rate, window=10, source_addr="Bench", source_addr_ton=5, source_addr_npi=0,
-    )  # fmt: skip
+        name=f"bench {time.time_ns()}",
+        system_id=SYSTEM_ID,
+        smpp_password=PASSWORD,
+        smpp_port=port,
+        binds=binds,
+        rate_per_bind=rate,
+        window=10,
+        source_addr="Bench",
+        source_addr_ton=5,
+        source_addr_npi=0,
+    )
     lst = RecipientList.objects.create(name="bench")
     table = connection.ops.quote_name(Contact._meta.db_table)
     with connection.cursor() as cur:
@@ -73,8 +81,13 @@ def make_campaign(count: int, *, rate: int, binds: int, port: int):
 def run_platform(tmp: Path, binds: int):
     from tests.e2e.harness import Platform, wait_until
 
-    platform = Platform(tmp, extra_env={"LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-                                        "CELERY_DEFAULT_QUEUE": os.environ["CELERY_DEFAULT_QUEUE"]})
+    platform = Platform(
+        tmp,
+        extra_env={
+            "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+            "CELERY_DEFAULT_QUEUE": os.environ["CELERY_DEFAULT_QUEUE"],
+        },
+    )
     platform.start_dispatch_worker()
     for i in range(binds):
         platform.start_bind_worker(SYSTEM_ID, i)
@@ -87,8 +100,9 @@ def run_platform(tmp: Path, binds: int):
     platform.start_beat()
     # The clock starts with the platform running, not with beat's own start-up (~1.5 s).
     beat_log = tmp / "beat.log"
-    wait_until(lambda: beat_log.exists() and b"Sending due task tick" in beat_log.read_bytes(),
-               timeout=60, what="beat ticking")
+    wait_until(
+        lambda: beat_log.exists() and b"Sending due task tick" in beat_log.read_bytes(), timeout=60, what="beat ticking"
+    )
     return platform
 
 

@@ -5,6 +5,7 @@
 raw_sql_s is a bare INSERT … SELECT of the same rows (no opt-out join, no checks) into the
 same table in the same run; ratio = materialise_s / raw_sql_s. Peak RSS is the process's.
 """
+
 from __future__ import annotations
 
 import argparse

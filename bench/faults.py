@@ -74,10 +74,15 @@ def main() -> None:
     a, b = f"fa{os.getpid()}", f"fb{os.getpid()}"
     sim = SimulatorThread(
         SimulatorConfig(
-            host="127.0.0.1", port=0, accounts={a: "fapass", b: "fbpass"}, rate_per_bind=RATE, dlr_delay_s=1.0,
-            outcomes={"DELIVRD": 95, "UNDELIV": 5}, seed=args.seed,
+            host="127.0.0.1",
+            port=0,
+            accounts={a: "fapass", b: "fbpass"},
+            rate_per_bind=RATE,
+            dlr_delay_s=1.0,
+            outcomes={"DELIVRD": 95, "UNDELIV": 5},
+            seed=args.seed,
         )
-    ).start()  # fmt: skip
+    ).start()
     tmp = Path(tempfile.mkdtemp(prefix="faults-"))
     stack = Stack(tmp)
     log: list[tuple[float, str]] = []
@@ -88,12 +93,32 @@ def main() -> None:
         print(f"[{log[-1][0]:7.1f}s] {what}", file=sys.stderr)
 
     try:
-        campaigns = stack.seed([
-            {"system_id": a, "password": "fapass", "port": sim.port, "binds": 2, "bind_mode": "trx", "rate": RATE,
-             "recipients": half, "prefix": "911", "body": "Faults A"},
-            {"system_id": b, "password": "fbpass", "port": sim.port, "binds": 2, "bind_mode": "tx_rx", "rate": RATE,
-             "recipients": args.messages - half, "prefix": "912", "body": "Faults B"},
-        ])  # fmt: skip
+        campaigns = stack.seed(
+            [
+                {
+                    "system_id": a,
+                    "password": "fapass",
+                    "port": sim.port,
+                    "binds": 2,
+                    "bind_mode": "trx",
+                    "rate": RATE,
+                    "recipients": half,
+                    "prefix": "911",
+                    "body": "Faults A",
+                },
+                {
+                    "system_id": b,
+                    "password": "fbpass",
+                    "port": sim.port,
+                    "binds": 2,
+                    "bind_mode": "tx_rx",
+                    "rate": RATE,
+                    "recipients": args.messages - half,
+                    "prefix": "912",
+                    "body": "Faults B",
+                },
+            ]
+        )
         p = stack.platform
         p.start_dispatch_worker()
         p.start("binds", [sys.executable, "manage.py", "run_bind_workers"])
@@ -155,9 +180,11 @@ def duplicate_receipts(sim: SimulatorThread, rng: random.Random) -> str:
 
 
 def results(stack: Stack, sim: SimulatorThread, campaigns: list[int], expected: int, elapsed: float, log) -> dict:
-    final = dict(stack.query(
-        "SELECT status, count(*) FROM campaigns_message WHERE campaign_id = ANY(%s) GROUP BY 1", (campaigns,)
-    ))  # fmt: skip
+    final = dict(
+        stack.query(
+            "SELECT status, count(*) FROM campaigns_message WHERE campaign_id = ANY(%s) GROUP BY 1", (campaigns,)
+        )
+    )
     settled = {"delivered", "undelivered", "expired", "rejected", "failed", "suppressed", "cancelled", "unknown"}
     accounted = sum(n for status, n in final.items() if status in settled)
     unknown = {

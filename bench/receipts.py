@@ -116,8 +116,10 @@ def latency(rate: float, seconds: float, account, tmp: Path) -> dict:
             sim.send_receipt(SYSTEM_ID, provider_id, stat="DELIVRD")
         wait_until(
             lambda: MessagePart.objects.filter(id__in=list(sent_at), status="delivered").count() == n,
-            timeout=120, interval=0.5, what="all receipts applied",
-        )  # fmt: skip
+            timeout=120,
+            interval=0.5,
+            what="all receipts applied",
+        )
     finally:
         platform.stop()
         sim.stop()

@@ -45,17 +45,27 @@ def build(messages: int) -> tuple[int, int]:
     account = Account.objects.create(name="bench", system_id="bench", smpp_password="pw", binds=4)
     now = timezone.now()
     big = Campaign.objects.create(
-        name="Big", account=account, body="Hello {{ first_name }}", status="completed", started_at=now,
-        completed_at=now + timedelta(seconds=3605), materialised_at=now,
-    )  # fmt: skip
+        name="Big",
+        account=account,
+        body="Hello {{ first_name }}",
+        status="completed",
+        started_at=now,
+        completed_at=now + timedelta(seconds=3605),
+        materialised_at=now,
+    )
     for i in range(30):
         small = Campaign.objects.create(name=f"Small {i}", account=account, body="Hi", status="completed")
         Message.objects.bulk_create(
             Message(campaign=small, phone=f"+4479111{j:05d}", status="delivered") for j in range(100)
         )
     running = Campaign.objects.create(
-        name="Big running", account=account, body="Hello", status="running", started_at=now, materialised_at=now,
-    )  # fmt: skip
+        name="Big running",
+        account=account,
+        body="Hello",
+        status="running",
+        started_at=now,
+        materialised_at=now,
+    )
     message, part = (connection.ops.quote_name(m._meta.db_table) for m in (Message, MessagePart))
     # Outcome by mod(g, 100): 0-2 undelivered, 3 failed, 4 expired, 5 suppressed, 6 rejected, rest delivered.
     status = (
@@ -139,8 +149,10 @@ def timed_call(call, requests: int) -> dict[str, float]:
         call()
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
-    return {"p50_ms": round(statistics.median(samples), 1),
-            "p95_ms": round(samples[max(0, round(0.95 * len(samples)) - 1)], 1)}  # fmt: skip
+    return {
+        "p50_ms": round(statistics.median(samples), 1),
+        "p95_ms": round(samples[max(0, round(0.95 * len(samples)) - 1)], 1),
+    }
 
 
 def main() -> None:
@@ -193,8 +205,9 @@ def main() -> None:
         "live": timed(client, live_url, args.requests, cold=True),
         # four viewers, each polling every 2 s: one request every 0.5 s against the 2 s cache
         "live_polled": timed(client, live_url, args.requests * 2, every_s=0.5),
-        "running_report": timed(client, reverse("admin:campaigns_campaign_report", args=[running_id]), args.requests,
-                                cold=True),  # fmt: skip
+        "running_report": timed(
+            client, reverse("admin:campaigns_campaign_report", args=[running_id]), args.requests, cold=True
+        ),
         "report": timed(client, report_url, args.requests, cold=True),
         "report_cached": timed(client, report_url, args.requests),
         "breakdown": timed(client, breakdown_url, args.requests, cold=True),

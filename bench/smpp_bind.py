@@ -51,9 +51,23 @@ def free_port() -> int:
 
 def start_simulator(port: int, rate: float, log: Path | None, stderr) -> subprocess.Popen:
     """The simulator as a subprocess (its own GIL, like a provider's machine)."""
-    cmd = [sys.executable, "-m", "smpp_transport.smsc", "--host", "127.0.0.1",
-           "--port", str(port), "--account", f"{SYSTEM_ID}:{PASSWORD}", "--rate", str(rate),
-           "--outcomes", "none=1", "--dlr-delay", "0"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "smpp_transport.smsc",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--account",
+        f"{SYSTEM_ID}:{PASSWORD}",
+        "--rate",
+        str(rate),
+        "--outcomes",
+        "none=1",
+        "--dlr-delay",
+        "0",
+    ]
     if log is not None:
         cmd += ["--log", str(log)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
@@ -99,8 +113,7 @@ class _LockedSequence:
 def raw_smpplib_loop(port: int, count: int, window: int) -> float:
     """The ceiling: smpplib as its README uses it, plus a window and TCP_NODELAY."""
     messages = destinations(count)
-    client = Client("127.0.0.1", port, timeout=30, sequence_generator=_LockedSequence(),
-                    allow_unknown_opt_params=True)
+    client = Client("127.0.0.1", port, timeout=30, sequence_generator=_LockedSequence(), allow_unknown_opt_params=True)
     client.connect()
     client._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     client.bind_transmitter(system_id=SYSTEM_ID, password=PASSWORD)
@@ -128,9 +141,16 @@ def raw_smpplib_loop(port: int, count: int, window: int) -> float:
     reader.start()
     for destination, text in messages:
         slots.acquire()
-        client.send_message(source_addr_ton=5, source_addr_npi=0, source_addr="Bench",
-                            dest_addr_ton=1, dest_addr_npi=1, destination_addr=destination,
-                            short_message=text, registered_delivery=0)
+        client.send_message(
+            source_addr_ton=5,
+            source_addr_npi=0,
+            source_addr="Bench",
+            dest_addr_ton=1,
+            dest_addr_npi=1,
+            destination_addr=destination,
+            short_message=text,
+            registered_delivery=0,
+        )
     done.wait()
     elapsed = time.perf_counter() - started
     reader.join(5)
@@ -142,15 +162,25 @@ def raw_smpplib_loop(port: int, count: int, window: int) -> float:
 
 
 def parts(count: int) -> list[OutboundPart]:
-    return [OutboundPart(ref=i, source_addr="Bench", source_addr_ton=5, source_addr_npi=0,
-                         destination_addr=destination, short_message=text,
-                         registered_delivery=0)
-            for i, (destination, text) in enumerate(destinations(count))]
+    return [
+        OutboundPart(
+            ref=i,
+            source_addr="Bench",
+            source_addr_ton=5,
+            source_addr_npi=0,
+            destination_addr=destination,
+            short_message=text,
+            registered_delivery=0,
+        )
+        for i, (destination, text) in enumerate(destinations(count))
+    ]
 
 
 def bind_loop(port: int, count: int, window: int) -> float:
-    bind = Bind(BindConfig("127.0.0.1", port, SYSTEM_ID, PASSWORD, mode="tx", window=window,
-                           rate_per_s=0), name="bench-uncapped")
+    bind = Bind(
+        BindConfig("127.0.0.1", port, SYSTEM_ID, PASSWORD, mode="tx", window=window, rate_per_s=0),
+        name="bench-uncapped",
+    )
     bind.start(timeout=10)
     batch = parts(count)
     try:
@@ -180,8 +210,9 @@ def capped_run(seconds: float, rate: float, guard_s: float, stderr) -> dict:
         port = free_port()
         sim = start_simulator(port, rate, log, stderr)
         try:
-            config = BindConfig("127.0.0.1", port, SYSTEM_ID, PASSWORD, mode="tx",
-                                rate_per_s=rate, pacing_guard_s=guard_s)
+            config = BindConfig(
+                "127.0.0.1", port, SYSTEM_ID, PASSWORD, mode="tx", rate_per_s=rate, pacing_guard_s=guard_s
+            )
             bind = Bind(config, name="bench-capped")
             bind.start(timeout=10)
             # Half a second more than the measured span, so the span is never short of work.
@@ -216,9 +247,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--capped-seconds", type=float, default=60.0)
     parser.add_argument("--capped-rate", type=float, default=50.0)
-    parser.add_argument("--guard-ms", type=float,
-                        default=BindConfig.__dataclass_fields__["pacing_guard_s"].default * 1000,
-                        help="the Bind's pacing_guard_s in ms (default: the Bind's default)")
+    parser.add_argument(
+        "--guard-ms",
+        type=float,
+        default=BindConfig.__dataclass_fields__["pacing_guard_s"].default * 1000,
+        help="the Bind's pacing_guard_s in ms (default: the Bind's default)",
+    )
     args = parser.parse_args()
     stderr = open(os.devnull, "w")  # noqa: SIM115 - the simulator's INFO log
     raw_runs, bind_runs = [], []
@@ -242,13 +276,14 @@ def main() -> None:
         "bind_runs": bind_runs,
     }
     if args.capped_seconds > 0:
-        result.update(capped_run(args.capped_seconds, args.capped_rate,
-                                 args.guard_ms / 1000, stderr))
-    result.update({
-        "cpus": os.cpu_count(),
-        "loadavg_1m": round(os.getloadavg()[0], 2),
-        "python": platform.python_version(),
-    })
+        result.update(capped_run(args.capped_seconds, args.capped_rate, args.guard_ms / 1000, stderr))
+    result.update(
+        {
+            "cpus": os.cpu_count(),
+            "loadavg_1m": round(os.getloadavg()[0], 2),
+            "python": platform.python_version(),
+        }
+    )
     print(json.dumps(result), flush=True)
 
 

@@ -19,8 +19,12 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-INTERNAL_MODELS = {("campaigns", "batchinflight"), ("campaigns", "messagepart"), ("campaigns", "receipt"),
-                   ("smpp_transport", "bindstatus")}  # fmt: skip
+INTERNAL_MODELS = {
+    ("campaigns", "batchinflight"),
+    ("campaigns", "messagepart"),
+    ("campaigns", "receipt"),
+    ("smpp_transport", "bindstatus"),
+}
 INTERNAL_APP_LABEL = "operations"
 
 
@@ -65,8 +69,15 @@ class CampaignsAdminSite(admin.AdminSite):
             app["models"] = keep
         apps = [app for app in apps if app["models"]]
         if internal and app_label is None:
-            apps.append({"name": "Operations (internal)", "app_label": INTERNAL_APP_LABEL, "app_url": "",
-                         "has_module_perms": True, "models": internal})  # fmt: skip
+            apps.append(
+                {
+                    "name": "Operations (internal)",
+                    "app_label": INTERNAL_APP_LABEL,
+                    "app_url": "",
+                    "has_module_perms": True,
+                    "models": internal,
+                }
+            )
         return apps
 
     def index(self, request: HttpRequest, extra_context: dict | None = None) -> TemplateResponse:

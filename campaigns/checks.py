@@ -18,8 +18,9 @@ from django.core.checks import Error, register
 def _configured_paths(model_admin: Any) -> Iterator[tuple[str, str]]:
     for item in model_admin.list_display:
         column = getattr(model_admin, item, None) if isinstance(item, str) else item
-        order = getattr(column, "admin_order_field", None) or getattr(getattr(column, "fget", None),
-                                                                       "admin_order_field", None)  # fmt: skip
+        order = getattr(column, "admin_order_field", None) or getattr(
+            getattr(column, "fget", None), "admin_order_field", None
+        )
         if isinstance(item, str) and column is None:
             yield "list_display", item
         if isinstance(order, str):
@@ -45,12 +46,22 @@ def check_admin_secrets(app_configs: Any = None, *, site: admin.AdminSite | None
     for model, model_admin in (site or admin.site)._registry.items():
         name = type(model_admin).__qualname__
         if not isinstance(model_admin, GuardedAdminMixin):
-            errors.append(Error(f"{name} (for {model._meta.label}) does not mix in GuardedAdminMixin.",
-                                hint="Derive it from campaigns.admin.base.GuardedModelAdmin.", obj=model_admin,
-                                id="campaigns.E900"))  # fmt: skip
+            errors.append(
+                Error(
+                    f"{name} (for {model._meta.label}) does not mix in GuardedAdminMixin.",
+                    hint="Derive it from campaigns.admin.base.GuardedModelAdmin.",
+                    obj=model_admin,
+                    id="campaigns.E900",
+                )
+            )
         for attribute, path in _configured_paths(model_admin):
             if lookup_reads_secret(model, path):
-                errors.append(Error(f"{name}.{attribute} uses the secret {path!r}.", obj=model_admin,
-                                    hint="Secrets are write-only: never shown, filtered, ordered or searched.",
-                                    id="campaigns.E901"))  # fmt: skip
+                errors.append(
+                    Error(
+                        f"{name}.{attribute} uses the secret {path!r}.",
+                        obj=model_admin,
+                        hint="Secrets are write-only: never shown, filtered, ordered or searched.",
+                        id="campaigns.E901",
+                    )
+                )
     return errors

@@ -115,9 +115,19 @@ class CampaignForm(forms.ModelForm):
     class Meta:
         model = Campaign
         fields = (
-            "name", "channel", "account", "sender", "body", "mms_subject", "recipient_lists", "timezone", "send_rate",
-            "quiet_hours_start", "quiet_hours_end", "validity_period",
-        )  # fmt: skip
+            "name",
+            "channel",
+            "account",
+            "sender",
+            "body",
+            "mms_subject",
+            "recipient_lists",
+            "timezone",
+            "send_rate",
+            "quiet_hours_start",
+            "quiet_hours_end",
+            "validity_period",
+        )
         widgets = {
             "recipient_lists": forms.CheckboxSelectMultiple,
             "body": forms.Textarea(attrs={"rows": 6, "cols": 80, "spellcheck": "true"}),
@@ -138,11 +148,15 @@ class CampaignForm(forms.ModelForm):
         zone = data.get("timezone") or "UTC"
         if "scheduled_local" in self.fields and local is None and not self.has_error("scheduled_local"):
             if "_schedule" in self.data:
-                self.add_error("scheduled_local", "Choose when to send: scheduling needs a date and time "
-                               "(read in the time zone beside it).")  # fmt: skip
+                self.add_error(
+                    "scheduled_local",
+                    "Choose when to send: scheduling needs a date and time (read in the time zone beside it).",
+                )
             elif self.instance.pk and self.instance.status in _KEEPS_ITS_TIME and not self.instance.started_at:
-                self.add_error("scheduled_local", "Keep a time: this campaign waits for it to start sending. "
-                               "To stop it, pause or cancel it instead.")  # fmt: skip
+                self.add_error(
+                    "scheduled_local",
+                    "Keep a time: this campaign waits for it to start sending. To stop it, pause or cancel it instead.",
+                )
         if local is not None:
             naive = local.replace(tzinfo=None)
             aware = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone))

@@ -29,7 +29,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "importjob",
             "segmentprice",
         )
-    }  # fmt: skip
+    }
     | {"campaign": (*_ALL, "send_campaign"), "batchinflight": ("view",), "bindstatus": ("view",)},
     MARKETER: {
         "account": ("view",),
@@ -79,9 +79,7 @@ def sync_roles(apps=None) -> None:
     for role, models in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = [codename(action, model) for model, actions in models.items() for action in actions]
-        group.permissions.set(
-            permission_model.objects.filter(content_type__app_label__in=APPS, codename__in=wanted)
-        )
+        group.permissions.set(permission_model.objects.filter(content_type__app_label__in=APPS, codename__in=wanted))
 
 
 def is_operator(user) -> bool:  # noqa: ANN001 - a Django user or AnonymousUser

@@ -18,9 +18,11 @@ def mm4_health(account: Account) -> list[str]:
     where = f"{account.mm4_host}:{account.mm4_port}{' (TLS)' if account.mm4_tls else ''}"
     if account.mm4_stopped_reason:
         return [f"MM4 to {where}: stopped: {account.mm4_stopped_reason} (clear the stop reason to retry)."]
-    campaign = Campaign.objects.filter(account=account, channel=Channel.MMS, started_at__isnull=False).order_by(
-        "-started_at"
-    ).first()
+    campaign = (
+        Campaign.objects.filter(account=account, channel=Channel.MMS, started_at__isnull=False)
+        .order_by("-started_at")
+        .first()
+    )
     part = (
         MessagePart.objects.filter(message__campaign=campaign, submitted_at__isnull=False).order_by("-id").first()
         if campaign

@@ -53,8 +53,15 @@ class Breakdown:
         return round(100.0 * self.delivered / done, 1) if done else None
 
     def as_dict(self) -> dict:
-        return {"key": self.key, "label": self.label, "messages": self.messages, "delivered": self.delivered,
-                "failed": self.failed, "segments": self.segments, "delivery_rate": self.delivery_rate}  # fmt: skip
+        return {
+            "key": self.key,
+            "label": self.label,
+            "messages": self.messages,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "segments": self.segments,
+            "delivery_rate": self.delivery_rate,
+        }
 
 
 @lru_cache(maxsize=20000)

@@ -90,8 +90,11 @@ def country_of(phone: str) -> str:
     belongs to one country, else by ``phonenumbers``' full rules on the number itself."""
     digits = phone.lstrip("+")
     for length in (1, 2, 3):
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:length] or 0)) if digits[:length].isdigit() \
-            else None  # fmt: skip
+        regions = (
+            phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(int(digits[:length] or 0))
+            if digits[:length].isdigit()
+            else None
+        )
         if regions:
             if len(regions) == 1 and regions[0] != "001":
                 return regions[0]
@@ -155,10 +158,16 @@ def spent_segments_by_country(campaign: Campaign, *, by_country: bool = True) ->
     status (all their parts were accepted; the (campaign, status) index finds them), plus the
     accepted parts of messages that failed after part of them went (rare, and few rows)."""
     sent = Message.objects.filter(campaign=campaign, status__in=SENT_STATUSES)
-    partial = MessagePart.objects.filter(message__campaign=campaign, message__status=MessageStatus.FAILED,
-                                         message__segments__gt=1, status__in=SENT_STATUSES)  # fmt: skip
-    return _merge(_grouped(sent, "phone", Sum("segments"), by_country),
-                  _grouped(partial, "message__phone", Count("id"), by_country))  # fmt: skip
+    partial = MessagePart.objects.filter(
+        message__campaign=campaign,
+        message__status=MessageStatus.FAILED,
+        message__segments__gt=1,
+        status__in=SENT_STATUSES,
+    )
+    return _merge(
+        _grouped(sent, "phone", Sum("segments"), by_country),
+        _grouped(partial, "message__phone", Count("id"), by_country),
+    )
 
 
 def planned_segments_by_country(campaign: Campaign, *, by_country: bool = True) -> dict[str, int]:
@@ -224,15 +233,21 @@ def _cached(campaign: Campaign, name: str, compute):  # noqa: ANN001, ANN202
 def estimated_cost(campaign: Campaign) -> Cost | None:
     """What sending the whole campaign costs at the account's prices (None: no price)."""
     by_country = bool(price_table(campaign.account_id).by_country)
-    return _cached(campaign, "estimated", lambda: cost_of(planned_segments_by_country(campaign, by_country=by_country),
-                                                          campaign.account_id))  # fmt: skip
+    return _cached(
+        campaign,
+        "estimated",
+        lambda: cost_of(planned_segments_by_country(campaign, by_country=by_country), campaign.account_id),
+    )
 
 
 def spent_cost(campaign: Campaign) -> Cost | None:
     """What the segments the provider accepted cost (None: no price)."""
     by_country = bool(price_table(campaign.account_id).by_country)
-    return _cached(campaign, "spent", lambda: cost_of(spent_segments_by_country(campaign, by_country=by_country),
-                                                      campaign.account_id))  # fmt: skip
+    return _cached(
+        campaign,
+        "spent",
+        lambda: cost_of(spent_segments_by_country(campaign, by_country=by_country), campaign.account_id),
+    )
 
 
 def cost_by_country(campaign: Campaign) -> dict[str, Decimal]:

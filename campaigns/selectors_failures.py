@@ -55,19 +55,28 @@ def message_reason(message: Message, channel: str | None = None) -> Reason:
     channel = channel or message.campaign.channel
     if hasattr(message, "fp_status"):
         return reason_for(
-            channel=channel, status=message.status, message_reason=message.reason, part_status=message.fp_status,
-            error_code=message.fp_error_code, error=message.fp_error or "", stat=message.fp_stat or "",
-        )  # fmt: skip
+            channel=channel,
+            status=message.status,
+            message_reason=message.reason,
+            part_status=message.fp_status,
+            error_code=message.fp_error_code,
+            error=message.fp_error or "",
+            stat=message.fp_stat or "",
+        )
     parts = [p for p in message.parts.all() if p.status != S.DELIVERED]
     part = parts[0] if parts else None
     stat = ""
     if part is not None and channel == "mms" and message.status in UNDELIVERED_STATUSES:
         stat = next((r.stat for r in part.receipts.all() if r.status not in (S.DELIVERED, S.ACCEPTED)), "")
     return reason_for(
-        channel=channel, status=message.status, message_reason=message.reason,
-        part_status=part.status if part else None, error_code=part.error_code if part else None,
-        error=part.error if part else "", stat=stat,
-    )  # fmt: skip
+        channel=channel,
+        status=message.status,
+        message_reason=message.reason,
+        part_status=part.status if part else None,
+        error_code=part.error_code if part else None,
+        error=part.error if part else "",
+        stat=stat,
+    )
 
 
 @dataclass
@@ -102,8 +111,10 @@ def failure_reasons(campaign: Campaign) -> list[ReasonGroup]:
         f"GROUP BY 1, 2, 3, 5 ORDER BY 6 DESC"
     )
     params = ([ReceiptState.APPLIED, S.DELIVERED, S.ACCEPTED] if mms else []) + [
-        campaign.id, *REASON_STATUSES, S.DELIVERED,
-    ]  # fmt: skip
+        campaign.id,
+        *REASON_STATUSES,
+        S.DELIVERED,
+    ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
@@ -120,16 +131,19 @@ def _message_reasons(campaign_id: int) -> dict[str, str]:
     return {S.UNKNOWN: next(iter(rows), "")}
 
 
-def group_reasons(
-    channel: str, rows: Iterable[tuple], *, reasons: dict[str, str] | None = None
-) -> list[ReasonGroup]:
+def group_reasons(channel: str, rows: Iterable[tuple], *, reasons: dict[str, str] | None = None) -> list[ReasonGroup]:
     """Merge (message status, part status, code, error, stat, count) rows that read alike."""
     groups: dict[tuple[str, str], ReasonGroup] = {}
     for status, part_status, code, error, stat, count in rows:
         reason = reason_for(
-            channel=channel, status=status, message_reason=(reasons or {}).get(status, ""), part_status=part_status,
-            error_code=code, error=error or "", stat=stat or "",
-        )  # fmt: skip
+            channel=channel,
+            status=status,
+            message_reason=(reasons or {}).get(status, ""),
+            part_status=part_status,
+            error_code=code,
+            error=error or "",
+            stat=stat or "",
+        )
         group = groups.setdefault((reason.words, reason.code), ReasonGroup(reason.words, reason.code, 0))
         group.count += count
         if (status, code) not in group.keys:

@@ -53,9 +53,7 @@ def todays_volume() -> Volume:
     cached = cache.get(key)
     if cached is not None:
         return cached
-    today = Campaign.objects.filter(status__in=(C.RUNNING, C.PAUSED)) | Campaign.objects.filter(
-        completed_at__gte=since
-    )
+    today = Campaign.objects.filter(status__in=(C.RUNNING, C.PAUSED)) | Campaign.objects.filter(completed_at__gte=since)
     ids = list(today.values_list("id", flat=True)[:500])
     messages = Message.objects.filter(campaign_id__in=ids, status__in=SENT_STATUSES, submitted_at__gte=since)
     totals = messages.aggregate(n=Count("id"), segments=Sum("segments"))
@@ -69,13 +67,13 @@ def recent_failures(limit: int = 10) -> list[Message]:
     id: a backward walk of the primary key, stopped after ``limit`` rows)."""
     week = timezone.now() - timedelta(days=7)
     ids = list(
-        (_people_campaigns().filter(status__in=(C.RUNNING, C.PAUSED)) | _people_campaigns().filter(
-            completed_at__gte=week
-        )).values_list("id", flat=True)[:500]
+        (
+            _people_campaigns().filter(status__in=(C.RUNNING, C.PAUSED))
+            | _people_campaigns().filter(completed_at__gte=week)
+        ).values_list("id", flat=True)[:500]
     )
     return list(
         Message.objects.filter(campaign_id__in=ids, status__in=FAILURE_STATUSES)
         .select_related("campaign")
         .order_by("-id")[:limit]
     )
-

@@ -132,14 +132,25 @@ def _compute(campaign: Campaign) -> LiveFigures:
     rate, segments_rate, measured = _rates(campaign, now, sent, sent_segments) if running else (None, None, False)
     waiting_segments = total(WAITING_STATUSES, 1)
     return LiveFigures(
-        status=campaign.status, total=total(list(counts)), waiting=total(WAITING_STATUSES), sent=sent,
-        delivered=total([S.DELIVERED]), failed=total(FAILURE_STATUSES), unknown=total([S.UNKNOWN]),
-        suppressed=total([S.SUPPRESSED]), cancelled=total([S.CANCELLED]), segments=total(list(counts), 1),
-        sent_segments=sent_segments, waiting_segments=waiting_segments, rate_per_s=rate,
+        status=campaign.status,
+        total=total(list(counts)),
+        waiting=total(WAITING_STATUSES),
+        sent=sent,
+        delivered=total([S.DELIVERED]),
+        failed=total(FAILURE_STATUSES),
+        unknown=total([S.UNKNOWN]),
+        suppressed=total([S.SUPPRESSED]),
+        cancelled=total([S.CANCELLED]),
+        segments=total(list(counts), 1),
+        sent_segments=sent_segments,
+        waiting_segments=waiting_segments,
+        rate_per_s=rate,
         segments_per_s=segments_rate,
         eta_s=eta_s(campaign, waiting_segments, segments_rate if measured else None) if running else None,
-        elapsed_s=elapsed_s(campaign), computed_at=now, by_status={s: n for s, (n, _) in counts.items()},
-    )  # fmt: skip
+        elapsed_s=elapsed_s(campaign),
+        computed_at=now,
+        by_status={s: n for s, (n, _) in counts.items()},
+    )
 
 
 def _rates(campaign: Campaign, now: float, sent: int, segments: int) -> tuple[float | None, float | None, bool]:

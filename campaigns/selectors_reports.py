@@ -66,10 +66,17 @@ class Progress:
 
     def as_dict(self) -> dict[str, int | float]:
         return {
-            "total": self.total, "sendable": self.sendable, "sent": self.sent, "delivered": self.delivered,
-            "failed": self.failed, "suppressed": self.suppressed, "cancelled": self.cancelled,
-            "waiting": self.waiting, "sent_pct": self.sent_pct, "delivered_pct": self.delivered_pct,
-        }  # fmt: skip
+            "total": self.total,
+            "sendable": self.sendable,
+            "sent": self.sent,
+            "delivered": self.delivered,
+            "failed": self.failed,
+            "suppressed": self.suppressed,
+            "cancelled": self.cancelled,
+            "waiting": self.waiting,
+            "sent_pct": self.sent_pct,
+            "delivered_pct": self.delivered_pct,
+        }
 
 
 def progress_from_counts(by_status: dict[str, int]) -> Progress:
@@ -189,8 +196,16 @@ def _failures(campaign_id: int) -> list[FailureGroup]:
 
 
 EXPORT_COLUMNS = (
-    "phone", "status", "reason", "reason_code", "segments", "submitted_at", "done_at", "error_code", "error",
-)  # fmt: skip
+    "phone",
+    "status",
+    "reason",
+    "reason_code",
+    "segments",
+    "submitted_at",
+    "done_at",
+    "error_code",
+    "error",
+)
 
 
 def message_export_rows(

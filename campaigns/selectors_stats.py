@@ -29,17 +29,24 @@ def cached_failure_reasons(campaign: Campaign, *, fresh: bool = False) -> list[R
 def campaign_live_stats(campaign: Campaign) -> dict:
     stats: dict = dict(campaign_stats(campaign))
     live = live_figures(campaign)
-    stats.update(rate_per_s=live.rate_per_s, segments_per_s=live.segments_per_s, eta_s=live.eta_s,
-                 elapsed_s=live.elapsed_s)  # fmt: skip
+    stats.update(
+        rate_per_s=live.rate_per_s, segments_per_s=live.segments_per_s, eta_s=live.eta_s, elapsed_s=live.elapsed_s
+    )
     stats["failure_reasons"] = [
         {"reason": g.words, "code": g.code, "count": g.count} for g in cached_failure_reasons(campaign)
     ]
     costs = country_costs(campaign)
     stats["by_country"] = [
-        {"country": c.key, "messages": c.messages, "delivered": c.delivered, "failed": c.failed, "segments": c.segments,
-         "cost": costs.get(c.key)}
+        {
+            "country": c.key,
+            "messages": c.messages,
+            "delivered": c.delivered,
+            "failed": c.failed,
+            "segments": c.segments,
+            "cost": costs.get(c.key),
+        }
         for c in campaign_breakdown(campaign)["countries"]
-    ]  # fmt: skip
+    ]
     stats.update(cost_stats(campaign))
     return stats
 

@@ -80,11 +80,13 @@ def _counts(campaign_id: int, start: datetime, bucket_s: int) -> list[tuple[int 
     fail = ", ".join(["%s"] * len(FAILURE_STATUSES))
     origin = start.timestamp()
     if connection.vendor == "postgresql":
+
         def binned(column: str) -> str:
             return f"date_bin(%s::interval, {column}, %s::timestamptz)"
 
         bin_params: list = [f"{bucket_s} seconds", start]
     else:
+
         def binned(column: str) -> str:
             return f"CAST((CAST(strftime('%%s', {column}) AS REAL) - {origin:.6f}) / {bucket_s} AS INTEGER)"
 
@@ -140,8 +142,13 @@ def build_timeline(campaign: Campaign) -> Timeline | None:
             values[k - first] = n
         return values
 
-    return Timeline(datetime.fromtimestamp(origin + first * bucket_s, tz=UTC), bucket_s, dense("submitted"),
-                    dense("delivered"), dense("failed"))  # fmt: skip
+    return Timeline(
+        datetime.fromtimestamp(origin + first * bucket_s, tz=UTC),
+        bucket_s,
+        dense("submitted"),
+        dense("delivered"),
+        dense("failed"),
+    )
 
 
 def _rebucket(series: dict[str, dict[int, int]], origin: float, bucket_s: int, wider: int) -> dict[str, dict[int, int]]:

@@ -7,6 +7,7 @@ is atomic on one file system. Registered as the ``filesystem://`` transport by
 ``config.celery``. It still has no redelivery: the database sweeper
 (``campaigns.services.dispatch.recover_stalled``) is what recovers a lost batch.
 """
+
 from __future__ import annotations
 
 import os

@@ -376,9 +376,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     # A 403/404/400 is one line, not a traceback (config/log_filters.py).
     "filters": {"client_errors": {"()": "config.log_filters.NoTracebackForClientErrors"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors"]}
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # django-axes says "successful login" and "reset 0 attempts" at INFO on every login:
     # keep its warnings (failed logins, lockouts) only.

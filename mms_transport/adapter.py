@@ -41,18 +41,29 @@ from mms_transport import mm4
 from mms_transport.client import Endpoint, SendResult
 
 MM_STATUS: dict[str, str] = {
-    "retrieved": "delivered", "rejected": "rejected", "deferred": "accepted", "expired": "expired",
-    "indeterminate": "unknown", "forwarded": "accepted", "unrecognised": "unknown", "unrecognized": "unknown",
-}  # fmt: skip
+    "retrieved": "delivered",
+    "rejected": "rejected",
+    "deferred": "accepted",
+    "expired": "expired",
+    "indeterminate": "unknown",
+    "forwarded": "accepted",
+    "unrecognised": "unknown",
+    "unrecognized": "unknown",
+}
 
 
 def endpoint(account: MM4AccountSettings, *, timeout_s: float = 30.0) -> Endpoint:
     """Where the account's MM4 session goes; the login is the SMPP system_id and the API key."""
     return Endpoint(
-        host=account.host, port=account.port, username=account.system_id, password=account.api_key,
-        tls=account.tls, ca_file=account.tls_ca_file or None, timeout_s=timeout_s,
+        host=account.host,
+        port=account.port,
+        username=account.system_id,
+        password=account.api_key,
+        tls=account.tls,
+        ca_file=account.tls_ca_file or None,
+        timeout_s=timeout_s,
         auth_mechanism="PLAIN",
-    )  # fmt: skip
+    )
 
 
 @dataclass(frozen=True)
@@ -160,6 +171,11 @@ def _informational(message: mm4.MM4Message) -> ReceiptIn:
         referenced = ""
     stat = (message.header("X-Mms-Read-Status") or message.message_type).strip()
     return ReceiptIn(
-        provider_message_id=referenced, status="", stat=stat, raw=message.header_block(), done_at=message.date,
-        channel="mm4", informational=True,
-    )  # fmt: skip
+        provider_message_id=referenced,
+        status="",
+        stat=stat,
+        raw=message.header_block(),
+        done_at=message.date,
+        channel="mm4",
+        informational=True,
+    )

@@ -24,8 +24,9 @@ def probe(system_id: str) -> transport_api.ConnectionCheck:
     try:
         session.connect()
         elapsed = round((time.monotonic() - started) * 1000)
-        return transport_api.ConnectionCheck(True, f"Logged in to {where} in {elapsed} ms: the MMSC accepted "
-                                                   "the account's API key.", elapsed)  # fmt: skip
+        return transport_api.ConnectionCheck(
+            True, f"Logged in to {where} in {elapsed} ms: the MMSC accepted the account's API key.", elapsed
+        )
     except MM4Error as exc:
         return transport_api.ConnectionCheck(False, f"MM4 at {where}: {exc}.")
     finally:

@@ -96,8 +96,10 @@ class ReceiverConfig:
         """ReceiverConfigError saying what to set when the receiver must not start."""
         if not self.require_auth:
             if not is_loopback_host(self.host):
-                raise ReceiverConfigError(f"--insecure-local-demo takes reports without AUTH: it only listens on a "
-                                          f"loopback host (127.0.0.1), not {self.host}")  # fmt: skip
+                raise ReceiverConfigError(
+                    f"--insecure-local-demo takes reports without AUTH: it only listens on a "
+                    f"loopback host (127.0.0.1), not {self.host}"
+                )
             return
         if not credentials:
             raise ReceiverConfigError(HOW_TO_CONFIGURE)
@@ -183,20 +185,31 @@ class ReportHandler:
 
 
 def smtp_factory(
-    handler: ReportHandler, config: ReceiverConfig, store: CredentialStore,
+    handler: ReportHandler,
+    config: ReceiverConfig,
+    store: CredentialStore,
     connections: weakref.WeakSet | None = None,
-) -> Callable[[], SMTP]:  # fmt: skip
-    policy = PeerPolicy(allow=config.allow, implicit_tls=config.ssl_context is not None,
-                        plain_auth_loopback=config.plain_auth_loopback)  # fmt: skip
+) -> Callable[[], SMTP]:
+    policy = PeerPolicy(
+        allow=config.allow, implicit_tls=config.ssl_context is not None, plain_auth_loopback=config.plain_auth_loopback
+    )
     throttle = AuthThrottle(config.auth_failure_limit, config.auth_cooloff_s)
     check = authenticator(store, throttle)
 
     def make() -> SMTP:
         protocol = ReceiverSMTP(
-            handler, policy=policy, throttle=throttle, hostname=config.hostname, ident="MM4 receiver",
-            decode_data=False, data_size_limit=config.max_message_bytes, enable_SMTPUTF8=False,
-            authenticator=check, auth_required=config.require_auth, auth_require_tls=True,
-        )  # fmt: skip
+            handler,
+            policy=policy,
+            throttle=throttle,
+            hostname=config.hostname,
+            ident="MM4 receiver",
+            decode_data=False,
+            data_size_limit=config.max_message_bytes,
+            enable_SMTPUTF8=False,
+            authenticator=check,
+            auth_required=config.require_auth,
+            auth_require_tls=True,
+        )
         if connections is not None:
             connections.add(protocol)
         return protocol

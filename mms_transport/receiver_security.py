@@ -60,8 +60,9 @@ class Principal:
 class Credentials:
     """The logins the receiver accepts, at one moment (passwords never in ``repr``)."""
 
-    def __init__(self, provider: Mapping[str, str] | None = None,
-                 accounts: Iterable[tuple[str, str, int]] = ()) -> None:  # fmt: skip
+    def __init__(
+        self, provider: Mapping[str, str] | None = None, accounts: Iterable[tuple[str, str, int]] = ()
+    ) -> None:
         self._logins: dict[str, tuple[bytes, int | None]] = {
             user: (password.encode(), None) for user, password in (provider or {}).items() if user and password
         }
@@ -69,8 +70,12 @@ class Credentials:
             if not user or not password:
                 continue
             if user in self._logins:
-                logger.warning("account %s: MM4 inbound user %r is also a login of MM4_RECEIVER_AUTH or "
-                               "another account; that account's login is ignored", account_id, user)  # fmt: skip
+                logger.warning(
+                    "account %s: MM4 inbound user %r is also a login of MM4_RECEIVER_AUTH or "
+                    "another account; that account's login is ignored",
+                    account_id,
+                    user,
+                )
                 continue
             self._logins[user] = (password.encode(), account_id)
 

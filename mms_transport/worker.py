@@ -48,9 +48,11 @@ def open_link(system_id: str) -> Link:
             return _link
         account = transport_api.mm4_account_settings(system_id=system_id)
         link = Link(
-            endpoint(account, timeout_s=settings.MM4_TIMEOUT_S), rate_per_s=float(account.mms_rate),
-            name=f"mm4/{system_id}", connect_wait_s=settings.MM4_CONNECT_WAIT_S,
-        )  # fmt: skip
+            endpoint(account, timeout_s=settings.MM4_TIMEOUT_S),
+            rate_per_s=float(account.mms_rate),
+            name=f"mm4/{system_id}",
+            connect_wait_s=settings.MM4_CONNECT_WAIT_S,
+        )
         _link = link
         transport_api.register(CHANNEL, Mm4Sender(link, system_id))
         if account.stopped_reason:
@@ -93,14 +95,18 @@ class Mm4Sender:
         """This batch's plan. Settings are re-read per batch: a corrected key or a new rate
         applies without a restart; each campaign's media are read once per batch."""
         account = transport_api.mm4_account_settings(system_id=self.system_id)
-        self.link.reconfigure(endpoint(account, timeout_s=settings.MM4_TIMEOUT_S), float(account.mms_rate),
-                              login_allowed=not account.stopped_reason)  # fmt: skip
+        self.link.reconfigure(
+            endpoint(account, timeout_s=settings.MM4_TIMEOUT_S),
+            float(account.mms_rate),
+            login_allowed=not account.stopped_reason,
+        )
         # Chunks of about half a second of sending; each part gets its X-Mms-Message-ID
         # before its chunk is recorded as on the wire.
         return transport_api.BatchPlan(
-            chunk_size=max(1, account.mms_rate // 2), send=_BatchSend(self.link, account),
+            chunk_size=max(1, account.mms_rate // 2),
+            send=_BatchSend(self.link, account),
             local_id=partial(local_message_id, domain=account.originator_domain),
-        )  # fmt: skip
+        )
 
     def close(self) -> None:
         """Withdrawn by the domain: the session QUITs in :func:`close_link` right after."""

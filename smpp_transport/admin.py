@@ -13,13 +13,35 @@ from smpp_transport.models import BindStatus
 
 @admin.register(BindStatus)
 class BindStatusAdmin(GuardedModelAdmin):
-    list_display = ("name", "system_id", "mode", "health_badge", "smsc", "submits", "throttles", "reconnects",
-                    "last_error", "updated_at")  # fmt: skip
+    list_display = (
+        "name",
+        "system_id",
+        "mode",
+        "health_badge",
+        "smsc",
+        "submits",
+        "throttles",
+        "reconnects",
+        "last_error",
+        "updated_at",
+    )
     list_filter = ("system_id", "mode", "state")
     search_fields = ("name", "system_id", "last_error")
     # In words and local time (health_words.py), not the raw JSON counters and epochs.
-    fields = ("name", "summary", "system_id", "mode", "host", "pid", "smsc", "state", "last_error", "counters",
-              "started_at", "updated_at")  # fmt: skip
+    fields = (
+        "name",
+        "summary",
+        "system_id",
+        "mode",
+        "host",
+        "pid",
+        "smsc",
+        "state",
+        "last_error",
+        "counters",
+        "started_at",
+        "updated_at",
+    )
     readonly_fields = fields
 
     class Media:
@@ -50,8 +72,11 @@ class BindStatusAdmin(GuardedModelAdmin):
     @admin.display(description="Counters")
     def counters(self, obj: BindStatus) -> str:
         stats = obj.stats or {}
-        rows = [(key.replace("_", " "), local_time(value) if key.endswith("_at") else value)
-                for key, value in stats.items() if key != "responses"]  # fmt: skip
+        rows = [
+            (key.replace("_", " "), local_time(value) if key.endswith("_at") else value)
+            for key, value in stats.items()
+            if key != "responses"
+        ]
         rows += [(f"answer {name}", count) for name, count in (stats.get("responses") or {}).items()]
         return format_html_join(mark_safe("<br>"), "{}: {}", rows) or "—"
 

@@ -134,8 +134,7 @@ class Bind(SenderMixin, ReaderMixin):
                 raise RuntimeError(f"bind {self.name} already started")
             self._stopping = False
             self._set_state("connecting")
-            self._thread = threading.Thread(
-                target=self._run, name=f"smpp-bind[{self.name}]", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=f"smpp-bind[{self.name}]", daemon=True)
             self._thread.start()
         if not wait:
             return
@@ -146,15 +145,12 @@ class Bind(SenderMixin, ReaderMixin):
             while self._state not in ("bound", "auth_failed", "stopped"):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError(
-                        f"bind {self.name} not bound after {timeout:.1f}s: {self.last_error}")
+                    raise TimeoutError(f"bind {self.name} not bound after {timeout:.1f}s: {self.last_error}")
                 self._cv.wait(remaining)
             if self._state == "auth_failed":
                 raise BindAuthError(self.last_error)
 
-    def submit(
-        self, parts: Sequence[OutboundPart], *, timeout: float | None = None
-    ) -> list[SubmitResult]:
+    def submit(self, parts: Sequence[OutboundPart], *, timeout: float | None = None) -> list[SubmitResult]:
         """Send the parts in order; block until each has a result (same order).
 
         ``timeout`` bounds the wait for parts to get onto the wire: parts still queued when
@@ -167,8 +163,7 @@ class Bind(SenderMixin, ReaderMixin):
             return []
         with self._cv:
             batch = self._window.enqueue(parts)
-            if self._stopping or self._thread is None or self._state in (
-                    "stopped", "auth_failed"):
+            if self._stopping or self._thread is None or self._state in ("stopped", "auth_failed"):
                 self._window.cancel_unsent(batch)
                 return list(batch.results)  # type: ignore[arg-type]
             self._cv.notify_all()
@@ -198,8 +193,7 @@ class Bind(SenderMixin, ReaderMixin):
             self._cv.notify_all()
         thread.join(max(0.0, deadline - time.monotonic()) + 0.5)
         if thread.is_alive():
-            log.warning("bind %s: session thread still running after stop(%.1fs)",
-                        self.name, timeout)
+            log.warning("bind %s: session thread still running after stop(%.1fs)", self.name, timeout)
 
     # -- session thread ------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
@@ -245,13 +239,11 @@ class Bind(SenderMixin, ReaderMixin):
                     self.last_error = f"connect/bind to {self.config.address} failed: {exc}"
                     delay = self._backoff(attempt)
                     attempt += 1
-                    log.warning("bind %s: %s; retrying in %.2fs", self.name, self.last_error,
-                                delay)
+                    log.warning("bind %s: %s; retrying in %.2fs", self.name, self.last_error, delay)
                     if not self._sleep_unless_stopping(delay):
                         break
                     continue
-                log.info("bind %s: bound to %s (SMSC system_id %r)", self.name,
-                         self.config.address, smsc)
+                log.info("bind %s: bound to %s (SMSC system_id %r)", self.name, self.config.address, smsc)
                 started = time.monotonic()
                 self._session(Connection(transport, leftover))
                 if self._stopping:
@@ -279,8 +271,7 @@ class Bind(SenderMixin, ReaderMixin):
             self._binds += 1
             self._pacer.reanchor()
             self._set_state("bound")
-        reader = threading.Thread(target=self._read_loop, args=(conn,),
-                                  name=f"smpp-read[{self.name}]", daemon=True)
+        reader = threading.Thread(target=self._read_loop, args=(conn,), name=f"smpp-read[{self.name}]", daemon=True)
         conn.reader = reader
         reader.start()
         try:
@@ -300,11 +291,16 @@ class Bind(SenderMixin, ReaderMixin):
             unknown = self._window.fail_inflight("unknown")
             self._conn = None
         if graceful:
-            log.info("bind %s: unbound and closed%s", self.name,
-                     f" ({unknown} parts unanswered: unknown)" if unknown else "")
+            log.info(
+                "bind %s: unbound and closed%s", self.name, f" ({unknown} parts unanswered: unknown)" if unknown else ""
+            )
         else:
-            log.warning("bind %s: connection lost (%s); %d parts in flight marked unknown",
-                        self.name, conn.reason or "?", unknown)
+            log.warning(
+                "bind %s: connection lost (%s); %d parts in flight marked unknown",
+                self.name,
+                conn.reason or "?",
+                unknown,
+            )
 
     def _drain_and_unbind(self, conn: Connection) -> None:
         cfg = self.config
@@ -328,8 +324,7 @@ class Bind(SenderMixin, ReaderMixin):
             conn.closing = True  # the SMSC closing after unbind_resp is not an error
         if conn.transport.send_pdus([pdu])[1] is not None:
             return
-        unbind_until = time.monotonic() + min(
-            cfg.response_timeout_s, max(0.2, self._stop_deadline - time.monotonic()))
+        unbind_until = time.monotonic() + min(cfg.response_timeout_s, max(0.2, self._stop_deadline - time.monotonic()))
         with self._cv:
             while not conn.unbound and conn.alive:
                 remaining = unbind_until - time.monotonic()

@@ -85,11 +85,16 @@ class Heartbeat:
         BindStatus.objects.update_or_create(
             name=self.name,
             defaults={
-                "system_id": self.system_id, "mode": self.mode, "host": socket.gethostname(), "pid": os.getpid(),
-                "smsc": self.smsc, "state": self.bind.state, "last_error": (self.bind.last_error or "")[:500],
+                "system_id": self.system_id,
+                "mode": self.mode,
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "smsc": self.smsc,
+                "state": self.bind.state,
+                "last_error": (self.bind.last_error or "")[:500],
                 "stats": stats,
             },
-        )  # fmt: skip
+        )
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -7,6 +7,7 @@ MO messages in one transaction, and completes the Futures: ESME_ROK after the co
 temporary error if the commit failed (the SMSC resends). Durable first, and thousands of
 receipts a second instead of one commit each.
 """
+
 from __future__ import annotations
 
 import logging

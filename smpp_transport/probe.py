@@ -34,7 +34,8 @@ def probe(system_id: str) -> transport_api.ConnectionCheck:
         return transport_api.ConnectionCheck(False, f"{where} refused the login of {system_id}: {exc}.")
     except TimeoutError:
         detail = bind.last_error or "no answer"
-        return transport_api.ConnectionCheck(False, f"Could not bind to {where} within {PROBE_TIMEOUT_S:.0f} s: "
-                                                    f"{detail}.")  # fmt: skip
+        return transport_api.ConnectionCheck(
+            False, f"Could not bind to {where} within {PROBE_TIMEOUT_S:.0f} s: {detail}."
+        )
     finally:
         bind.stop(timeout=5.0)

@@ -101,9 +101,7 @@ class ParsedReceipt:
 
 # A field name starts at the beginning or after whitespace; "submit date" / "done date"
 # contain a space (some SMSCs write an underscore or nothing instead).
-_FIELD_RE: Final = re.compile(
-    r"(?:(?<=\s)|^)(submit[ _]?date|done[ _]?date|[a-z][a-z0-9_]*)\s*:", re.IGNORECASE
-)
+_FIELD_RE: Final = re.compile(r"(?:(?<=\s)|^)(submit[ _]?date|done[ _]?date|[a-z][a-z0-9_]*)\s*:", re.IGNORECASE)
 _RECEIPT_EVIDENCE: Final = frozenset({"sub", "dlvrd", "submitdate", "donedate", "err"})
 
 

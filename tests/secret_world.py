@@ -56,8 +56,9 @@ def build_world() -> Targets:
     OptOutFactory(account=first)
     SegmentPrice.objects.create(account=first, country="GB", price="0.0035", currency="EUR")
     ImportJob.objects.create(recipient_list=contact.recipient_list, created_by=users[0], original_name="a.csv")
-    BindStatus.objects.create(name="sys/trx@h:1", system_id=first.system_id, mode="trx", host="h", pid=1,
-                              smsc="127.0.0.1:2775", state="bound")  # fmt: skip
+    BindStatus.objects.create(
+        name="sys/trx@h:1", system_id=first.system_id, mode="trx", host="h", pid=1, smsc="127.0.0.1:2775", state="bound"
+    )
     login = {"username": "target-a", "ip_address": "127.0.0.1", "user_agent": "test"}
     AccessAttempt.objects.create(**login, failures_since_start=1)
     AccessFailureLog.objects.create(**login)
@@ -101,12 +102,26 @@ def secret_paths(model: type[Model], hops: int = 2) -> list[str]:
 MATCH, OTHER = "pppp1234", "cccc1234"
 # lookup → a value that matches MATCH and not OTHER (or, for lt/lte, the other way round).
 PROBES: dict[str, str] = {
-    "": MATCH, "exact": MATCH, "iexact": MATCH.upper(), "in": f"{MATCH},zzzz",
-    "startswith": MATCH[:2], "istartswith": MATCH[:2].upper(), "endswith": MATCH[-3:],
-    "iendswith": MATCH[-3:].upper(), "contains": MATCH[2:5], "icontains": MATCH[2:5].upper(),
-    "regex": "^pp", "iregex": "^PP", "gt": "m", "gte": "m", "lt": "m", "lte": "m", "range": "m,q",
-    "isnull": "False", "search": "pppp",
-}  # fmt: skip
+    "": MATCH,
+    "exact": MATCH,
+    "iexact": MATCH.upper(),
+    "in": f"{MATCH},zzzz",
+    "startswith": MATCH[:2],
+    "istartswith": MATCH[:2].upper(),
+    "endswith": MATCH[-3:],
+    "iendswith": MATCH[-3:].upper(),
+    "contains": MATCH[2:5],
+    "icontains": MATCH[2:5].upper(),
+    "regex": "^pp",
+    "iregex": "^PP",
+    "gt": "m",
+    "gte": "m",
+    "lt": "m",
+    "lte": "m",
+    "range": "m,q",
+    "isnull": "False",
+    "search": "pppp",
+}
 
 
 def probes(path: str) -> list[tuple[str, str]]:

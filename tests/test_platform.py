@@ -39,8 +39,7 @@ def test_migrations_apply_on_sqlite(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres")
-    and os.environ.get("REQUIRE_SERVICES") != "1",
+    not os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REQUIRE_SERVICES") != "1",
     reason="PostgreSQL not configured (CI sets DATABASE_URL and REQUIRE_SERVICES=1)",
 )
 def test_migrations_apply_on_postgresql(tmp_path: Path) -> None:
@@ -62,9 +61,7 @@ def test_migrations_apply_on_postgresql(tmp_path: Path) -> None:
 
 def test_embedded_defaults_need_nothing_but_python(tmp_path: Path) -> None:
     """With no environment, SQLite in WAL mode with a busy timeout and a file-system broker."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "SECRET_KEY"}}
     env["VAR_DIR"] = str(tmp_path / "var")
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "

@@ -45,14 +45,17 @@ class AccountHealthMixin:
             "No bind process has reported for this account (are the bind workers running?)."
         ]
         buttons = format_html_join(
-            " ", '<button type="submit" class="button cd-test-connection" formmethod="post" formaction="{}" '
+            " ",
+            '<button type="submit" class="button cd-test-connection" formmethod="post" formaction="{}" '
             'formnovalidate data-channel="{}">Test {} connection</button>',
-            ((reverse("admin:campaigns_account_test_connection", args=[obj.pk, c]), c, label)
-             for c, label in CHANNELS.items()),
-        )  # fmt: skip
+            (
+                (reverse("admin:campaigns_account_test_connection", args=[obj.pk, c]), c, label)
+                for c, label in CHANNELS.items()
+            ),
+        )
         return format_html(
             '<div class="cd-health-panel" id="cd-account-health"><h4>Bind health (SMPP)</h4><ul>{}</ul>'
-            "<h4>MM4 health (MMS)</h4><ul>{}</ul><p>{} <span class=\"cd-quiet\">Logs in once with the saved "
+            '<h4>MM4 health (MMS)</h4><ul>{}</ul><p>{} <span class="cd-quiet">Logs in once with the saved '
             "settings and reports the provider's answer; sends nothing.</span></p></div>",
             format_html_join("", "<li>{}</li>", ((line,) for line in binds)),
             format_html_join("", "<li>{}</li>", ((line,) for line in mm4_health(obj))),
@@ -63,8 +66,7 @@ class AccountHealthMixin:
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view(self.test_connection_view)  # type: ignore[attr-defined]
-        route = path("<path:object_id>/test-connection/<slug:channel>/", view,
-                     name="campaigns_account_test_connection")  # fmt: skip
+        route = path("<path:object_id>/test-connection/<slug:channel>/", view, name="campaigns_account_test_connection")
         return [route, *super().get_urls()]  # type: ignore[misc]
 
     def test_connection_view(self, request: HttpRequest, object_id: str, channel: str) -> HttpResponse:

@@ -54,16 +54,23 @@ def _test_send(campaign: Campaign, request: HttpRequest) -> Campaign:
         messages.success(request, "Test sent as a separate test campaign.")
         empty = variables_without_default(campaign.body)
         if empty:
-            messages.warning(request, "The campaign has no recipients to take data from: "
-                             f"{_tags(empty)} came out empty in the test (they have no default).")  # fmt: skip
+            messages.warning(
+                request,
+                "The campaign has no recipients to take data from: "
+                f"{_tags(empty)} came out empty in the test (they have no default).",
+            )
     else:
-        context = recipient_context(first_name=contact.first_name, last_name=contact.last_name,
-                                    attributes=contact.attributes)  # fmt: skip
+        context = recipient_context(
+            first_name=contact.first_name, last_name=contact.last_name, attributes=contact.attributes
+        )
         empty = missing_variables(campaign.body, context)
         messages.success(request, f"Test sent as a separate test campaign, personalised as {_who(contact)}.")
         if empty:
-            messages.warning(request, f"{_who(contact)} has no value for {_tags(empty)} and there is no default: "
-                             "it came out empty in the test, as it will for that recipient.")  # fmt: skip
+            messages.warning(
+                request,
+                f"{_who(contact)} has no value for {_tags(empty)} and there is no default: "
+                "it came out empty in the test, as it will for that recipient.",
+            )
     return test
 
 
@@ -89,25 +96,57 @@ def test_send_choices(campaign: Campaign) -> list[tuple[int, str]]:
 ACTIONS: dict[str, CampaignAction] = {
     action.name: action
     for action in (
-        CampaignAction("send_now", "Send now", (C.DRAFT, C.SCHEDULED), SEND,
-                       lambda c, r: campaign_actions.send_now(campaign=c), "Sending started.", "cd-primary",
-                       "Send this campaign to all its recipients now?"),
+        CampaignAction(
+            "send_now",
+            "Send now",
+            (C.DRAFT, C.SCHEDULED),
+            SEND,
+            lambda c, r: campaign_actions.send_now(campaign=c),
+            "Sending started.",
+            "cd-primary",
+            "Send this campaign to all its recipients now?",
+        ),
         CampaignAction("schedule", "Save and schedule", (C.DRAFT,), SEND, _schedule, "Scheduled."),
-        CampaignAction("pause", "Pause", (C.RUNNING, C.SCHEDULED), SEND,
-                       lambda c, r: campaign_actions.pause(campaign=c), "Paused: nothing more is submitted."),
-        CampaignAction("resume", "Resume", (C.PAUSED,), SEND,
-                       lambda c, r: campaign_actions.resume(campaign=c), "Resumed."),
-        CampaignAction("cancel", "Cancel", (C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED), SEND,
-                       lambda c, r: campaign_actions.cancel(campaign=c), "Cancelled: unsent messages will not go out.",
-                       "cd-danger", "Cancel this campaign for good? Unsent messages will not be sent."),
+        CampaignAction(
+            "pause",
+            "Pause",
+            (C.RUNNING, C.SCHEDULED),
+            SEND,
+            lambda c, r: campaign_actions.pause(campaign=c),
+            "Paused: nothing more is submitted.",
+        ),
+        CampaignAction(
+            "resume", "Resume", (C.PAUSED,), SEND, lambda c, r: campaign_actions.resume(campaign=c), "Resumed."
+        ),
+        CampaignAction(
+            "cancel",
+            "Cancel",
+            (C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED),
+            SEND,
+            lambda c, r: campaign_actions.cancel(campaign=c),
+            "Cancelled: unsent messages will not go out.",
+            "cd-danger",
+            "Cancel this campaign for good? Unsent messages will not be sent.",
+        ),
         CampaignAction("test_send", "Send a test", tuple(C.values), SEND, _test_send, ""),  # says whose data
-        CampaignAction("resend_failed", "Resend to failed", (C.RUNNING, C.PAUSED, C.COMPLETED, C.CANCELLED), SEND,
-                       lambda c, r: campaign_actions.resend_failed(campaign=c),
-                       "A new draft with the failed recipients was created: check it, then send it."),
-        CampaignAction("duplicate", "Duplicate", tuple(C.values), ADD,
-                       lambda c, r: campaign_actions.duplicate(campaign=c), "Duplicated: this is the copy."),
+        CampaignAction(
+            "resend_failed",
+            "Resend to failed",
+            (C.RUNNING, C.PAUSED, C.COMPLETED, C.CANCELLED),
+            SEND,
+            lambda c, r: campaign_actions.resend_failed(campaign=c),
+            "A new draft with the failed recipients was created: check it, then send it.",
+        ),
+        CampaignAction(
+            "duplicate",
+            "Duplicate",
+            tuple(C.values),
+            ADD,
+            lambda c, r: campaign_actions.duplicate(campaign=c),
+            "Duplicated: this is the copy.",
+        ),
     )
-}  # fmt: skip
+}
 
 
 def may_use(request: HttpRequest, action: CampaignAction, *, can_add: bool) -> bool:

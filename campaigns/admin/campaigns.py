@@ -39,9 +39,18 @@ EDIT_FIELDSETS = (
     (None, {"fields": ("name", ("channel", "account"), "sender")}),
     ("Message", {"fields": ("body", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
-    ("Schedule", {"fields": (("scheduled_local", "timezone"), "send_rate", ("quiet_hours_start", "quiet_hours_end"),
-                             "validity_period")}),
-)  # fmt: skip
+    (
+        "Schedule",
+        {
+            "fields": (
+                ("scheduled_local", "timezone"),
+                "send_rate",
+                ("quiet_hours_start", "quiet_hours_end"),
+                "validity_period",
+            )
+        },
+    ),
+)
 # Paused after it started: its messages exist, so channel, account and recipients are fixed
 # (see campaigns.services.campaign_edits); the rest applies to the messages not yet sent.
 STARTED_FIELDSETS = (
@@ -49,21 +58,42 @@ STARTED_FIELDSETS = (
     (None, {"fields": ("edit_scope", "name", ("channel", "account"), "sender")}),
     ("Message", {"fields": ("body", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
-    ("Schedule", {"fields": ("schedule_display", "timezone", "send_rate", ("quiet_hours_start", "quiet_hours_end"),
-                             "validity_period")}),
+    (
+        "Schedule",
+        {
+            "fields": (
+                "schedule_display",
+                "timezone",
+                "send_rate",
+                ("quiet_hours_start", "quiet_hours_end"),
+                "validity_period",
+            )
+        },
+    ),
     ("Details", {"fields": DETAILS, "classes": ("collapse",)}),
-)  # fmt: skip
-STARTED_READONLY = ("live_progress", "edit_scope", "preview_panel", "channel", "account", "recipient_lists",
-                    "schedule_display", "scheduled_local", *DETAILS)  # fmt: skip
+)
+STARTED_READONLY = (
+    "live_progress",
+    "edit_scope",
+    "preview_panel",
+    "channel",
+    "account",
+    "recipient_lists",
+    "schedule_display",
+    "scheduled_local",
+    *DETAILS,
+)
 LOCKED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("name", "status", ("channel", "account"), "sender")}),
     ("Message", {"fields": ("body", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
-    ("Schedule", {"fields": ("schedule_display", "send_rate", ("quiet_hours_start", "quiet_hours_end"),
-                             "validity_period")}),
+    (
+        "Schedule",
+        {"fields": ("schedule_display", "send_rate", ("quiet_hours_start", "quiet_hours_end"), "validity_period")},
+    ),
     ("Details", {"fields": DETAILS, "classes": ("collapse",)}),
-)  # fmt: skip
+)
 
 
 class CampaignChangeList(ChangeList):
@@ -113,8 +143,12 @@ class CampaignAdmin(GuardedModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Campaign | None = None) -> Any:
         if self._editable(request, obj):
             return STARTED_READONLY if obj is not None and campaign_edits.has_started(obj) else ("preview_panel",)
-        return [f for _, options in LOCKED_FIELDSETS for row in options["fields"]
-                for f in (row if isinstance(row, tuple) else (row,))]  # fmt: skip
+        return [
+            f
+            for _, options in LOCKED_FIELDSETS
+            for row in options["fields"]
+            for f in (row if isinstance(row, tuple) else (row,))
+        ]
 
     def get_inlines(self, request: HttpRequest, obj: Campaign | None) -> Any:
         return self.inlines if obj is None or obj.channel == "mms" else []
@@ -128,8 +162,10 @@ class CampaignAdmin(GuardedModelAdmin):
         super().save_model(request, obj, form, change)
         touched = campaign_edits.apply_edit(campaign=obj, changed=changed) if change else 0
         if touched:
-            messages.info(request, f"The change applies to the {touched:,} messages not yet sent; "
-                          "those already sent are unchanged.")  # fmt: skip
+            messages.info(
+                request,
+                f"The change applies to the {touched:,} messages not yet sent; those already sent are unchanged.",
+            )
 
     def response_add(self, request: HttpRequest, obj: Campaign, post_url_continue: str | None = None) -> HttpResponse:
         if "_schedule" in request.POST:
@@ -159,8 +195,9 @@ class CampaignAdmin(GuardedModelAdmin):
         messages.success(request, f"Saved and scheduled for {self.schedule_display(obj)}.")
         return page
 
-    def render_change_form(self, request: HttpRequest, context: dict, *args: Any, obj: Campaign | None = None,
-                           **kwargs: Any) -> HttpResponse:  # fmt: skip
+    def render_change_form(
+        self, request: HttpRequest, context: dict, *args: Any, obj: Campaign | None = None, **kwargs: Any
+    ) -> HttpResponse:
         can_add = self.has_add_permission(request)
         editable = self._editable(request, obj)
         if obj is not None and not editable:
@@ -171,10 +208,11 @@ class CampaignAdmin(GuardedModelAdmin):
             report_url=reverse("admin:campaigns_campaign_report", args=[obj.pk]) if obj else None,
             preview_url=reverse("admin:campaigns_campaign_preview"),
             # "Save and schedule" submits the main form: what was just typed is saved first.
-            show_save_and_schedule=editable and (obj is None or obj.status == C.DRAFT)
+            show_save_and_schedule=editable
+            and (obj is None or obj.status == C.DRAFT)
             and may_use(request, ACTIONS["schedule"], can_add=can_add),
             test_send_contacts=test_send_choices(obj) if obj else [],
-        )  # fmt: skip
+        )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     # --- Columns and read-only fields -----------------------------------------------------
@@ -218,8 +256,9 @@ class CampaignAdmin(GuardedModelAdmin):
     def edit_scope(self, obj: Campaign) -> str:
         unsent = campaign_edits.unsent_messages(obj).count()
         others = obj.messages.count() - unsent
-        kept = (f"the {others:,} already sent (or suppressed) keep what they had" if others
-                else "nothing has been sent yet")  # fmt: skip
+        kept = (
+            f"the {others:,} already sent (or suppressed) keep what they had" if others else "nothing has been sent yet"
+        )
         return format_html(
             '<p class="cd-edit-scope" id="cd-edit-scope">Changes to the text, sender, send rate, quiet hours and '
             "validity apply to the <strong>{}</strong> messages not yet sent; {}. The channel, account and "
@@ -282,17 +321,29 @@ class CampaignAdmin(GuardedModelAdmin):
         account = Account.objects.filter(pk=account_id).first() if account_id.isdigit() else None
         rate = str(data.get("send_rate") or "")
         quiet = (parse_local_time(data.get("quiet_hours_start")), parse_local_time(data.get("quiet_hours_end")))
-        preview = build_preview(body=str(data.get("body") or ""), channel=str(data.get("channel") or "sms"),
-                                account=account, list_ids=list_ids, send_rate=int(rate) if rate.isdigit() else None,
-                                quiet_hours=quiet)  # fmt: skip
+        preview = build_preview(
+            body=str(data.get("body") or ""),
+            channel=str(data.get("channel") or "sms"),
+            account=account,
+            list_ids=list_ids,
+            send_rate=int(rate) if rate.isdigit() else None,
+            quiet_hours=quiet,
+        )
         preview["media"] = preview_media(str(data.get("campaign") or ""), preview["channel"])  # media_files.py
         return JsonResponse(preview)
 
     def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         campaign = self._campaign(request, object_id)
         progress = campaign_progress(campaign)
-        return JsonResponse({"id": campaign.pk, "status": campaign.status, "status_display":
-                             campaign.get_status_display(), "live": campaign.status in LIVE, **progress.as_dict()})
+        return JsonResponse(
+            {
+                "id": campaign.pk,
+                "status": campaign.status,
+                "status_display": campaign.get_status_display(),
+                "live": campaign.status in LIVE,
+                **progress.as_dict(),
+            }
+        )
 
     def progress_list_view(self, request: HttpRequest) -> JsonResponse:
         if not self.has_view_or_change_permission(request):
@@ -300,8 +351,9 @@ class CampaignAdmin(GuardedModelAdmin):
         ids = [int(i) for i in request.GET.getlist("id") if i.isdigit()][:200]
         statuses = dict(self.get_queryset(request).filter(id__in=ids).values_list("id", "status"))
         progress = campaigns_progress(statuses)
-        return JsonResponse({str(i): {"status": s, "live": s in LIVE, **progress[i].as_dict()}
-                             for i, s in statuses.items()})  # fmt: skip
+        return JsonResponse(
+            {str(i): {"status": s, "live": s in LIVE, **progress[i].as_dict()} for i, s in statuses.items()}
+        )
 
     def report_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         campaign = self._campaign(request, object_id)

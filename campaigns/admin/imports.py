@@ -40,8 +40,9 @@ def upload_view(request: HttpRequest, object_id: str) -> HttpResponse:
     form = CsvUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            job = create_import_job(recipient_list=recipient_list, upload=form.cleaned_data["file"],
-                                    created_by=request.user)  # fmt: skip
+            job = create_import_job(
+                recipient_list=recipient_list, upload=form.cleaned_data["file"], created_by=request.user
+            )
         except ApplicationError as exc:
             form.add_error("file", exc.message)
         else:
@@ -72,9 +73,13 @@ def mapping_view(request: HttpRequest, object_id: str) -> HttpResponse:
         else:
             return redirect("admin:campaigns_importjob_change", job.pk)
     context = _context(
-        request, f"Map the columns of {job.original_name or 'the file'}", form=form, job=job, preview=preview,
+        request,
+        f"Map the columns of {job.original_name or 'the file'}",
+        form=form,
+        job=job,
+        preview=preview,
         recipient_list=job.recipient_list,
-    )  # fmt: skip
+    )
     return TemplateResponse(request, "admin/campaigns/importjob/mapping.html", context)
 
 
@@ -119,8 +124,17 @@ def _report_head(job: ImportJob) -> tuple[list[str], list[list[str]]]:
 
 @admin.register(ImportJob)
 class ImportJobAdmin(GuardedModelAdmin):
-    list_display = ("id", "recipient_list", "original_name", "status", "rows_total", "imported", "duplicates",
-                    "rejected", "created_at")  # fmt: skip
+    list_display = (
+        "id",
+        "recipient_list",
+        "original_name",
+        "status",
+        "rows_total",
+        "imported",
+        "duplicates",
+        "rejected",
+        "created_at",
+    )
     list_filter = ("status",)
     list_select_related = ("recipient_list",)
     change_form_template = "admin/campaigns/importjob/status.html"
@@ -145,7 +159,13 @@ class ImportJobAdmin(GuardedModelAdmin):
         job = self.get_object(request, object_id)
         if job is not None:
             header, rows = _report_head(job)
-            extra_context = {**(extra_context or {}), "job": job, "state": _job_state(job),
-                             "report_header": header, "report_rows": rows,
-                             "title": f"Import into “{job.recipient_list}”", "subtitle": None}  # fmt: skip
+            extra_context = {
+                **(extra_context or {}),
+                "job": job,
+                "state": _job_state(job),
+                "report_header": header,
+                "report_rows": rows,
+                "title": f"Import into “{job.recipient_list}”",
+                "subtitle": None,
+            }
         return super().change_view(request, object_id, form_url, extra_context)

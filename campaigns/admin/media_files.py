@@ -48,8 +48,12 @@ class CampaignMediaInline(admin.TabularInline):
         if not obj.pk or not obj.file:
             return "—"
         if obj.content_type.startswith("image/"):
-            return format_html('<a href="{}"><img class="cd-thumb" src="{}" alt="{}" width="96"></a>',
-                               obj.file.url, obj.file.url, obj.file.name)  # fmt: skip
+            return format_html(
+                '<a href="{}"><img class="cd-thumb" src="{}" alt="{}" width="96"></a>',
+                obj.file.url,
+                obj.file.url,
+                obj.file.name,
+            )
         return format_html('<a href="{}">{}</a>', obj.file.url, obj.content_type)
 
     # A started or finished campaign's media went out as they are: nothing to change.
@@ -71,5 +75,8 @@ def preview_media(campaign_id: str, channel: str) -> list[dict[str, str]]:
     if channel != Channel.MMS or not campaign_id.isdigit():
         return []
     media = CampaignMedia.objects.filter(campaign_id=int(campaign_id)).order_by("position", "id")[:10]
-    return [{"url": m.file.url, "content_type": m.content_type, "name": m.file.name.rsplit("/", 1)[-1]}
-            for m in media if m.file]  # fmt: skip
+    return [
+        {"url": m.file.url, "content_type": m.content_type, "name": m.file.name.rsplit("/", 1)[-1]}
+        for m in media
+        if m.file
+    ]

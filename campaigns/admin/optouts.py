@@ -55,8 +55,11 @@ class OptOutAdmin(GuardedModelAdmin):
         def url(route: str, view: Any, name: str) -> Any:
             return path(route, self.admin_site.admin_view(view), name=f"campaigns_optout_{name}")
 
-        return [url("import/", self.import_view, "import"), url("export/", self.export_view, "export"),
-                *super().get_urls()]  # fmt: skip
+        return [
+            url("import/", self.import_view, "import"),
+            url("export/", self.export_view, "export"),
+            *super().get_urls(),
+        ]
 
     def import_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_add_permission(request):
@@ -71,12 +74,19 @@ class OptOutAdmin(GuardedModelAdmin):
             except ApplicationError as exc:
                 form.add_error("file", exc.message)
             else:
-                messages.success(request, f"{result.added:,} opted out, {result.already:,} already were, "
-                                          f"{result.rejected:,} rows refused.")  # fmt: skip
+                messages.success(
+                    request,
+                    f"{result.added:,} opted out, {result.already:,} already were, {result.rejected:,} rows refused.",
+                )
                 if not result.rejected:
                     return redirect("admin:campaigns_optout_changelist")
-        context = {**self.admin_site.each_context(request), "title": "Import opt-outs", "opts": self.opts,
-                   "form": form, "result": result}  # fmt: skip
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import opt-outs",
+            "opts": self.opts,
+            "form": form,
+            "result": result,
+        }
         return TemplateResponse(request, "admin/campaigns/optout/import.html", context)
 
     def export_view(self, request: HttpRequest) -> StreamingHttpResponse:

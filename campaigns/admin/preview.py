@@ -34,15 +34,22 @@ def _char_info(char: str) -> dict[str, str]:
 
 
 def build_preview(
-    *, body: str, channel: str, account: Account | None, list_ids: list[int], send_rate: int | None,
+    *,
+    body: str,
+    channel: str,
+    account: Account | None,
+    list_ids: list[int],
+    send_rate: int | None,
     quiet_hours: tuple[time | None, time | None] = (None, None),
 ) -> dict[str, Any]:
     """The preview as JSON-ready data; see the builder's JavaScript for how it is shown."""
     problems = template_problems(body)
     contacts = preview_contacts(list_ids, limit=SAMPLED if has_variables(body) else SHOWN)
     texts = [
-        (c.phone, render(body, recipient_context(first_name=c.first_name, last_name=c.last_name,
-                                                 attributes=c.attributes)))  # fmt: skip
+        (
+            c.phone,
+            render(body, recipient_context(first_name=c.first_name, last_name=c.last_name, attributes=c.attributes)),
+        )
         for c in contacts
     ] or [("", render(body, {}))]
     samples, forcing, segment_counts = [], {}, []
@@ -56,15 +63,24 @@ def build_preview(
         for char in analysis.ucs2_chars:
             forcing.setdefault(char, _char_info(char))
         if len(samples) < SHOWN:
-            samples.append({"phone": phone, "text": text, "encoding": analysis.encoding, "segments": analysis.segments,
-                            "units": analysis.units, "per_segment": analysis.per_segment})  # fmt: skip
+            samples.append(
+                {
+                    "phone": phone,
+                    "text": text,
+                    "encoding": analysis.encoding,
+                    "segments": analysis.segments,
+                    "units": analysis.units,
+                    "per_segment": analysis.per_segment,
+                }
+            )
     recipients = recipient_count(list_ids)
     is_mms = channel == Channel.MMS
     per_message = 1.0 if is_mms else (sum(segment_counts) / len(segment_counts) if segment_counts else 1.0)
     total_segments = round(per_message * recipients)
     capacity = (account.mms_rate if is_mms else account.capacity_per_s) if account else 0
-    pace = estimate(total_segments=total_segments, account=account, channel=channel, send_rate=send_rate,
-                    quiet_hours=quiet_hours)  # fmt: skip
+    pace = estimate(
+        total_segments=total_segments, account=account, channel=channel, send_rate=send_rate, quiet_hours=quiet_hours
+    )
     seconds = pace.seconds if pace else None
     return {
         "channel": channel,

@@ -35,10 +35,18 @@ from campaigns.selectors_timeline import campaign_timeline
 from campaigns.statuses import MessageStatus
 
 STATUS_ORDER = [
-    MessageStatus.DELIVERED, MessageStatus.ACCEPTED, MessageStatus.UNKNOWN, MessageStatus.UNDELIVERED,
-    MessageStatus.EXPIRED, MessageStatus.REJECTED, MessageStatus.FAILED, MessageStatus.SUPPRESSED,
-    MessageStatus.CANCELLED, MessageStatus.PENDING, MessageStatus.QUEUED,
-]  # fmt: skip
+    MessageStatus.DELIVERED,
+    MessageStatus.ACCEPTED,
+    MessageStatus.UNKNOWN,
+    MessageStatus.UNDELIVERED,
+    MessageStatus.EXPIRED,
+    MessageStatus.REJECTED,
+    MessageStatus.FAILED,
+    MessageStatus.SUPPRESSED,
+    MessageStatus.CANCELLED,
+    MessageStatus.PENDING,
+    MessageStatus.QUEUED,
+]
 LIVE = (CampaignStatus.SCHEDULED, CampaignStatus.RUNNING, CampaignStatus.PAUSED)
 
 
@@ -59,22 +67,30 @@ def reason_rows(campaign: Campaign, groups: list[ReasonGroup]) -> list[dict]:
     """The Failures table: each reason with links to its messages and to their export."""
     export = reverse("admin:campaigns_campaign_export_failures", args=[campaign.pk])
     return [
-        {"words": g.words, "code": g.code, "count": g.count,
-         "links": [(status, _messages_url(campaign, status, code)) for status, code in g.keys],
-         "export_url": f"{export}?{urlencode([('key', _key(s, c)) for s, c in g.keys])}"}
+        {
+            "words": g.words,
+            "code": g.code,
+            "count": g.count,
+            "links": [(status, _messages_url(campaign, status, code)) for status, code in g.keys],
+            "export_url": f"{export}?{urlencode([('key', _key(s, c)) for s, c in g.keys])}",
+        }
         for g in groups
-    ]  # fmt: skip
+    ]
 
 
 def live_payload(campaign: Campaign, live: LiveFigures) -> dict:
     """The live figures with the words the page shows (the same text the page first renders)."""
     return live.as_dict() | {
-        "id": campaign.pk, "status_display": campaign.get_status_display(), "live": campaign.status in LIVE,
-        "sent_pct": live.percent(live.sent), "delivered_pct": live.percent(live.delivered),
+        "id": campaign.pk,
+        "status_display": campaign.get_status_display(),
+        "live": campaign.status in LIVE,
+        "sent_pct": live.percent(live.sent),
+        "delivered_pct": live.percent(live.delivered),
         "eta": duration_text(live.eta_s) if live.eta_s is not None else "–",
         "elapsed": duration_text(live.elapsed_s),
-        "computed_local": local_text(timezone.now(), campaign.timezone), "computed_utc": utc_text(timezone.now()),
-    }  # fmt: skip
+        "computed_local": local_text(timezone.now(), campaign.timezone),
+        "computed_utc": utc_text(timezone.now()),
+    }
 
 
 def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> TemplateResponse:
@@ -84,12 +100,16 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
     total = live.total
     labels = dict(MessageStatus.choices)
     statuses = [
-        {"status": s, "label": labels[s], "count": live.by_status.get(s, 0),
-         "percent": round(100.0 * live.by_status.get(s, 0) / total, 1) if total else 0.0,
-         "url": _messages_url(campaign, s)}
+        {
+            "status": s,
+            "label": labels[s],
+            "count": live.by_status.get(s, 0),
+            "percent": round(100.0 * live.by_status.get(s, 0) / total, 1) if total else 0.0,
+            "url": _messages_url(campaign, s),
+        }
         for s in STATUS_ORDER
         if live.by_status.get(s, 0)
-    ]  # fmt: skip
+    ]
     context.update(
         title=f"Delivery report: {campaign.name}",
         campaign=campaign,
@@ -120,8 +140,9 @@ def failures_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
     """The Failures table, as a fragment the report page loads on its own: it joins the
     failed messages' parts, the one slow read left once the counts come from the rollup."""
     groups = cached_failure_reasons(campaign, fresh=request.GET.get("fresh") == "1")
-    return TemplateResponse(request, "admin/campaigns/campaign/report_failures.html",
-                            {"reasons": reason_rows(campaign, groups)})  # fmt: skip
+    return TemplateResponse(
+        request, "admin/campaigns/campaign/report_failures.html", {"reasons": reason_rows(campaign, groups)}
+    )
 
 
 def breakdown_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
@@ -130,12 +151,18 @@ def breakdown_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse
     costs = cost_by_country(campaign)
     if costs:
         currency = price_table(campaign.account_id).currency
-        breakdown = {**breakdown, "countries": [
-            replace(row, cost=str(Cost(costs[row.key], currency)) if row.key in costs else "")
-            for row in breakdown["countries"]
-        ]}  # fmt: skip
-    return TemplateResponse(request, "admin/campaigns/campaign/report_breakdown.html",
-                            {"breakdown": breakdown, "porting_note": PORTING_NOTE})  # fmt: skip
+        breakdown = {
+            **breakdown,
+            "countries": [
+                replace(row, cost=str(Cost(costs[row.key], currency)) if row.key in costs else "")
+                for row in breakdown["countries"]
+            ],
+        }
+    return TemplateResponse(
+        request,
+        "admin/campaigns/campaign/report_breakdown.html",
+        {"breakdown": breakdown, "porting_note": PORTING_NOTE},
+    )
 
 
 @csp_update({"style-src": [STYLE_CSP_SOURCE]})

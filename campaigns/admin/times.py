@@ -38,9 +38,11 @@ def time_html(moment: datetime | None, tz: str | None) -> SafeString:
     if moment is None:
         return format_html("{}", "–")
     return format_html(
-        '<time datetime="{}" title="{}">{}</time>', moment.astimezone(UTC).isoformat(), utc_text(moment),
+        '<time datetime="{}" title="{}">{}</time>',
+        moment.astimezone(UTC).isoformat(),
+        utc_text(moment),
         local_text(moment, tz),
-    )  # fmt: skip
+    )
 
 
 def duration_text(seconds: float | None) -> str:

@@ -69,8 +69,12 @@ def record_inbound_messages(*, account_id: int, messages: Iterable[InboundIn]) -
     with transaction.atomic():
         for m in messages:
             # What the network sent, made storable (no NULs): one odd MO must not fail the group.
-            m = InboundIn(storable_text(m.source_addr, 32), storable_text(m.destination_addr, 32),
-                          storable_text(m.text), m.data_coding)  # fmt: skip
+            m = InboundIn(
+                storable_text(m.source_addr, 32),
+                storable_text(m.destination_addr, 32),
+                storable_text(m.text),
+                m.data_coding,
+            )
             action = classify(m.text)
             row = InboundMessage.objects.create(
                 account_id=account_id,

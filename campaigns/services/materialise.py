@@ -84,9 +84,17 @@ def materialise_recipients(*, campaign: Campaign) -> int:
             static_body = "" if has_variables(campaign.body) else campaign.body
             S = MessageStatus
             params = [
-                campaign.id, static_body, S.SUPPRESSED, S.PENDING, REASON_INVALID, REASON_OPTED_OUT,
-                now, now, *list_params, campaign.account_id,
-            ]  # fmt: skip
+                campaign.id,
+                static_body,
+                S.SUPPRESSED,
+                S.PENDING,
+                REASON_INVALID,
+                REASON_OPTED_OUT,
+                now,
+                now,
+                *list_params,
+                campaign.account_id,
+            ]
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 inserted = max(cursor.rowcount, 0)

@@ -22,9 +22,14 @@ from pathlib import PurePath
 
 #: The extension a file of each allowed type is stored under.
 EXTENSIONS: dict[str, str] = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "audio/amr": ".amr", "audio/mpeg": ".mp3",
-    "video/mp4": ".mp4", "video/3gpp": ".3gp",
-}  # fmt: skip
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "audio/amr": ".amr",
+    "audio/mpeg": ".mp3",
+    "video/mp4": ".mp4",
+    "video/3gpp": ".3gp",
+}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 AMR_NB, AMR_WB = b"#!AMR\n", b"#!AMR-WB\n"
 # Speech bytes per frame type (RFC 4867 §5.3 storage format; 3GPP TS 26.101 and 26.201):
@@ -154,6 +159,10 @@ def _label(kind: bytes) -> str:
 
 
 _CHECKS: dict[str, Callable[[bytes], str | None]] = {
-    "image/png": _png, "image/jpeg": _jpeg, "image/gif": _gif, "video/mp4": _iso_bmff, "video/3gpp": _iso_bmff,
+    "image/png": _png,
+    "image/jpeg": _jpeg,
+    "image/gif": _gif,
+    "video/mp4": _iso_bmff,
+    "video/3gpp": _iso_bmff,
     "audio/amr": _amr,
-}  # fmt: skip
+}

@@ -25,8 +25,9 @@ class InboundLogin:
 def mm4_inbound_logins() -> list[InboundLogin]:
     """Every account with both an inbound user and password (inactive ones too: a report
     about an account's past messages is still true when it is paused)."""
-    accounts = Account.objects.exclude(mm4_inbound_username="").only("id", "mm4_inbound_username",
-                                                                     "mm4_inbound_password")  # fmt: skip
+    accounts = Account.objects.exclude(mm4_inbound_username="").only(
+        "id", "mm4_inbound_username", "mm4_inbound_password"
+    )
     return [
         InboundLogin(a.mm4_inbound_username, a.mm4_inbound_password, a.id)
         for a in accounts.order_by("id")

@@ -30,13 +30,25 @@ from campaigns.services.media_formats import container_problem, sniff_content_ty
 
 #: MIME type → what a marketer calls it (for error messages).
 ALLOWED_MEDIA_TYPES: dict[str, str] = {
-    "image/jpeg": "JPEG image", "image/png": "PNG image", "image/gif": "GIF image",
-    "audio/amr": "AMR audio", "audio/mpeg": "MP3 audio", "video/mp4": "MP4 video", "video/3gpp": "3GP video",
-}  # fmt: skip
+    "image/jpeg": "JPEG image",
+    "image/png": "PNG image",
+    "image/gif": "GIF image",
+    "audio/amr": "AMR audio",
+    "audio/mpeg": "MP3 audio",
+    "video/mp4": "MP4 video",
+    "video/3gpp": "3GP video",
+}
 _BY_EXTENSION = {
-    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif", ".amr": "audio/amr",
-    ".mp3": "audio/mpeg", ".mp4": "video/mp4", ".m4v": "video/mp4", ".3gp": "video/3gpp",
-}  # fmt: skip
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+    ".gif": "image/gif",
+    ".amr": "audio/amr",
+    ".mp3": "audio/mpeg",
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".3gp": "video/3gpp",
+}
 
 
 def max_bytes() -> int:
@@ -267,11 +279,18 @@ def mm4_account_settings(*, system_id: str) -> MM4AccountSettings:
     account's SMPP one (one provider, one CA), else the system's."""
     a = Account.objects.get(system_id=system_id)
     return MM4AccountSettings(
-        id=a.id, system_id=a.system_id, api_key=a.mm4_api_key, host=a.mm4_host, port=a.mm4_port, tls=a.mm4_tls,
+        id=a.id,
+        system_id=a.system_id,
+        api_key=a.mm4_api_key,
+        host=a.mm4_host,
+        port=a.mm4_port,
+        tls=a.mm4_tls,
         tls_ca_file=settings.MM4_TLS_CA_FILE or a.smpp_tls_ca_file,
-        originator_domain=a.mm4_originator_domain or a.mm4_host, mms_rate=a.mms_rate, active=a.active,
+        originator_domain=a.mm4_originator_domain or a.mm4_host,
+        mms_rate=a.mms_rate,
+        active=a.active,
         stopped_reason=a.mm4_stopped_reason,
-    )  # fmt: skip
+    )
 
 
 def stop_account_mm4(*, system_id: str, reason: str) -> None:

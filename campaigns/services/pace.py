@@ -55,9 +55,19 @@ from campaigns.models import CampaignPace
 from campaigns.services.bulk_sql import quoted_table
 
 __all__ = [
-    "CHUNK_S", "MARK_LEAD_S", "ClockOffset", "Gate", "SlotSender", "Slots", "chunk_parts", "gate", "give_back",
-    "next_tat", "reserve", "wait_for",
-]  # fmt: skip
+    "CHUNK_S",
+    "MARK_LEAD_S",
+    "ClockOffset",
+    "Gate",
+    "SlotSender",
+    "Slots",
+    "chunk_parts",
+    "gate",
+    "give_back",
+    "next_tat",
+    "reserve",
+    "wait_for",
+]
 
 # A paced chunk holds about this much of the campaign's sending: pause and cancel are seen
 # between chunks, and one reservation serves the chunk.

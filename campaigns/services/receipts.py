@@ -53,8 +53,6 @@ class ReceiptIn:
     informational: bool = False
 
 
-
-
 def _state(r: ReceiptIn, problem: str | None) -> str:
     if r.informational:
         return ReceiptState.INFO  # a read-reply or an unknown type: stored, never applied
@@ -236,9 +234,11 @@ def apply_receipts(*, limit: int = 20000, now: datetime | None = None) -> int:
 def _mark_applied(receipt_part: dict[int, int], now: datetime) -> None:
     """Mark receipts applied and link each to its part (one UPDATE … FROM VALUES)."""
     update_from_values(
-        Receipt, columns=["part_id"], rows=list(receipt_part.items()),
+        Receipt,
+        columns=["part_id"],
+        rows=list(receipt_part.items()),
         constants={"state": ReceiptState.APPLIED, "applied_at": now},
-    )  # fmt: skip
+    )
 
 
 def orphan_stale_receipts(*, now: datetime | None = None) -> int:

@@ -82,9 +82,15 @@ def send_single(
                 return _replay(IdempotencyKey.objects.get(user=user, key=idempotency_key), request_hash)
         _validate(account=account, phone=phone, body=body, channel=channel, subject=subject)
         message = _create_message(
-            user=user, account=account, phone=phone, text=render(body, {}), channel=channel, sender=sender,
-            subject=subject, name_suffix=idempotency_key,
-        )  # fmt: skip
+            user=user,
+            account=account,
+            phone=phone,
+            text=render(body, {}),
+            channel=channel,
+            sender=sender,
+            subject=subject,
+            name_suffix=idempotency_key,
+        )
         if channel == Channel.MMS:
             validate_mms_for_sending(message.campaign)  # the MMS rules of every MMS campaign; rolls back
         if key_row is not None:

@@ -151,9 +151,19 @@ class PartRow:
 
     def values(self, now: datetime) -> tuple:
         done_at = now if self.status in FINAL_STATUSES else None
-        return (self.message_id, self.account_id, self.index, self.status, self.provider_message_id,
-                self.local_message_id, self.error_code, self.error[:255], self.attempts, self.submitted_at,
-                done_at)  # fmt: skip
+        return (
+            self.message_id,
+            self.account_id,
+            self.index,
+            self.status,
+            self.provider_message_id,
+            self.local_message_id,
+            self.error_code,
+            self.error[:255],
+            self.attempts,
+            self.submitted_at,
+            done_at,
+        )
 
 
 def write_parts(rows: Sequence[PartRow], now: datetime) -> list[tuple[int, int, str]]:

@@ -225,8 +225,11 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, segment: Segment) ->
     now = timezone.now()
     with transaction.atomic():
         hold_off_sweeper(exclusive=False)
-        earlier = [b.id for b in BatchInFlight.objects.filter(claim=claim).only("id", "message_ids")
-                   if set(b.message_ids) & set(ids)]  # fmt: skip
+        earlier = [
+            b.id
+            for b in BatchInFlight.objects.filter(claim=claim).only("id", "message_ids")
+            if set(b.message_ids) & set(ids)
+        ]
         if earlier:
             take_over(earlier, now=now)
         rows = _queued(ids, claim)
@@ -235,17 +238,19 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, segment: Segment) ->
         if not runnable:
             return BatchToSend(None, [])
         campaigns = {
-            c.id: c
-            for c in Campaign.objects.filter(id__in={r.campaign_id for r in runnable}).select_related("account")
+            c.id: c for c in Campaign.objects.filter(id__in={r.campaign_id for r in runnable}).select_related("account")
         }
         parts = _parts_to_send(runnable, campaigns, segment)
         if not parts:
             return BatchToSend(None, [])
         paces = {c.id: c.send_rate for c in campaigns.values() if c.send_rate}
         batch = BatchInFlight.objects.create(
-            account_id=parts[0].account_id, claim=claim, message_ids=sorted({p.message_id for p in parts}),
-            worker=WORKER, heartbeat_at=now,
-        )  # fmt: skip
+            account_id=parts[0].account_id,
+            claim=claim,
+            message_ids=sorted({p.message_id for p in parts}),
+            worker=WORKER,
+            heartbeat_at=now,
+        )
     return BatchToSend(batch.id, parts, paces)
 
 
@@ -297,13 +302,22 @@ def _parts_to_send(rows: list[QueuedMessage], campaigns: dict[int, Campaign], se
             payloads[mid] = segment(text, ref=mid) or [None]
         out.append(
             PartToSend(
-                message_id=mid, index=index, total=total, account_id=c.account_id, campaign_id=r.campaign_id,
-                phone=r.phone, body=text, sender=c.sender or c.account.source_addr,
-                sender_ton=c.account.source_addr_ton, sender_npi=c.account.source_addr_npi,
-                validity=c.validity_period, first_send=not r.has_parts, paced=bool(c.send_rate),
+                message_id=mid,
+                index=index,
+                total=total,
+                account_id=c.account_id,
+                campaign_id=r.campaign_id,
+                phone=r.phone,
+                body=text,
+                sender=c.sender or c.account.source_addr,
+                sender_ton=c.account.source_addr_ton,
+                sender_npi=c.account.source_addr_npi,
+                validity=c.validity_period,
+                first_send=not r.has_parts,
+                paced=bool(c.send_rate),
                 payload=payloads[mid][min(index, len(payloads[mid])) - 1],
             )
-        )  # fmt: skip
+        )
     return out
 
 

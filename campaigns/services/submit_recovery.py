@@ -65,19 +65,28 @@ def take_over(batch_ids: Sequence[int], *, now: datetime, silent_since: datetime
     # An on-wire entry is [message_id, index], or [message_id, index, local id] for MMS: the id
     # went out with the message, so its report can still settle the "unknown" part.
     ambiguous = [
-        PartRow(message_id=entry[0], account_id=account_id, index=entry[1], status=S.UNKNOWN,
-                local_message_id=entry[2] if len(entry) > 2 else None,
-                error="worker stopped before the SMSC answered", submitted_at=now)
+        PartRow(
+            message_id=entry[0],
+            account_id=account_id,
+            index=entry[1],
+            status=S.UNKNOWN,
+            local_message_id=entry[2] if len(entry) > 2 else None,
+            error="worker stopped before the SMSC answered",
+            submitted_at=now,
+        )
         for _, account_id, on_wire in taken
         for entry in (json.loads(on_wire) if isinstance(on_wire, str) else on_wire)
-    ]  # fmt: skip
+    ]
     if ambiguous:
         if settings.SUBMIT_AMBIGUOUS_POLICY == "resend":
             logger.warning("%d parts of a lost batch will be sent again (resend policy)", len(ambiguous))
         else:
             logger.warning("%d parts on the wire when their worker stopped marked unknown", len(ambiguous))
-            queued = set(Message.objects.filter(id__any=[p.message_id for p in ambiguous], status=S.QUEUED)
-                         .values_list("id", flat=True))  # fmt: skip
+            queued = set(
+                Message.objects.filter(id__any=[p.message_id for p in ambiguous], status=S.QUEUED).values_list(
+                    "id", flat=True
+                )
+            )
             rows = [p for p in ambiguous if p.message_id in queued]
             status.write_parts(rows, now)
             status.roll_up_answered([], {p.message_id: None for p in rows}, now=now)
@@ -116,9 +125,10 @@ def recover_abandoned(*, now: datetime) -> tuple[int, int]:
         taken = take_over(dead, now=now, silent_since=silent_since)
         running = Campaign.objects.filter(status=CampaignStatus.RUNNING).values_list("id", flat=True)
         stale = list(
-            Message.objects.filter(campaign_id__in=list(running), status=S.QUEUED, updated_at__lt=queued_cutoff)
-            .values_list("id", flat=True)
-        )  # fmt: skip
+            Message.objects.filter(
+                campaign_id__in=list(running), status=S.QUEUED, updated_at__lt=queued_cutoff
+            ).values_list("id", flat=True)
+        )
         released = 0
         if stale:
             held: set[int] = set()

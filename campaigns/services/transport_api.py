@@ -87,12 +87,22 @@ class AccountSettings:
 def account_settings(*, system_id: str) -> AccountSettings:
     a = Account.objects.get(system_id=system_id)
     return AccountSettings(
-        id=a.id, system_id=a.system_id, password=a.smpp_password, host=a.smpp_host, port=a.smpp_port,
-        tls=a.smpp_tls, tls_ca_file=a.smpp_tls_ca_file, bind_mode=a.bind_mode, binds=a.binds,
-        rate_per_bind=a.rate_per_bind, window=a.window, system_type=a.system_type,
-        enquire_link_interval=a.enquire_link_interval, message_id_format=a.message_id_format,
+        id=a.id,
+        system_id=a.system_id,
+        password=a.smpp_password,
+        host=a.smpp_host,
+        port=a.smpp_port,
+        tls=a.smpp_tls,
+        tls_ca_file=a.smpp_tls_ca_file,
+        bind_mode=a.bind_mode,
+        binds=a.binds,
+        rate_per_bind=a.rate_per_bind,
+        window=a.window,
+        system_type=a.system_type,
+        enquire_link_interval=a.enquire_link_interval,
+        message_id_format=a.message_id_format,
         stopped_reason=a.smpp_stopped_reason,
-    )  # fmt: skip
+    )
 
 
 def stop_account_smpp(*, system_id: str, reason: str) -> None:

@@ -120,9 +120,7 @@ def _encode_atoms(text: str) -> tuple[Encoding, tuple[bytes, ...], tuple[str, ..
     """
     for position, char in enumerate(text):
         if "\ud800" <= char <= "\udfff":
-            raise EncodingError(
-                f"lone surrogate U+{ord(char):04X} at position {position}: not valid text"
-            )
+            raise EncodingError(f"lone surrogate U+{ord(char):04X} at position {position}: not valid text")
     forcing = tuple(dict.fromkeys(char for char in text if char not in CHAR_TO_SEPTETS))
     if not forcing:
         return GSM7, tuple(CHAR_TO_SEPTETS[char] for char in text), ()
@@ -235,9 +233,7 @@ def split_message(text: str, *, concat: str = "udh8", ref: int = 0) -> list[Segm
 
 def _check_part_count(total: int) -> None:
     if total > MAX_PARTS:
-        raise EncodingError(
-            f"message needs {total} parts; concatenation allows at most {MAX_PARTS}"
-        )
+        raise EncodingError(f"message needs {total} parts; concatenation allows at most {MAX_PARTS}")
 
 
 # data_coding values SMPP 3.4 (5.2.19) defines with a plain character set.
@@ -282,9 +278,7 @@ def strip_udh(data: bytes) -> bytes:
         raise EncodingError("UDHI set but the message is empty")
     header_length = data[0] + 1
     if header_length > len(data):
-        raise EncodingError(
-            f"UDH length {data[0]} exceeds the {len(data) - 1} octets that follow it"
-        )
+        raise EncodingError(f"UDH length {data[0]} exceeds the {len(data) - 1} octets that follow it")
     return data[header_length:]
 
 

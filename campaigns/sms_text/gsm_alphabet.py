@@ -38,9 +38,7 @@ EXTENSION_TABLE: dict[str, int] = {
     "€": 0x65,
 }
 
-CHAR_TO_SEPTETS: dict[str, bytes] = {
-    char: bytes([code]) for code, char in enumerate(BASIC_TABLE) if code != ESC
-}
+CHAR_TO_SEPTETS: dict[str, bytes] = {char: bytes([code]) for code, char in enumerate(BASIC_TABLE) if code != ESC}
 CHAR_TO_SEPTETS.update({char: bytes([ESC, code]) for char, code in EXTENSION_TABLE.items()})
 
 _EXTENSION_DECODE: dict[int, str] = {code: char for char, code in EXTENSION_TABLE.items()}

@@ -24,8 +24,16 @@ def _bar(name: str, label: str, pct: float, count: int, sendable: int) -> SafeSt
         'aria-valuenow="{}"><svg class="cd-bar" aria-hidden="true">'
         '<rect class="cd-fill cd-fill-{}" width="{}%" height="100%"/></svg></span>'
         '<span class="cd-figure" data-figure="{}">{} / {} ({} %)</span></div>',
-        label, label, pct, name, pct, name, f"{count:,}", f"{sendable:,}", pct,
-    )  # fmt: skip
+        label,
+        label,
+        pct,
+        name,
+        pct,
+        name,
+        f"{count:,}",
+        f"{sendable:,}",
+        pct,
+    )
 
 
 @register.simple_tag

@@ -41,9 +41,15 @@ from mms_transport.mm4.parse import (
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _EXTENSIONS = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "audio/amr": ".amr",
-    "audio/mpeg": ".mp3", "video/mp4": ".mp4", "video/3gpp": ".3gp", "text/plain": ".txt",
-}  # fmt: skip
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "audio/amr": ".amr",
+    "audio/mpeg": ".mp3",
+    "video/mp4": ".mp4",
+    "video/3gpp": ".3gp",
+    "text/plain": ".txt",
+}
 _SMIL_TAG = {"image": "img", "audio": "audio", "video": "video", "text": "text"}
 
 
@@ -73,12 +79,16 @@ def smil_document(media: Sequence[tuple[str, str]], text_name: str | None) -> st
     ``media`` is (name, content type) pairs; ``src`` refers to the parts' Content-Location.
     """
     lines = [
-        "<smil>", "<head>", "<layout>",
+        "<smil>",
+        "<head>",
+        "<layout>",
         '<root-layout width="320" height="480"/>',
         '<region id="Image" left="0" top="0" width="320" height="320" fit="meet"/>',
         '<region id="Text" left="0" top="320" width="320" height="160" fit="scroll"/>',
-        "</layout>", "</head>", "<body>",
-    ]  # fmt: skip
+        "</layout>",
+        "</head>",
+        "<body>",
+    ]
     slides: list[list[tuple[str, str]]] = [[]]
     for name, content_type in media:
         # A slide shows one picture (image or video) and plays one sound; a taken slot starts the next.
@@ -144,8 +154,9 @@ def build_forward_request(req: ForwardRequest) -> EmailMessage:
     names = part_names(req.media)
     text = canonical_text(req.text)
     smil = EmailMessage(policy=policy.SMTP)
-    smil_text = smil_document([(n, m.content_type) for n, m in zip(names, req.media, strict=True)],
-                              TEXT_NAME if text else None)  # fmt: skip
+    smil_text = smil_document(
+        [(n, m.content_type) for n, m in zip(names, req.media, strict=True)], TEXT_NAME if text else None
+    )
     smil.set_content(smil_text.encode("ascii"), "application", "smil", cte="7bit", cid=SMIL_CID)
     parts = [(smil, SMIL_NAME)]
     for name, item in zip(names, req.media, strict=True):

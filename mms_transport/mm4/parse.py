@@ -27,10 +27,20 @@ TEXT_NAME = "text.txt"
 
 #: The headers of an MM4_forward.REQ, in the order they are written.
 FORWARD_REQ_HEADERS = (
-    "X-Mms-3GPP-MMS-Version", "X-Mms-Message-Type", "X-Mms-Transaction-ID", "X-Mms-Message-ID",
-    "X-Mms-Ack-Request", "X-Mms-Delivery-Report", "X-Mms-Originator-System", "Sender", "From", "To",
-    "Date", "Message-ID", "Subject",
-)  # fmt: skip
+    "X-Mms-3GPP-MMS-Version",
+    "X-Mms-Message-Type",
+    "X-Mms-Transaction-ID",
+    "X-Mms-Message-ID",
+    "X-Mms-Ack-Request",
+    "X-Mms-Delivery-Report",
+    "X-Mms-Originator-System",
+    "Sender",
+    "From",
+    "To",
+    "Date",
+    "Message-ID",
+    "Subject",
+)
 
 
 class MM4ParseError(ValueError):

@@ -51,28 +51,60 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-port", type=int, default=None, help="implicit-TLS port (seed: 2465); needs --tls-cert")
     parser.add_argument("--tls-cert", default=None, help="PEM certificate of the TLS listener")
     parser.add_argument("--tls-key", default=None, help="PEM private key (with --tls-cert)")
-    parser.add_argument("--account", action="append", type=_account, default=[], metavar="SYSTEM_ID:API_KEY",
-                        help="credentials AUTH accepts (repeatable)")  # fmt: skip
+    parser.add_argument(
+        "--account",
+        action="append",
+        type=_account,
+        default=[],
+        metavar="SYSTEM_ID:API_KEY",
+        help="credentials AUTH accepts (repeatable)",
+    )
     parser.add_argument("--hostname", default="mmsc.simulator", help="name in the greeting and report addresses")
-    parser.add_argument("--receiver", type=_address, default=None, metavar="HOST:PORT",
-                        help="the platform's MM4 receiver, where delivery reports go")  # fmt: skip
+    parser.add_argument(
+        "--receiver",
+        type=_address,
+        default=None,
+        metavar="HOST:PORT",
+        help="the platform's MM4 receiver, where delivery reports go",
+    )
     parser.add_argument("--receiver-tls", action="store_true", help="implicit TLS to the receiver")
     parser.add_argument("--receiver-ca-file", default=None, help="CA bundle to verify the receiver with")
-    parser.add_argument("--receiver-auth", type=_account, default=None, metavar="USER:PASSWORD",
-                        help="AUTH at the receiver")  # fmt: skip
+    parser.add_argument(
+        "--receiver-auth", type=_account, default=None, metavar="USER:PASSWORD", help="AUTH at the receiver"
+    )
     parser.add_argument("--report-delay", type=float, default=1.0, help="seconds before the delivery report")
-    parser.add_argument("--outcomes", type=_outcomes, default={"Retrieved": 100.0},
-                        help="X-Mms-MM-Status-Code weights, e.g. Retrieved=90,Rejected=5,Expired=5,none=0")  # fmt: skip
+    parser.add_argument(
+        "--outcomes",
+        type=_outcomes,
+        default={"Retrieved": 100.0},
+        help="X-Mms-MM-Status-Code weights, e.g. Retrieved=90,Rejected=5,Expired=5,none=0",
+    )
     parser.add_argument("--no-forward-res", action="store_true", help="never send MM4_forward.RES")
-    parser.add_argument("--report-id", choices=REPORT_IDS, default="original",
-                        help="the id reports carry in X-Mms-Message-ID: the forward request's own (original, "
-                             "3GPP TS 23.140) or the id of '250 queued as <id>' (queued)")  # fmt: skip
+    parser.add_argument(
+        "--report-id",
+        choices=REPORT_IDS,
+        default="original",
+        help="the id reports carry in X-Mms-Message-ID: the forward request's own (original, "
+        "3GPP TS 23.140) or the id of '250 queued as <id>' (queued)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of the outcome draw")
     parser.add_argument("--eml-dir", default="var/mm4-simulator", help="folder for the received .eml files")
-    parser.add_argument("--rcpt-reply", action="append", type=_reply, default=[], metavar="NUMBER=REPLY",
-                        help='answer RCPT TO for NUMBER with REPLY, e.g. "447700900001=450 4.2.1 busy"')  # fmt: skip
-    parser.add_argument("--data-reply", action="append", type=_reply, default=[], metavar="NUMBER=REPLY",
-                        help="answer the data for NUMBER with REPLY instead of queueing it")  # fmt: skip
+    parser.add_argument(
+        "--rcpt-reply",
+        action="append",
+        type=_reply,
+        default=[],
+        metavar="NUMBER=REPLY",
+        help='answer RCPT TO for NUMBER with REPLY, e.g. "447700900001=450 4.2.1 busy"',
+    )
+    parser.add_argument(
+        "--data-reply",
+        action="append",
+        type=_reply,
+        default=[],
+        metavar="NUMBER=REPLY",
+        help="answer the data for NUMBER with REPLY instead of queueing it",
+    )
     parser.add_argument("--max-message-bytes", type=int, default=2_000_000)
 
 

@@ -111,8 +111,15 @@ class ReportSender:
     def _run(self) -> None:
         while (report := self._next_due()) is not None:
             outcome, reply = self._send(report)
-            entry = {"kind": report.kind, "message_id": report.message_id, "status": report.status,
-                     "rcpt_to": report.rcpt_to, "outcome": outcome, "reply": reply, "ts": time.time()}  # fmt: skip
+            entry = {
+                "kind": report.kind,
+                "message_id": report.message_id,
+                "status": report.status,
+                "rcpt_to": report.rcpt_to,
+                "outcome": outcome,
+                "reply": reply,
+                "ts": time.time(),
+            }
             with self._cond:
                 self.log.append(entry)
                 if outcome == "accepted":

@@ -96,8 +96,9 @@ def _set_or_pop(table: dict[str, str], key: str, value: str | None) -> None:
         table[key] = value
 
 
-async def serve(config: SimulatorConfig, stop: asyncio.Event | None = None,
-                on_ready: Callable[[MM4Server], None] | None = None) -> None:  # fmt: skip
+async def serve(
+    config: SimulatorConfig, stop: asyncio.Event | None = None, on_ready: Callable[[MM4Server], None] | None = None
+) -> None:
     """Run until SIGINT/SIGTERM (or ``stop`` is set), then shut down cleanly."""
     loop = asyncio.get_running_loop()
     stop = stop or asyncio.Event()

@@ -31,10 +31,21 @@ from .session import SMTPSession
 logger = logging.getLogger(__name__)
 
 COUNTER_NAMES = (
-    "connections", "auth_attempts", "auth_failures", "messages", "accepted", "refused_rcpt", "refused_data",
-    "dropped_after_data", "malformed", "reports_queued", "reports_sent", "reports_retried", "reports_refused",
+    "connections",
+    "auth_attempts",
+    "auth_failures",
+    "messages",
+    "accepted",
+    "refused_rcpt",
+    "refused_data",
+    "dropped_after_data",
+    "malformed",
+    "reports_queued",
+    "reports_sent",
+    "reports_retried",
+    "reports_refused",
     "reports_skipped",
-)  # fmt: skip
+)
 
 
 class MM4Server:
@@ -59,9 +70,11 @@ class MM4Server:
         self._listeners: list[asyncio.Server] = []
         self._writers: set[asyncio.StreamWriter] = set()
         self.reports = ReportSender(
-            self._receiver_endpoint(config.receiver), counters=self.counters, on_change=self.changed,
+            self._receiver_endpoint(config.receiver),
+            counters=self.counters,
+            on_change=self.changed,
             retry_s=config.report_retry_s,
-        )  # fmt: skip
+        )
         if config.eml_dir is not None:
             Path(config.eml_dir).mkdir(parents=True, exist_ok=True)
 
@@ -70,13 +83,13 @@ class MM4Server:
     async def start(self) -> None:
         """Open the plain and/or implicit-TLS listeners and the report thread."""
         if self.config.port is not None:
-            server = await asyncio.start_server(self._plain, self.config.host, self.config.port,
-                                                limit=64 * 1024)  # fmt: skip
+            server = await asyncio.start_server(self._plain, self.config.host, self.config.port, limit=64 * 1024)
             self._listeners.append(server)
             self.port = server.sockets[0].getsockname()[1]
         if self.config.tls_port is not None:
-            server = await asyncio.start_server(self._tls, self.config.host, self.config.tls_port,
-                                                ssl=self.config.ssl_context, limit=64 * 1024)  # fmt: skip
+            server = await asyncio.start_server(
+                self._tls, self.config.host, self.config.tls_port, ssl=self.config.ssl_context, limit=64 * 1024
+            )
             self._listeners.append(server)
             self.tls_port = server.sockets[0].getsockname()[1]
         self.reports.start()
@@ -144,10 +157,16 @@ class MM4Server:
             return None
         auth = self.config.receiver_auth
         return Endpoint(
-            host=receiver[0], port=int(receiver[1]), username=auth[0] if auth else None,
-            password=auth[1] if auth else "", tls=self.config.receiver_tls, ca_file=self.config.receiver_ca_file,
-            auth_mechanism="PLAIN", timeout_s=10.0, local_hostname=self.config.hostname,
-        )  # fmt: skip
+            host=receiver[0],
+            port=int(receiver[1]),
+            username=auth[0] if auth else None,
+            password=auth[1] if auth else "",
+            tls=self.config.receiver_tls,
+            ca_file=self.config.receiver_ca_file,
+            auth_mechanism="PLAIN",
+            timeout_s=10.0,
+            local_hostname=self.config.hostname,
+        )
 
     # -- called by sessions --------------------------------------------------------------------
 
@@ -193,12 +212,21 @@ class MM4Server:
             outcome = self._draw()
             self.counters["accepted"] += 1
             if self.config.record_messages:
-                self.messages.append({
-                    "id": message_id, "user": user, "mail_from": mail_from, "rcpts": list(rcpts),
-                    "numbers": numbers, "tls": tls, "outcome": outcome, "data": data, "ts": time.time(),
-                    "transaction_id": message.header("X-Mms-Transaction-ID"),
-                    "x_mms_message_id": message.message_id,
-                })  # fmt: skip
+                self.messages.append(
+                    {
+                        "id": message_id,
+                        "user": user,
+                        "mail_from": mail_from,
+                        "rcpts": list(rcpts),
+                        "numbers": numbers,
+                        "tls": tls,
+                        "outcome": outcome,
+                        "data": data,
+                        "ts": time.time(),
+                        "transaction_id": message.header("X-Mms-Transaction-ID"),
+                        "x_mms_message_id": message.message_id,
+                    }
+                )
             self._schedule_reports(message, message_id, mail_from, numbers, outcome)
             return f"250 queued as {message_id}"
         finally:
@@ -236,15 +264,23 @@ class MM4Server:
                 if not wanted[kind]:
                     continue
                 report = mm4.build_report(
-                    message_type=kind, transaction_id=transaction_id, message_id=reference, sender=number,
-                    recipient=sender, originator_domain=originator_domain, recipient_domain=self.config.hostname,
-                    date=datetime.now(UTC), status_header=status_header, status=status,
-                )  # fmt: skip
+                    message_type=kind,
+                    transaction_id=transaction_id,
+                    message_id=reference,
+                    sender=number,
+                    recipient=sender,
+                    originator_domain=originator_domain,
+                    recipient_domain=self.config.hostname,
+                    date=datetime.now(UTC),
+                    status_header=status_header,
+                    status=status,
+                )
                 self.reports.schedule(
-                    Report(kind, reference, status, f"system-user@{self.config.hostname}", originator,
-                           mm4.to_bytes(report)),
+                    Report(
+                        kind, reference, status, f"system-user@{self.config.hostname}", originator, mm4.to_bytes(report)
+                    ),
                     delay,
-                )  # fmt: skip
+                )
 
 
 def _number(address: str) -> str:

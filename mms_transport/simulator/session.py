@@ -110,8 +110,11 @@ class SMTPSession:
             return False
         self.greeted, self.mail_from, self.rcpts = "EHLO", None, []
         host = self.server.config.hostname
-        await self.reply(f"250-{host} MM4 server at your service, {arg[:64]}",
-                         f"250-SIZE {self.server.config.max_message_bytes}", "250 AUTH PLAIN LOGIN")  # fmt: skip
+        await self.reply(
+            f"250-{host} MM4 server at your service, {arg[:64]}",
+            f"250-SIZE {self.server.config.max_message_bytes}",
+            "250 AUTH PLAIN LOGIN",
+        )
         return False
 
     async def cmd_HELO(self, arg: str) -> bool:
@@ -227,8 +230,9 @@ class SMTPSession:
         if too_big:
             await self.reply(TOO_BIG)
             return False
-        answer = self.server.accept_message(user=self.user or "", mail_from=mail_from, rcpts=rcpts, data=data,
-                                            tls=self.tls)  # fmt: skip
+        answer = self.server.accept_message(
+            user=self.user or "", mail_from=mail_from, rcpts=rcpts, data=data, tls=self.tls
+        )
         if answer is None:  # the simulator was told to drop the connection here
             self.writer.transport.abort()
             raise Closed

@@ -52,8 +52,7 @@ DATA_SM: Final = 0x00000103
 DATA_SM_RESP: Final = 0x80000103
 RESPONSE_BIT: Final = 0x80000000
 
-BIND_COMMANDS: Final = {"trx": "bind_transceiver", "tx": "bind_transmitter",
-                        "rx": "bind_receiver"}
+BIND_COMMANDS: Final = {"trx": "bind_transceiver", "tx": "bind_transmitter", "rx": "bind_receiver"}
 BIND_RESP_IDS: Final = {"trx": 0x80000009, "tx": 0x80000002, "rx": 0x80000001}
 
 ESME_ROK: Final = consts.SMPP_ESME_ROK
@@ -64,16 +63,24 @@ ESME_RX_T_APPN: Final = consts.SMPP_ESME_RX_T_APPN
 #: Pause the whole bind and resend the same part.
 THROTTLE_STATUSES: Final = frozenset({consts.SMPP_ESME_RTHROTTLED, consts.SMPP_ESME_RMSGQFUL})
 #: Bad credentials: stop, never loop.
-AUTH_STATUSES: Final = frozenset({
-    consts.SMPP_ESME_RBINDFAIL, consts.SMPP_ESME_RINVPASWD, consts.SMPP_ESME_RINVSYSID,
-})
+AUTH_STATUSES: Final = frozenset(
+    {
+        consts.SMPP_ESME_RBINDFAIL,
+        consts.SMPP_ESME_RINVPASWD,
+        consts.SMPP_ESME_RINVSYSID,
+    }
+)
 #: The SMSC's own trouble, not the message's: the part may be sent again later.
-TRANSIENT_STATUSES: Final = frozenset({
-    consts.SMPP_ESME_RINVBNDSTS, consts.SMPP_ESME_RSYSERR, consts.SMPP_ESME_RX_T_APPN,
-})
+TRANSIENT_STATUSES: Final = frozenset(
+    {
+        consts.SMPP_ESME_RINVBNDSTS,
+        consts.SMPP_ESME_RSYSERR,
+        consts.SMPP_ESME_RX_T_APPN,
+    }
+)
 
 STATUS_NAMES: Final[dict[int, str]] = {
-    value: name[len("SMPP_"):]
+    value: name[len("SMPP_") :]
     for name, value in vars(consts).items()
     if name.startswith("SMPP_ESME_") and isinstance(value, int)
 }
@@ -119,18 +126,20 @@ class SequenceGenerator:
 
     def next_sequence(self) -> int:
         with self._lock:
-            self._sequence = (
-                self.MIN_SEQUENCE if self._sequence >= self.MAX_SEQUENCE else self._sequence + 1
-            )
+            self._sequence = self.MIN_SEQUENCE if self._sequence >= self.MAX_SEQUENCE else self._sequence + 1
             return self._sequence
 
 
-def build_bind(
-    client: object, mode: str, *, system_id: str, password: str, system_type: str
-) -> tuple[int, bytes]:
+def build_bind(client: object, mode: str, *, system_id: str, password: str, system_type: str) -> tuple[int, bytes]:
     pdu = smpp.make_pdu(
-        BIND_COMMANDS[mode], client=client, system_id=system_id, password=password,
-        system_type=system_type, addr_ton=0, addr_npi=0, address_range="",
+        BIND_COMMANDS[mode],
+        client=client,
+        system_id=system_id,
+        password=password,
+        system_type=system_type,
+        addr_ton=0,
+        addr_npi=0,
+        address_range="",
     )
     return pdu.sequence, pdu.generate()
 
@@ -153,18 +162,20 @@ def build_submit_sm(client: object, part: OutboundPart) -> tuple[int, bytes]:
         return _build_submit_sm_smpplib(client, part)
     try:
         short_message = part.short_message or b""
-        body = b"".join((
-            b"\0",  # service_type: default
-            bytes((part.source_addr_ton or 0, part.source_addr_npi or 0)),
-            _c_string(part.source_addr, 21),
-            bytes((part.dest_addr_ton or 0, part.dest_addr_npi or 0)),
-            _c_string(part.destination_addr, 21),
-            bytes((part.esm_class or 0, 0, 0)),  # esm_class, protocol_id, priority_flag
-            b"\0",  # schedule_delivery_time: immediate
-            _c_string(part.validity_period, 17),
-            bytes((part.registered_delivery or 0, 0, part.data_coding or 0, 0, len(short_message))),
-            short_message,
-        ))  # fmt: skip
+        body = b"".join(
+            (
+                b"\0",  # service_type: default
+                bytes((part.source_addr_ton or 0, part.source_addr_npi or 0)),
+                _c_string(part.source_addr, 21),
+                bytes((part.dest_addr_ton or 0, part.dest_addr_npi or 0)),
+                _c_string(part.destination_addr, 21),
+                bytes((part.esm_class or 0, 0, 0)),  # esm_class, protocol_id, priority_flag
+                b"\0",  # schedule_delivery_time: immediate
+                _c_string(part.validity_period, 17),
+                bytes((part.registered_delivery or 0, 0, part.data_coding or 0, 0, len(short_message))),
+                short_message,
+            )
+        )
     except (ValueError, TypeError) as exc:  # a field out of range, or text not Latin-1
         raise ValueError(f"cannot encode submit_sm: {exc!r}") from exc
     sequence = client.next_sequence()  # type: ignore[attr-defined]
@@ -181,35 +192,45 @@ def _c_string(value: str | None, limit: int) -> bytes:
 def _build_submit_sm_smpplib(client: object, part: OutboundPart) -> tuple[int, bytes]:
     try:
         pdu = smpp.make_pdu(
-            "submit_sm", client=client,
-            source_addr_ton=part.source_addr_ton, source_addr_npi=part.source_addr_npi,
+            "submit_sm",
+            client=client,
+            source_addr_ton=part.source_addr_ton,
+            source_addr_npi=part.source_addr_npi,
             source_addr=part.source_addr,
-            dest_addr_ton=part.dest_addr_ton, dest_addr_npi=part.dest_addr_npi,
+            dest_addr_ton=part.dest_addr_ton,
+            dest_addr_npi=part.dest_addr_npi,
             destination_addr=part.destination_addr,
-            esm_class=part.esm_class, registered_delivery=part.registered_delivery,
-            data_coding=part.data_coding, validity_period=part.validity_period,
-            short_message=part.short_message, **part.optional_params,
+            esm_class=part.esm_class,
+            registered_delivery=part.registered_delivery,
+            data_coding=part.data_coding,
+            validity_period=part.validity_period,
+            short_message=part.short_message,
+            **part.optional_params,
         )
         return pdu.sequence, pdu.generate()
     except (struct.error, TypeError, UnicodeError, KeyError, AttributeError) as exc:
         raise ValueError(f"cannot encode submit_sm: {exc!r}") from exc
 
 
-def encode_response(command_id: int, sequence: int, status: int = ESME_ROK,
-                    body: bytes = b"") -> bytes:
+def encode_response(command_id: int, sequence: int, status: int = ESME_ROK, body: bytes = b"") -> bytes:
     return HEADER.pack(HEADER_LEN + len(body), command_id, status, sequence) + body
 
 
 def c_string(data: bytes | bytearray, start: int, end: int) -> bytes:
     """The C-string at ``start`` (without its NUL), never reading past ``end``."""
     nul = data.find(b"\0", start, end)
-    return bytes(data[start:nul if nul >= 0 else end])
+    return bytes(data[start : nul if nul >= 0 else end])
 
 
 def _tlv_kinds() -> dict[str, str]:
     kinds: dict[str, str] = {}
-    for cls in (smpp_command.DeliverSM, smpp_command.DataSM, smpp_command.SubmitSM,
-                smpp_command.DataSMResp, smpp_command.AlertNotification):
+    for cls in (
+        smpp_command.DeliverSM,
+        smpp_command.DataSM,
+        smpp_command.SubmitSM,
+        smpp_command.DataSMResp,
+        smpp_command.AlertNotification,
+    ):
         for name, param in cls.params.items():
             if param.type is int:
                 kinds.setdefault(name, "int")
@@ -233,7 +254,7 @@ def parse_tlvs(data: bytes, pos: int) -> dict:
         pos += 4
         if pos + length > end:
             raise ProtocolError(f"TLV 0x{tag:04x} runs past the end of the PDU")
-        value = data[pos:pos + length]
+        value = data[pos : pos + length]
         pos += length
         name = _TLV_NAMES.get(tag)
         if name is None:
@@ -276,7 +297,7 @@ def parse_inbound(frame: bytes, *, system_id: str, received_at: float) -> Inboun
             data_coding = frame[pos + 2]
             sm_length = frame[pos + 4]
             pos += 5  # registered_delivery .. sm_length
-            short_message = frame[pos:pos + sm_length]
+            short_message = frame[pos : pos + sm_length]
             if len(short_message) != sm_length:
                 raise ProtocolError("short_message runs past the end of the PDU")
             pos += sm_length

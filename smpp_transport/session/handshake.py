@@ -17,8 +17,7 @@ from smpp_transport.session.types import BindAuthError, BindConfig
 __all__ = ["open_bound_transport"]
 
 
-def open_bound_transport(config: BindConfig, client: PduClient
-                         ) -> tuple[Transport, bytearray, str]:
+def open_bound_transport(config: BindConfig, client: PduClient) -> tuple[Transport, bytearray, str]:
     """Return (transport, bytes already read after bind_resp, the SMSC's system_id).
 
     Raises BindAuthError when the SMSC refuses the credentials, OSError (timeouts, refused
@@ -27,8 +26,9 @@ def open_bound_transport(config: BindConfig, client: PduClient
     """
     transport = open_transport(config, client)
     try:
-        seq, pdu = codec.build_bind(client, config.mode, system_id=config.system_id,
-                                    password=config.password, system_type=config.system_type)
+        seq, pdu = codec.build_bind(
+            client, config.mode, system_id=config.system_id, password=config.password, system_type=config.system_type
+        )
         if transport.send_pdus([pdu])[1] is not None:
             raise ConnectionError("could not write the bind PDU")
         expected = codec.BIND_RESP_IDS[config.mode]
@@ -42,7 +42,7 @@ def open_bound_transport(config: BindConfig, client: PduClient
                     raise ProtocolError(f"invalid command_length {length}")
                 if len(buf) - pos < length:
                     break
-                frame = bytes(buf[pos:pos + length])
+                frame = bytes(buf[pos : pos + length])
                 pos += length
                 if rseq == seq and command_id in (expected, codec.GENERIC_NACK):
                     del buf[:pos]

@@ -60,12 +60,9 @@ class Pacer:
     response is read. ``rate_per_s == 0`` means unpaced: only ``pause_until`` applies.
     """
 
-    __slots__ = ("rate_per_s", "guard_s", "_interval", "_cap", "_log", "_rtts", "_t0",
-                 "_k", "_not_before", "_max_lag")
+    __slots__ = ("rate_per_s", "guard_s", "_interval", "_cap", "_log", "_rtts", "_t0", "_k", "_not_before", "_max_lag")
 
-    def __init__(
-        self, rate_per_s: float, *, guard_s: float = 0.0, max_lag_s: float | None = None
-    ) -> None:
+    def __init__(self, rate_per_s: float, *, guard_s: float = 0.0, max_lag_s: float | None = None) -> None:
         if rate_per_s < 0 or guard_s < 0:
             raise ValueError("rate_per_s and guard_s must be >= 0")
         self.rate_per_s = rate_per_s

@@ -36,8 +36,21 @@ log = logging.getLogger("smpp_transport.bind")
 class Connection:
     """One connection's state; replaced on every reconnect."""
 
-    __slots__ = ("transport", "buffer", "reader", "alive", "closing", "reason", "last_rx",
-                 "last_tx", "probe", "el_seq", "el_deadline", "unbind_seq", "unbound")
+    __slots__ = (
+        "transport",
+        "buffer",
+        "reader",
+        "alive",
+        "closing",
+        "reason",
+        "last_rx",
+        "last_tx",
+        "probe",
+        "el_seq",
+        "el_deadline",
+        "unbind_seq",
+        "unbound",
+    )
 
     def __init__(self, transport: Transport, buffer: bytearray) -> None:
         now = time.monotonic()
@@ -122,14 +135,13 @@ class ReaderMixin:
             if command_id == submit_resp:
                 message_id = None
                 if status == 0 and length > codec.HEADER_LEN:
-                    message_id = codec.c_string(buf, pos + 16, pos + length).decode(
-                        "ascii", "replace")
+                    message_id = codec.c_string(buf, pos + 16, pos + length).decode("ascii", "replace")
                 resps.append((seq, status, message_id))
             else:
                 if resps:
                     self._apply_responses(conn, resps)
                     resps = []
-                self._dispatch(conn, command_id, status, seq, bytes(buf[pos:pos + length]))
+                self._dispatch(conn, command_id, status, seq, bytes(buf[pos : pos + length]))
             pos += length
         if resps:
             self._apply_responses(conn, resps)
@@ -151,8 +163,9 @@ class ReaderMixin:
         """Throttled: the whole bind waits ``throttle_pause_s`` (caller holds the lock)."""
         now = time.monotonic()
         if self._pacer.not_before <= now:
-            log.info("bind %s: %s from the SMSC; pausing %.2fs", self.name,
-                     status_name(status), self.config.throttle_pause_s)
+            log.info(
+                "bind %s: %s from the SMSC; pausing %.2fs", self.name, status_name(status), self.config.throttle_pause_s
+            )
         self._pacer.pause_until(now + self.config.throttle_pause_s)
 
     def _ack_when_done(self, conn: Connection, resp_id: int, seq: int, done: Future) -> None:
@@ -172,8 +185,7 @@ class ReaderMixin:
             with self._cv:
                 self._lost(conn, f"write failed: {error}")
 
-    def _dispatch(self, conn: Connection, command_id: int, status: int, seq: int,
-                  frame: bytes) -> None:
+    def _dispatch(self, conn: Connection, command_id: int, status: int, seq: int, frame: bytes) -> None:
         if command_id in (codec.DELIVER_SM, codec.DATA_SM):
             self._on_inbound(conn, command_id, seq, frame)
         elif command_id == codec.ENQUIRE_LINK:
@@ -187,13 +199,10 @@ class ReaderMixin:
         elif command_id == codec.ALERT_NOTIFICATION or command_id & codec.RESPONSE_BIT:
             log.debug("bind %s: ignoring PDU 0x%08x", self.name, command_id)
         else:
-            log.warning("bind %s: unsupported request 0x%08x; generic_nack", self.name,
-                        command_id)
-            self._reply(conn, codec.encode_response(codec.GENERIC_NACK, seq,
-                                                    codec.ESME_RINVCMDID))
+            log.warning("bind %s: unsupported request 0x%08x; generic_nack", self.name, command_id)
+            self._reply(conn, codec.encode_response(codec.GENERIC_NACK, seq, codec.ESME_RINVCMDID))
 
-    def _on_session_response(self, conn: Connection, command_id: int, status: int,
-                             seq: int) -> None:
+    def _on_session_response(self, conn: Connection, command_id: int, status: int, seq: int) -> None:
         with self._cv:
             if seq == conn.el_seq:
                 conn.el_seq = None
@@ -203,26 +212,28 @@ class ReaderMixin:
                 conn.unbound = True
             elif command_id == codec.GENERIC_NACK:
                 # A nack of one of our submit_sm: same rules as its response would have.
-                known = self._window.on_response(
-                    seq, status or consts.SMPP_ESME_RUNKNOWNERR, None, conn.last_rx)
+                known = self._window.on_response(seq, status or consts.SMPP_ESME_RUNKNOWNERR, None, conn.last_rx)
                 if known:
                     self._pause(status)
                 elif known is None:
-                    log.warning("bind %s: generic_nack %s for unknown sequence %d",
-                                self.name, status_name(status), seq)
+                    log.warning("bind %s: generic_nack %s for unknown sequence %d", self.name, status_name(status), seq)
             self._cv.notify_all()
 
     def _on_inbound(self, conn: Connection, command_id: int, seq: int, frame: bytes) -> None:
         resp_id = codec.DELIVER_SM_RESP if command_id == codec.DELIVER_SM else codec.DATA_SM_RESP
         status = codec.ESME_ROK
         try:
-            pdu = codec.parse_inbound(frame, system_id=self.config.system_id,
-                                      received_at=time.time())
+            pdu = codec.parse_inbound(frame, system_id=self.config.system_id, received_at=time.time())
         except ProtocolError as exc:
             # A summary, never the PDU: its addresses are phone numbers and its body a text.
-            log.error("bind %s: undecodable %s (sequence %d, %d octets): %s; answered ESME_RSYSERR",
-                      self.name, "deliver_sm" if command_id == codec.DELIVER_SM else "data_sm",
-                      seq, len(frame), exc)
+            log.error(
+                "bind %s: undecodable %s (sequence %d, %d octets): %s; answered ESME_RSYSERR",
+                self.name,
+                "deliver_sm" if command_id == codec.DELIVER_SM else "data_sm",
+                seq,
+                len(frame),
+                exc,
+            )
             status = codec.ESME_RSYSERR
         else:
             self._delivers += 1
@@ -230,8 +241,7 @@ class ReaderMixin:
                 try:
                     pending = self._on_deliver(pdu)
                 except Exception:
-                    log.exception("bind %s: on_deliver failed; asking the SMSC to redeliver",
-                                  self.name)
+                    log.exception("bind %s: on_deliver failed; asking the SMSC to redeliver", self.name)
                     self._deliver_errors += 1
                     status = codec.ESME_RX_T_APPN
                 else:
@@ -239,7 +249,6 @@ class ReaderMixin:
                         # Deferred acknowledgement: the handler stores PDUs in groups
                         # (one commit for many receipts) and the reader goes on reading;
                         # the resp goes out when the group is durable.
-                        pending.add_done_callback(
-                            lambda done: self._ack_when_done(conn, resp_id, seq, done))
+                        pending.add_done_callback(lambda done: self._ack_when_done(conn, resp_id, seq, done))
                         return
         self._reply(conn, codec.encode_response(resp_id, seq, status, b"\0"))

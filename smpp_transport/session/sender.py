@@ -68,8 +68,7 @@ class SenderMixin:
                         entries = window.take(now)
                         if entries:
                             break
-                    wake = (conn.el_deadline if conn.el_seq is not None
-                            else min(conn.last_rx, conn.last_tx) + el_idle)
+                    wake = conn.el_deadline if conn.el_seq is not None else min(conn.last_rx, conn.last_tx) + el_idle
                     oldest = window.oldest_deadline()
                     if oldest is not None and oldest < wake:
                         wake = oldest
@@ -99,8 +98,7 @@ class SenderMixin:
         window = self._window
         with self._cv:
             for entry, exc in bad:
-                log.warning("bind %s: part %r cannot be encoded: %s", self.name,
-                            entry.part.ref, exc)
+                log.warning("bind %s: part %r cannot be encoded: %s", self.name, entry.part.ref, exc)
                 window.release_unbuilt(entry, "INVALID_PART")
             if not built:
                 return

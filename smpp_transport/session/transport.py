@@ -46,9 +46,12 @@ class PduClient(Client):
 
     def __init__(self, config: BindConfig) -> None:
         super().__init__(
-            config.host, config.port, timeout=config.connect_timeout_s,
+            config.host,
+            config.port,
+            timeout=config.connect_timeout_s,
             sequence_generator=SequenceGenerator(),
-            logger_name="smpp_transport.smpplib", allow_unknown_opt_params=True,
+            logger_name="smpp_transport.smpplib",
+            allow_unknown_opt_params=True,
         )
 
     def _create_socket(self) -> socket.socket:
@@ -124,8 +127,7 @@ class TlsTransport(Transport):
         super().__init__(sock)
         self._incoming = ssl.MemoryBIO()
         self._outgoing = ssl.MemoryBIO()
-        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=False,
-                                     server_hostname=server_hostname)
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=False, server_hostname=server_hostname)
         self._tls_lock = threading.Lock()
 
     def handshake(self) -> None:
@@ -210,8 +212,7 @@ def open_transport(config: BindConfig, client: PduClient) -> Transport:
     try:
         transport: Transport
         if config.tls:
-            transport = TlsTransport(sock, make_ssl_context(config),
-                                     config.tls_server_hostname or config.host)
+            transport = TlsTransport(sock, make_ssl_context(config), config.tls_server_hostname or config.host)
             transport.handshake()
         else:
             transport = Transport(sock)

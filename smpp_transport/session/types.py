@@ -79,8 +79,7 @@ class BindConfig:
             raise ValueError("pacing_guard_s must be >= 0")
         if self.rate_per_s < 0:
             raise ValueError("rate_per_s must be >= 0 (0 = unpaced)")
-        positive = ("enquire_link_s", "response_timeout_s", "connect_timeout_s",
-                    "reconnect_max_s", "throttle_pause_s")
+        positive = ("enquire_link_s", "response_timeout_s", "connect_timeout_s", "reconnect_max_s", "throttle_pause_s")
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0")

@@ -48,8 +48,18 @@ class Batch:
 class Entry:
     """One part on its way: where it is (``state``) and how often it was throttled."""
 
-    __slots__ = ("part", "batch", "index", "order", "state", "throttles", "deadline", "slot",
-                 "answered_at", "written_at")
+    __slots__ = (
+        "part",
+        "batch",
+        "index",
+        "order",
+        "state",
+        "throttles",
+        "deadline",
+        "slot",
+        "answered_at",
+        "written_at",
+    )
 
     def __init__(self, part: OutboundPart, batch: Batch, index: int, order: int) -> None:
         self.part = part
@@ -290,8 +300,7 @@ class SubmitWindow:
         return count
 
     # -- reader's side -------------------------------------------------------------------
-    def on_response(self, seq: int, status: int, message_id: str | None,
-                    read_at: float) -> bool | None:
+    def on_response(self, seq: int, status: int, message_id: str | None, read_at: float) -> bool | None:
         """Apply a submit_sm_resp / generic_nack read at ``read_at``. Returns True when it
         was a throttle, False for any other known sequence, None for an unknown (late) one."""
         entry = self.inflight.pop(seq, None)
@@ -323,8 +332,9 @@ class SubmitWindow:
         entry.state = QUEUED
         heapq.heappush(self.retry, (entry.order, entry))
 
-    def _resolve(self, entry: Entry, outcome: str, status: int | None,
-                 message_id: str | None, name: str | None = None) -> None:
+    def _resolve(
+        self, entry: Entry, outcome: str, status: int | None, message_id: str | None, name: str | None = None
+    ) -> None:
         if entry.state == DONE:
             return
         entry.state = DONE
@@ -332,7 +342,12 @@ class SubmitWindow:
         if status is not None and name is None:
             name = status_name(status)
         batch.results[entry.index] = SubmitResult(
-            entry.part.ref, outcome, status, name, message_id if status == 0 else None, entry.written_at,
+            entry.part.ref,
+            outcome,
+            status,
+            name,
+            message_id if status == 0 else None,
+            entry.written_at,
         )
         batch.remaining -= 1
         if not batch.remaining:

@@ -118,15 +118,22 @@ def receipt_body(
     delivered = b"001" if stat == "DELIVRD" else b"000"
     short_message = b"".join(
         (
-            b"id:", mid,
-            b" sub:001 dlvrd:", delivered,
-            b" submit date:", smpp_date(submit_ts),
-            b" done date:", smpp_date(done_ts),
-            b" stat:", stat.encode("ascii"),
-            b" err:", err.encode("ascii"),
-            b" text:", text,
+            b"id:",
+            mid,
+            b" sub:001 dlvrd:",
+            delivered,
+            b" submit date:",
+            smpp_date(submit_ts),
+            b" done date:",
+            smpp_date(done_ts),
+            b" stat:",
+            stat.encode("ascii"),
+            b" err:",
+            err.encode("ascii"),
+            b" text:",
+            text,
         )
-    )  # fmt: skip
+    )
     tlvs = b""
     if with_tlvs:
         state = MESSAGE_STATES.get(stat, MESSAGE_STATES["UNKNOWN"])

@@ -34,11 +34,26 @@ from .session import BindSession
 logger = logging.getLogger(__name__)
 
 COUNTER_NAMES = (
-    "connections", "binds", "bind_failures", "submits", "accepted", "throttled", "rejected",
-    "resp_sent", "receipts_queued", "receipts_sent", "receipts_acked", "mo_queued", "mo_sent",
-    "mo_acked", "deliver_nacks", "redeliveries", "requeued_on_drop", "enquire_links",
+    "connections",
+    "binds",
+    "bind_failures",
+    "submits",
+    "accepted",
+    "throttled",
+    "rejected",
+    "resp_sent",
+    "receipts_queued",
+    "receipts_sent",
+    "receipts_acked",
+    "mo_queued",
+    "mo_sent",
+    "mo_acked",
+    "deliver_nacks",
+    "redeliveries",
+    "requeued_on_drop",
+    "enquire_links",
     "generic_nacks",
-)  # fmt: skip
+)
 
 _encode = pdu.encode_pdu
 _TICK_S = 0.5
@@ -157,8 +172,7 @@ class SMSCServer:
         if session.bind_type != "tx":
             self.router.add_receiver(session)
         self._refresh_bound()
-        logger.info("bind %s: %s %s from %s", session.bind_id, session.system_id,
-                    session.bind_type, session.peer)  # fmt: skip
+        logger.info("bind %s: %s %s from %s", session.bind_id, session.system_id, session.bind_type, session.peer)
 
     def session_closed(self, session: BindSession) -> None:
         """Forget a bind (idempotent) and requeue the deliver_sm it never acknowledged."""
@@ -172,17 +186,14 @@ class SMSCServer:
 
     def _refresh_bound(self) -> None:
         self.bound = tuple(
-            {"bind_id": s.bind_id, "system_id": s.system_id, "bind_type": s.bind_type,
-             "peer": s.peer}
+            {"bind_id": s.bind_id, "system_id": s.system_id, "bind_type": s.bind_type, "peer": s.peer}
             for s in sorted(self.sessions, key=lambda s: s.bind_id)
             if s.bind_type is not None
-        )  # fmt: skip
+        )
 
     # -- submit_sm -----------------------------------------------------------------------
 
-    def handle_submit(
-        self, session: BindSession, buf: bytearray, start: int, end: int, seq: int, now: float
-    ) -> bytes:
+    def handle_submit(self, session: BindSession, buf: bytearray, start: int, end: int, seq: int, now: float) -> bytes:
         """Answer one submit_sm: bind state, rejects, throttle, id, outcome, record."""
         counters = self.counters
         counters["submits"] += 1
@@ -307,17 +318,21 @@ class SMSCServer:
         """Queue a hand-made receipt (duplicates, orphans) for a receiver of system_id."""
         now = time.time()
         body = receipt_body(
-            message_id=message_id, stat=stat, err=err, submit_ts=now, done_ts=now, text=b"",
-            handset=(1, 1, b""), sender=(0, 0, b""),
+            message_id=message_id,
+            stat=stat,
+            err=err,
+            submit_ts=now,
+            done_ts=now,
+            text=b"",
+            handset=(1, 1, b""),
+            sender=(0, 0, b""),
             with_tlvs=self.config.receipt_mode == "tlv+text",
             extra_tlv=self.config.extra_tlv_in_receipts,
-        )  # fmt: skip
+        )
         self.counters["receipts_queued"] += 1
         self.router.enqueue(DeliverItem(system_id, body, "receipt", message_id))
 
-    def send_mo(
-        self, system_id: str, source_addr: str, destination_addr: str, text: bytes, coding: int
-    ) -> None:
+    def send_mo(self, system_id: str, source_addr: str, destination_addr: str, text: bytes, coding: int) -> None:
         """Queue a mobile-originated deliver_sm for a receiver of system_id."""
         self.counters["mo_queued"] += 1
         body = mo_body(source_addr, destination_addr, text, coding)

@@ -196,7 +196,5 @@ class BindSession(asyncio.Protocol):
         self.bind_type = pdu.BIND_TYPES[command_id]
         self.system_id = request.system_id
         self.server.session_bound(self)
-        body = pdu.cstring(self.server.config.smsc_system_id) + pdu.encode_tlv(
-            pdu.TLV_SC_INTERFACE_VERSION, b"\x34"
-        )
+        body = pdu.cstring(self.server.config.smsc_system_id) + pdu.encode_tlv(pdu.TLV_SC_INTERFACE_VERSION, b"\x34")
         return _encode(resp_id, 0, sequence, body)

@@ -85,11 +85,22 @@ def test_schedule_is_entered_in_the_campaign_time_zone(marketer_client) -> None:
     account = AccountFactory()
     lst = _list_with(["Ann"])
     data = {
-        "name": "Winter sale", "channel": "sms", "account": account.pk, "sender": "", "body": "Hi {{ first_name }}",
-        "mms_subject": "", "recipient_lists": [lst.pk], "scheduled_local": "2030-01-15T09:00",
-        "timezone": "Europe/London", "send_rate": "", "quiet_hours_start": "", "quiet_hours_end": "",
-        "validity_period": "", "media-TOTAL_FORMS": "0", "media-INITIAL_FORMS": "0",
-    }  # fmt: skip
+        "name": "Winter sale",
+        "channel": "sms",
+        "account": account.pk,
+        "sender": "",
+        "body": "Hi {{ first_name }}",
+        "mms_subject": "",
+        "recipient_lists": [lst.pk],
+        "scheduled_local": "2030-01-15T09:00",
+        "timezone": "Europe/London",
+        "send_rate": "",
+        "quiet_hours_start": "",
+        "quiet_hours_end": "",
+        "validity_period": "",
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
+    }
     response = marketer_client.post(reverse("admin:campaigns_campaign_add"), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     campaign = Campaign.objects.get(name="Winter sale")
@@ -152,8 +163,9 @@ def test_a_refusal_is_shown_with_the_service_message(marketer_client) -> None:
     assert response.status_code == 302
     page = marketer_client.get(response.url)
     assert "Choose at least one recipient list." in _messages(page)
-    response = marketer_client.post(reverse("admin:campaigns_campaign_action", args=[campaign.pk, "resume"]),
-                                    follow=True)  # fmt: skip
+    response = marketer_client.post(
+        reverse("admin:campaigns_campaign_action", args=[campaign.pk, "resume"]), follow=True
+    )
     assert "Cannot resume a campaign that is draft." in _messages(response)
     response = _action(marketer_client, campaign, "resend_failed")
     assert "No failed messages to resend." in _messages(marketer_client.get(response.url))

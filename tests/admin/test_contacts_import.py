@@ -80,9 +80,9 @@ def test_a_stray_cp1252_byte_after_the_sniffed_block_does_not_fail_the_file() ->
 
 def test_broken_quoting_rejects_that_row_only() -> None:
     data = (
-        b'phone,first,last,city\n'
+        b"phone,first,last,city\n"
         b'+447911100001,"Ann,Lee,Leeds\n'  # quote never closed
-        b'+447911100002,Bob,Ray,York\n'
+        b"+447911100002,Bob,Ray,York\n"
         b'+447911100003,"Cy"x,Day,Hull\n'  # text after a closing quote
         b'+447911100004,"Multi\nline",Eve,Bath\n'  # a legal quoted newline
     )

@@ -61,8 +61,13 @@ def test_reading_stops_at_the_limit_and_resumes_at_the_next_line(settings) -> No
     settings.IMPORT_MAX_LINE_CHARS = 100
     lines = [b"a" * 99 + b"\n", b"b" * 100 + b"\n", b"c" * 5000 + b"\r\n", b"d\r", b"e\n"]
     records = list(open_csv(io.BytesIO(b"h\n" + b"".join(lines))).records)
-    assert [(row, fields is None) for row, fields, _ in records] == [(2, False), (3, True), (4, True), (5, False),
-                                                                       (6, False)]  # fmt: skip
+    assert [(row, fields is None) for row, fields, _ in records] == [
+        (2, False),
+        (3, True),
+        (4, True),
+        (5, False),
+        (6, False),
+    ]
     assert records[0][1] == ["a" * 99] and records[3][1] == ["d"] and records[4][1] == ["e"]
 
 

@@ -20,8 +20,9 @@ def test_a_worker_runs_the_import_job(tmp_path, monkeypatch) -> None:
     # and, with the file-system broker, the same broker folder.
     platform = Platform(tmp_path, extra_env={"VAR_DIR": str(settings.VAR_DIR)})
     queue = platform.env["CELERY_DEFAULT_QUEUE"]
-    monkeypatch.setattr(import_contacts_task, "delay", lambda job_id: import_contacts_task.apply_async(
-        args=[job_id], queue=queue))  # fmt: skip
+    monkeypatch.setattr(
+        import_contacts_task, "delay", lambda job_id: import_contacts_task.apply_async(args=[job_id], queue=queue)
+    )
     try:
         platform.start_dispatch_worker()
         lst = RecipientListFactory()

@@ -48,14 +48,30 @@ def _messages(response) -> list[str]:
 def _form_data(campaign: Campaign | None = None, **overrides) -> dict:
     """The builder's POST as the browser sends it (a draft's editable fields)."""
     data = {
-        "name": "Winter sale", "channel": "sms", "account": "", "sender": "", "body": BODY, "mms_subject": "",
-        "recipient_lists": [], "scheduled_local": "", "timezone": "UTC", "send_rate": "",
-        "quiet_hours_start": "", "quiet_hours_end": "", "validity_period": "",
-        "media-TOTAL_FORMS": "0", "media-INITIAL_FORMS": "0",
-    }  # fmt: skip
+        "name": "Winter sale",
+        "channel": "sms",
+        "account": "",
+        "sender": "",
+        "body": BODY,
+        "mms_subject": "",
+        "recipient_lists": [],
+        "scheduled_local": "",
+        "timezone": "UTC",
+        "send_rate": "",
+        "quiet_hours_start": "",
+        "quiet_hours_end": "",
+        "validity_period": "",
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
+    }
     if campaign is not None:
-        data.update(name=campaign.name, account=campaign.account_id, body=campaign.body, timezone=campaign.timezone,
-                    recipient_lists=list(campaign.recipient_lists.values_list("id", flat=True)))  # fmt: skip
+        data.update(
+            name=campaign.name,
+            account=campaign.account_id,
+            body=campaign.body,
+            timezone=campaign.timezone,
+            recipient_lists=list(campaign.recipient_lists.values_list("id", flat=True)),
+        )
     data.update(overrides)
     return data
 
@@ -63,10 +79,16 @@ def _form_data(campaign: Campaign | None = None, **overrides) -> dict:
 def _finished_with_failures() -> Campaign:
     """A completed campaign: 3 of 5 failed, one of them to a contact since deleted."""
     lst = RecipientListFactory(name="Spring customers")
-    ann, bob, cy, di, ed = _contacts(lst, [
-        ("+447911100001", "Ann", {"city": "Leeds"}), ("+447911100002", "Bob", {"city": "York"}),
-        ("+447911100003", "", {"city": "Hull"}), ("+447911100004", "Di", {}), ("+447911100005", "Ed", {}),
-    ])  # fmt: skip
+    ann, bob, cy, di, ed = _contacts(
+        lst,
+        [
+            ("+447911100001", "Ann", {"city": "Leeds"}),
+            ("+447911100002", "Bob", {"city": "York"}),
+            ("+447911100003", "", {"city": "Hull"}),
+            ("+447911100004", "Di", {}),
+            ("+447911100005", "Ed", {}),
+        ],
+    )
     campaign = CampaignFactory(name="Spring sale", body=BODY, status=C.COMPLETED, materialised_at=timezone.now())
     campaign.recipient_lists.add(lst)
     for contact, status in ((ann, S.UNDELIVERED), (bob, S.DELIVERED), (cy, S.FAILED), (di, S.DELIVERED)):
@@ -90,16 +112,20 @@ def test_the_resend_draft_shows_its_recipients_and_sends_to_exactly_them(markete
     recipients = resend.recipient_lists.get()
     assert recipients.name == "Spring sale: failed recipients"
     rows = sorted(recipients.contacts.values_list("phone", "first_name", "attributes"))
-    assert rows == [("+447911100001", "Ann", {"city": "Leeds"}), ("+447911100003", "", {"city": "Hull"}),
-                    ("+447911100005", "", {})]  # fmt: skip
+    assert rows == [
+        ("+447911100001", "Ann", {"city": "Leeds"}),
+        ("+447911100003", "", {"city": "Hull"}),
+        ("+447911100005", "", {}),
+    ]
 
     page = marketer_client.get(response.url).content.decode()
     assert re.search(rf'name="recipient_lists" value="{recipients.pk}"[^>]*checked', page)  # shown, ticked
     assert 'id="cd-resend-of"' in page and _change(original) in page
 
     # The preview counts and personalises exactly those recipients.
-    preview = marketer_client.post(reverse(PREVIEW), {"body": resend.body, "account": resend.account_id,
-                                                      "recipient_lists": [recipients.pk]}).json()  # fmt: skip
+    preview = marketer_client.post(
+        reverse(PREVIEW), {"body": resend.body, "account": resend.account_id, "recipient_lists": [recipients.pk]}
+    ).json()
     assert preview["recipients"] == 3
     assert [s["text"] for s in preview["samples"]] == ["Hi Ann from Leeds!", "Hi  from Hull!", "Hi  from !"]
 
@@ -133,8 +159,11 @@ def test_the_resend_draft_edits_like_any_draft(marketer_client) -> None:
     assert set(copy.recipient_lists.values_list("id", flat=True)) == {recipients.pk, extra.pk}
     _action(marketer_client, resend, "send_now")
     assert sorted(resend.messages.values_list("phone", flat=True)) == [
-        "+447911100001", "+447911100003", "+447911100005", "+447911100099",
-    ]  # fmt: skip
+        "+447911100001",
+        "+447911100003",
+        "+447911100005",
+        "+447911100099",
+    ]
 
     # Remove the failed list from the copy: it sends to the other list only.
     data = _form_data(copy, recipient_lists=[extra.pk], _continue="1")
@@ -201,11 +230,16 @@ def test_the_preview_warns_about_every_variable_some_recipients_lack(
     marketer_client, django_assert_max_num_queries
 ) -> None:
     lst = RecipientListFactory()
-    _contacts(lst, [
-        ("+447911100001", "Ann", {"city": "Leeds", "shop": "Kirkgate"}), ("+447911100002", "", {"city": ""}),
-        ("+447911100003", "Cy", {"city": None}), ("+447911100004", "Di", {"city": 0}),
-        ("+447911100005", "Ed", {"first_name": "Not used: the column wins"}),
-    ])  # fmt: skip
+    _contacts(
+        lst,
+        [
+            ("+447911100001", "Ann", {"city": "Leeds", "shop": "Kirkgate"}),
+            ("+447911100002", "", {"city": ""}),
+            ("+447911100003", "Cy", {"city": None}),
+            ("+447911100004", "Di", {"city": 0}),
+            ("+447911100005", "Ed", {"first_name": "Not used: the column wins"}),
+        ],
+    )
     body = 'Hi {{ first_name }}, {{ city }} {{ shop }} {{ last_name|default:"friend" }} {{ city|default:"x" }}'
     with django_assert_max_num_queries(8):
         data = marketer_client.post(reverse(PREVIEW), {"body": body, "recipient_lists": [lst.pk]}).json()
@@ -238,8 +272,13 @@ def test_variable_warnings_count_a_number_on_two_lists_once_with_the_contact_tha
 def test_save_and_schedule_on_a_new_campaign_keeps_the_time_and_zone_typed(marketer_client) -> None:
     account = AccountFactory()
     lst = _draft_with_recipients()[0].recipient_lists.get()
-    data = _form_data(account=account.pk, recipient_lists=[lst.pk], scheduled_local="2031-01-15T09:00",
-                      timezone="America/New_York", _schedule="1")  # fmt: skip
+    data = _form_data(
+        account=account.pk,
+        recipient_lists=[lst.pk],
+        scheduled_local="2031-01-15T09:00",
+        timezone="America/New_York",
+        _schedule="1",
+    )
     response = marketer_client.post(reverse("admin:campaigns_campaign_add"), data)
     campaign = Campaign.objects.get(name="Winter sale")
     assert response.status_code == 302 and response.url == _change(campaign)
@@ -288,8 +327,12 @@ def _paused_half_sent() -> tuple[Campaign, Message, Message]:
     """A started campaign, paused: one message sent (with its part), one deferred, one waiting."""
     lst = RecipientListFactory()
     _contacts(lst, [("+447911100001", "Ann", {}), ("+447911100002", "Bob", {}), ("+447911100003", "Cy", {})])
-    campaign = CampaignFactory(body="Sale today", quiet_hours_start=time(9), quiet_hours_end=time(20),
-                               scheduled_at=datetime(2030, 1, 1, 8, tzinfo=UTC))  # fmt: skip
+    campaign = CampaignFactory(
+        body="Sale today",
+        quiet_hours_start=time(9),
+        quiet_hours_end=time(20),
+        scheduled_at=datetime(2030, 1, 1, 8, tzinfo=UTC),
+    )
     campaign.recipient_lists.add(lst)
     campaign_actions.send_now(campaign=campaign)
     sent, deferred, waiting = campaign.messages.order_by("phone")
@@ -312,15 +355,26 @@ def test_a_paused_campaign_is_editable_and_says_what_an_edit_affects(marketer_cl
     assert "data-fixed=" in page  # the preview still knows the account and lists
 
     data = {
-        "name": campaign.name, "sender": "NEWS", "body": "Sale ends tomorrow", "timezone": "UTC", "send_rate": "5",
-        "quiet_hours_start": "08:00", "quiet_hours_end": "21:00", "validity_period": "",
-        "media-TOTAL_FORMS": "0", "media-INITIAL_FORMS": "0", "_continue": "1",
-    }  # fmt: skip
+        "name": campaign.name,
+        "sender": "NEWS",
+        "body": "Sale ends tomorrow",
+        "timezone": "UTC",
+        "send_rate": "5",
+        "quiet_hours_start": "08:00",
+        "quiet_hours_end": "21:00",
+        "validity_period": "",
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
+        "_continue": "1",
+    }
     response = marketer_client.post(_change(campaign), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     campaign.refresh_from_db()
     assert (campaign.status, campaign.body, campaign.sender, campaign.send_rate) == (
-        C.PAUSED, "Sale ends tomorrow", "NEWS", 5
+        C.PAUSED,
+        "Sale ends tomorrow",
+        "NEWS",
+        5,
     )
     assert "The change applies to the 2 messages not yet sent" in " ".join(_messages(marketer_client.get(response.url)))
     # Unsent messages take the new text (their copied body is cleared) and lose the old window's deferral;
@@ -354,9 +408,18 @@ def test_a_form_posted_after_resume_is_refused_not_saved_into_the_running_campai
     page = marketer_client.get(_change(campaign)).content.decode()
     assert 'name="body"' in page  # opened while paused
     campaign_actions.resume(campaign=campaign)
-    data = {"name": campaign.name, "sender": "", "body": "Too late", "timezone": "Asia/Tokyo", "send_rate": "",
-            "quiet_hours_start": "", "quiet_hours_end": "", "validity_period": "",
-            "media-TOTAL_FORMS": "0", "media-INITIAL_FORMS": "0"}  # fmt: skip
+    data = {
+        "name": campaign.name,
+        "sender": "",
+        "body": "Too late",
+        "timezone": "Asia/Tokyo",
+        "send_rate": "",
+        "quiet_hours_start": "",
+        "quiet_hours_end": "",
+        "validity_period": "",
+        "media-TOTAL_FORMS": "0",
+        "media-INITIAL_FORMS": "0",
+    }
     assert marketer_client.post(_change(campaign), data).status_code == 403
     campaign.refresh_from_db()
     assert (campaign.status, campaign.body, campaign.timezone) == (C.RUNNING, "Sale today", "UTC")

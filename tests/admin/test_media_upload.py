@@ -22,12 +22,23 @@ def media_root(settings, tmp_path):
 
 def _post(client, campaign, *uploads: tuple[str, bytes, str], **overrides):
     data = {
-        "name": campaign.name, "channel": campaign.channel, "account": campaign.account_id, "sender": "",
-        "body": campaign.body, "mms_subject": "Sale", "recipient_lists": [RecipientListFactory().pk],
-        "scheduled_local": "", "timezone": "UTC", "send_rate": "", "quiet_hours_start": "", "quiet_hours_end": "",
-        "validity_period": "", "media-TOTAL_FORMS": str(len(uploads)), "media-INITIAL_FORMS": "0",
+        "name": campaign.name,
+        "channel": campaign.channel,
+        "account": campaign.account_id,
+        "sender": "",
+        "body": campaign.body,
+        "mms_subject": "Sale",
+        "recipient_lists": [RecipientListFactory().pk],
+        "scheduled_local": "",
+        "timezone": "UTC",
+        "send_rate": "",
+        "quiet_hours_start": "",
+        "quiet_hours_end": "",
+        "validity_period": "",
+        "media-TOTAL_FORMS": str(len(uploads)),
+        "media-INITIAL_FORMS": "0",
         "_continue": "1",
-    }  # fmt: skip
+    }
     for i, (name, content, declared) in enumerate(uploads):
         data[f"media-{i}-file"] = SimpleUploadedFile(name, content, declared)
         data[f"media-{i}-position"] = str(i + 1)

@@ -67,8 +67,13 @@ def test_viewer_has_no_optouts(viewer_client) -> None:
 
 
 def test_marketer_sees_an_account_by_name_only(marketer_client, operator_client) -> None:
-    account = AccountFactory(name="Localmail UK", system_id="lm-sys", smpp_password="s3cretpw", mm4_api_key="k3y",
-                             smpp_host="smpp.example.net")  # fmt: skip
+    account = AccountFactory(
+        name="Localmail UK",
+        system_id="lm-sys",
+        smpp_password="s3cretpw",
+        mm4_api_key="k3y",
+        smpp_host="smpp.example.net",
+    )
     url = reverse("admin:campaigns_account_change", args=[account.pk])
     page = marketer_client.get(url).content.decode()
     assert "Localmail UK" in page

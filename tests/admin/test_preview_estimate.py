@@ -28,22 +28,26 @@ def _preview(client, **data) -> dict:
 
 def test_human_durations() -> None:
     assert [human_duration(s) for s in (30, 120, 500, 5400, 90000)] == [
-        "under a minute", "about 2 min", "about 8 min 20 s", "about 1 h 30 min", "about 1 day 1 h",
-    ]  # fmt: skip
+        "under a minute",
+        "about 2 min",
+        "about 8 min 20 s",
+        "about 1 h 30 min",
+        "about 1 day 1 h",
+    ]
 
 
 def test_a_cap_below_the_account_sets_the_pace(marketer_client) -> None:
     account = AccountFactory(binds=2, rate_per_bind=50)
-    data = _preview(marketer_client, body="Sale on now", account=account.pk, recipient_lists=[_list(1000).pk],
-                    send_rate=2)  # fmt: skip
+    data = _preview(
+        marketer_client, body="Sale on now", account=account.pk, recipient_lists=[_list(1000).pk], send_rate=2
+    )
     assert (data["estimated_seconds"], data["estimated_duration"], data["pace_per_s"]) == (500, "about 8 min 20 s", 2)
     assert data["limited_by"] == "the campaign's cap of 2 msg/s"
 
 
 def test_the_cap_counts_segments(marketer_client) -> None:
     account = AccountFactory(binds=2, rate_per_bind=50)
-    data = _preview(marketer_client, body="x" * 200, account=account.pk, recipient_lists=[_list(300).pk],
-                    send_rate=20)  # fmt: skip
+    data = _preview(marketer_client, body="x" * 200, account=account.pk, recipient_lists=[_list(300).pk], send_rate=20)
     assert data["total_segments"] == 600 and data["estimated_seconds"] == 30  # 600 segments at 20/s
 
 
@@ -66,11 +70,23 @@ def test_campaigns_already_running_share_the_account(marketer_client) -> None:
 
 def test_quiet_hours_stretch_sending_over_days(marketer_client) -> None:
     account = AccountFactory(binds=1, rate_per_bind=1)
-    data = _preview(marketer_client, body="Hi", account=account.pk, recipient_lists=[_list(7200).pk],
-                    quiet_hours_start="09:00", quiet_hours_end="10:00")  # fmt: skip
+    data = _preview(
+        marketer_client,
+        body="Hi",
+        account=account.pk,
+        recipient_lists=[_list(7200).pk],
+        quiet_hours_start="09:00",
+        quiet_hours_end="10:00",
+    )
     # Two hours of sending, one a day: the second hour is the next morning.
     assert data["estimated_seconds"] == 86400 + 3600
     assert data["limited_by"].startswith("quiet hours (09:00–10:00, 1 h of sending a day) and the account's")
-    short = _preview(marketer_client, body="Hi", account=account.pk, recipient_lists=[_list(60).pk],
-                     quiet_hours_start="09:00", quiet_hours_end="10:00")  # fmt: skip
+    short = _preview(
+        marketer_client,
+        body="Hi",
+        account=account.pk,
+        recipient_lists=[_list(60).pk],
+        quiet_hours_start="09:00",
+        quiet_hours_end="10:00",
+    )
     assert short["estimated_seconds"] == 60 and not short["limited_by"].startswith("quiet hours")

@@ -20,14 +20,26 @@ pytestmark = pytest.mark.django_db
 
 def _running():  # type: ignore[no-untyped-def]
     now = timezone.now()
-    campaign = CampaignFactory(account=AccountFactory(binds=1, rate_per_bind=10), status=CampaignStatus.RUNNING,
-                               started_at=now - timedelta(seconds=20), timezone="Europe/Paris")  # fmt: skip
-    rows = [("+447911100001", "delivered", None, ""), ("+447911100002", "expired", 1, "receipt err 001"),
-            ("+33612345678", "failed", 0x0B, "ESME_RINVDSTADR"), ("+33612345679", "pending", None, "")]  # fmt: skip
+    campaign = CampaignFactory(
+        account=AccountFactory(binds=1, rate_per_bind=10),
+        status=CampaignStatus.RUNNING,
+        started_at=now - timedelta(seconds=20),
+        timezone="Europe/Paris",
+    )
+    rows = [
+        ("+447911100001", "delivered", None, ""),
+        ("+447911100002", "expired", 1, "receipt err 001"),
+        ("+33612345678", "failed", 0x0B, "ESME_RINVDSTADR"),
+        ("+33612345679", "pending", None, ""),
+    ]
     for i, (phone, status, code, error) in enumerate(rows):
-        message = MessageFactory(campaign=campaign, phone=phone, status=status,
-                                 submitted_at=now - timedelta(seconds=15 - i) if status != "pending" else None,
-                                 done_at=now - timedelta(seconds=10 - i) if status != "pending" else None)  # fmt: skip
+        message = MessageFactory(
+            campaign=campaign,
+            phone=phone,
+            status=status,
+            submitted_at=now - timedelta(seconds=15 - i) if status != "pending" else None,
+            done_at=now - timedelta(seconds=10 - i) if status != "pending" else None,
+        )
         MessagePartFactory(message=message, status=status, error_code=code, error=error)
     return campaign
 
@@ -103,8 +115,12 @@ def test_messages_outside_the_recorded_span_still_make_few_bars() -> None:
     now = timezone.now()
     campaign = CampaignFactory(status=CampaignStatus.COMPLETED, started_at=now, completed_at=now)
     for minute in (0, 30, 59):
-        MessageFactory(campaign=campaign, status="delivered", submitted_at=now + timedelta(minutes=minute),
-                       done_at=now + timedelta(minutes=minute, seconds=4))  # fmt: skip
+        MessageFactory(
+            campaign=campaign,
+            status="delivered",
+            submitted_at=now + timedelta(minutes=minute),
+            done_at=now + timedelta(minutes=minute, seconds=4),
+        )
     timeline = campaign_timeline(campaign)
     assert timeline.bucket_s == 30 and len(timeline.submitted) <= 121
     assert sum(timeline.submitted) == 3 and sum(timeline.delivered) == 3

@@ -27,22 +27,30 @@ def empty_cache() -> None:
     from django.core.cache import cache
 
     cache.clear()
+
+
 T0 = datetime(2030, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def _campaign_with_outcomes():
     campaign = CampaignFactory(status=CampaignStatus.COMPLETED, started_at=T0, completed_at=T0 + timedelta(minutes=5))
     rows = [
-        ("delivered", 0, 1, None, ""), ("delivered", 0, 2, None, ""), ("delivered", 1, 1, None, ""),
-        ("undelivered", 1, 2, 1, "receipt err 001"), ("undelivered", 2, 3, 1, "receipt err 001"),
-        ("failed", None, 0, 11, "ESME_RINVDSTADR"), ("suppressed", None, None, None, ""),
-    ]  # fmt: skip
+        ("delivered", 0, 1, None, ""),
+        ("delivered", 0, 2, None, ""),
+        ("delivered", 1, 1, None, ""),
+        ("undelivered", 1, 2, 1, "receipt err 001"),
+        ("undelivered", 2, 3, 1, "receipt err 001"),
+        ("failed", None, 0, 11, "ESME_RINVDSTADR"),
+        ("suppressed", None, None, None, ""),
+    ]
     for i, (status, submit_min, done_min, code, error) in enumerate(rows):
         message = MessageFactory(
-            campaign=campaign, status=status, phone=f"+4479111{i:05d}",
+            campaign=campaign,
+            status=status,
+            phone=f"+4479111{i:05d}",
             submitted_at=T0 + timedelta(minutes=submit_min, seconds=5) if submit_min is not None else None,
             done_at=T0 + timedelta(minutes=done_min, seconds=30) if done_min is not None else None,
-        )  # fmt: skip
+        )
         if status != "suppressed":
             MessagePartFactory(message=message, status=status, error_code=code, error=error)
     return campaign
@@ -58,10 +66,12 @@ def test_report_aggregates() -> None:
     assert (live.total, live.sent, live.delivered, live.failed, live.delivery_rate) == (7, 5, 3, 3, 60.0)
     reasons = {(g.words, g.code): g.count for g in failure_reasons(campaign)}
     assert reasons == {
-        ("undelivered: the network could not deliver it: unknown subscriber (the number does not exist)",
-         "stat UNDELIV, err 001"): 2,
+        (
+            "undelivered: the network could not deliver it: unknown subscriber (the number does not exist)",
+            "stat UNDELIV, err 001",
+        ): 2,
         ("not sent: ESME_RINVDSTADR: invalid destination address", "ESME_RINVDSTADR (0x0B)"): 1,
-    }  # fmt: skip
+    }
     timeline = campaign_timeline(campaign)
     assert timeline.start == T0 and timeline.bucket_s == 5  # five minutes in 5-second bars
     assert (sum(timeline.submitted), sum(timeline.delivered), sum(timeline.failed)) == (5, 3, 3)
@@ -109,8 +119,16 @@ def test_csv_export_streams_every_message_with_status_and_error(viewer_client) -
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 7
     assert list(rows[0]) == [
-        "phone", "status", "reason", "reason_code", "segments", "submitted_at", "done_at", "error_code", "error",
-    ]  # fmt: skip
+        "phone",
+        "status",
+        "reason",
+        "reason_code",
+        "segments",
+        "submitted_at",
+        "done_at",
+        "error_code",
+        "error",
+    ]
     failed = next(r for r in rows if r["status"] == "failed")
     assert (failed["error_code"], failed["error"]) == ("11", "ESME_RINVDSTADR")
     assert failed["reason"] == "not sent: ESME_RINVDSTADR: invalid destination address"

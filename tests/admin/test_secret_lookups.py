@@ -85,15 +85,21 @@ def _queries(model: type, model_admin: admin.ModelAdmin) -> list[dict[str, str]]
 def test_no_changelist_answer_depends_on_a_secret(roles, role: str) -> None:
     targets = build_world()
     user = _user(role)
-    walk = [(model._meta.label, model_admin, query) for model, model_admin in admin.site._registry.items()
-            for query in _queries(model, model_admin)]  # fmt: skip
+    walk = [
+        (model._meta.label, model_admin, query)
+        for model, model_admin in admin.site._registry.items()
+        for query in _queries(model, model_admin)
+    ]
     assert len(walk) > 1000  # the walk found the secrets (and their relations)
     answers: list[list[Answer]] = []
     for state in ((MATCH, OTHER), (OTHER, MATCH)):
         targets.set_secrets(state)
         answers.append([_answer(model_admin, user, query) for _, model_admin, query in walk])
-    leaks = [f"{label} {query}: {a[:2]} then {b[:2]}"
-             for (label, _, query), a, b in zip(walk, *answers, strict=True) if a != b]  # fmt: skip
+    leaks = [
+        f"{label} {query}: {a[:2]} then {b[:2]}"
+        for (label, _, query), a, b in zip(walk, *answers, strict=True)
+        if a != b
+    ]
     assert not leaks, f"{len(leaks)} answers depend on a secret, e.g. {leaks[:20]}"
     shown = sum(answer[0] == 200 for answer in answers[0])
     assert shown >= (len(admin.site._registry) if role == "superuser" else 1)  # the walk saw real pages
@@ -119,8 +125,12 @@ def test_the_oracles_of_the_issue_are_a_400_for_every_role(roles, role: str) -> 
     seen = []
     for state in ((MATCH, OTHER), (OTHER, MATCH)):
         targets.set_secrets(state)
-        seen.append([(r.status_code, _CSRF.sub(b"", r.content)) for r in
-                     (client.get(reverse(name), {param: value}) for name, param, value in ISSUE_URLS)])  # fmt: skip
+        seen.append(
+            [
+                (r.status_code, _CSRF.sub(b"", r.content))
+                for r in (client.get(reverse(name), {param: value}) for name, param, value in ISSUE_URLS)
+            ]
+        )
     assert seen[0] == seen[1]
     for (name, _, _), (status, _) in zip(ISSUE_URLS, seen[0], strict=True):
         assert status in (400, 403), name
@@ -135,12 +145,19 @@ def test_the_token_list_never_shows_a_token_its_digest_or_its_key(admin_client) 
 
     build_world()
     made, token = ApiToken.objects.create(ApiToken.objects.first().user)
-    pages = [admin_client.get(reverse("admin:campaigns_apitoken_changelist")).content.decode(),
-             admin_client.get(reverse("admin:campaigns_apitoken_change", args=[made.pk])).content.decode(),
-             admin_client.get(reverse("admin:campaigns_apitoken_delete", args=[made.pk])).content.decode()]  # fmt: skip
+    pages = [
+        admin_client.get(reverse("admin:campaigns_apitoken_changelist")).content.decode(),
+        admin_client.get(reverse("admin:campaigns_apitoken_change", args=[made.pk])).content.decode(),
+        admin_client.get(reverse("admin:campaigns_apitoken_delete", args=[made.pk])).content.decode(),
+    ]
     assert "target-a" in pages[0]
-    shown = [value for page in pages for row in ApiToken.objects.all() for value in (row.digest, row.token_key)
-             if value in page]  # fmt: skip
+    shown = [
+        value
+        for page in pages
+        for row in ApiToken.objects.all()
+        for value in (row.digest, row.token_key)
+        if value in page
+    ]
     assert not shown and not [page for page in pages if token in page]
 
 

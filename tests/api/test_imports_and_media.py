@@ -120,8 +120,10 @@ def test_csv_upload_is_bounded_per_line_and_keeps_the_good_rows(marketer: APICli
     settings.IMPORT_MAX_LINE_CHARS = 4096
     recipient_list = RecipientListFactory()
     wide = "+447911100002" + ",x" * 300  # more fields than the default IMPORT_MAX_FIELDS
-    upload = _csv(f"phone,first_name,notes\n+447911100001,Ann,ok\n+447911100009,{'N' * 50_000},x\n{wide}\n"
-                  f"+447911100003,{'N' * 101},x\n+447911100004,Bo,{'n' * 501}\n+447911100005,Cy,ok\n")  # fmt: skip
+    upload = _csv(
+        f"phone,first_name,notes\n+447911100001,Ann,ok\n+447911100009,{'N' * 50_000},x\n{wide}\n"
+        f"+447911100003,{'N' * 101},x\n+447911100004,Bo,{'n' * 501}\n+447911100005,Cy,ok\n"
+    )
     response = marketer.post(f"/api/v1/lists/{recipient_list.id}/import/", {"file": upload}, format="multipart")
     assert response.status_code == 200, response.json()
     report = response.json()
@@ -132,8 +134,9 @@ def test_csv_upload_is_bounded_per_line_and_keeps_the_good_rows(marketer: APICli
     assert reasons[5] == "the first name is longer than 100 characters"
     assert reasons[6] == "column 'notes' (attribute notes) is longer than 500 characters"
     assert set(Contact.objects.filter(recipient_list=recipient_list).values_list("phone", flat=True)) == {
-        "+447911100001", "+447911100005",
-    }  # fmt: skip
+        "+447911100001",
+        "+447911100005",
+    }
 
 
 def test_media_of_an_mms_campaign(marketer: APIClient) -> None:

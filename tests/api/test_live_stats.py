@@ -30,10 +30,13 @@ def _campaign_with_outcomes(status: str = C.RUNNING):  # type: ignore[no-untyped
     account = AccountFactory(binds=2, rate_per_bind=2)
     campaign = CampaignFactory(account=account, status=status, started_at=timezone.now() - timedelta(seconds=5))
     rows = [
-        ("+447911100001", S.DELIVERED, None, ""), ("+447911100002", S.EXPIRED, 1, "receipt err 001"),
-        ("+447911100003", S.UNDELIVERED, 6, "receipt err 006"), ("+4915112345678", S.FAILED, 0x0B, "ESME_RINVDSTADR"),
-        ("+4915112345679", S.PENDING, None, ""), ("+4915112345670", S.PENDING, None, ""),
-    ]  # fmt: skip
+        ("+447911100001", S.DELIVERED, None, ""),
+        ("+447911100002", S.EXPIRED, 1, "receipt err 001"),
+        ("+447911100003", S.UNDELIVERED, 6, "receipt err 006"),
+        ("+4915112345678", S.FAILED, 0x0B, "ESME_RINVDSTADR"),
+        ("+4915112345679", S.PENDING, None, ""),
+        ("+4915112345670", S.PENDING, None, ""),
+    ]
     for phone, status, code, error in rows:
         message = MessageFactory(campaign=campaign, phone=phone, status=status, segments=2)
         MessagePartFactory(message=message, status=status, error_code=code, error=error)

@@ -117,8 +117,16 @@ def test_a_paused_campaign_takes_edits_for_its_unsent_messages(marketer: APIClie
     # It had quiet hours, and its unsent message waits for the window to open.
     Campaign.objects.filter(id=campaign.id).update(quiet_hours_start=time(9), quiet_hours_end=time(20))
     Message.objects.filter(id=unsent.id).update(not_before=datetime(2030, 1, 1, 9, tzinfo=UTC))
-    response = _patch(marketer, campaign, {"body": "Sale ends at {{ city|default:\"noon\" }}", "sender": "NEWS",
-                                           "quiet_hours_start": None, "quiet_hours_end": None})  # fmt: skip
+    response = _patch(
+        marketer,
+        campaign,
+        {
+            "body": 'Sale ends at {{ city|default:"noon" }}',
+            "sender": "NEWS",
+            "quiet_hours_start": None,
+            "quiet_hours_end": None,
+        },
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "paused"
     unsent.refresh_from_db()
@@ -133,8 +141,11 @@ def test_a_paused_campaign_takes_edits_for_its_unsent_messages(marketer: APIClie
 def test_a_paused_campaign_keeps_its_recipients_account_and_channel(marketer: APIClient) -> None:
     campaign, _ = _paused_after_start()
     other = RecipientListFactory()
-    for change, field in (({"recipient_lists": [other.id]}, "recipient_lists"),
-                          ({"account": AccountFactory().id}, "account"), ({"channel": "mms"}, "channel")):  # fmt: skip
+    for change, field in (
+        ({"recipient_lists": [other.id]}, "recipient_lists"),
+        ({"account": AccountFactory().id}, "account"),
+        ({"channel": "mms"}, "channel"),
+    ):
         response = _patch(marketer, campaign, change)
         assert response.status_code == 409, change
         error = response.json()["errors"][0]

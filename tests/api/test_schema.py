@@ -13,13 +13,40 @@ pytestmark = pytest.mark.django_db
 
 # Client code is generated from these names: renaming one is a breaking change.
 COMPONENTS = {
-    "Account", "BulkContactsRequest", "Campaign", "CampaignMedia", "CampaignRequest", "CampaignStats",
-    "CampaignStatusEnum", "ChannelEnum", "Contact", "ContactImportRequest", "ContactRequest", "ContactRowRequest",
-    "Error", "ErrorEnvelope", "ImportResult", "MediaUploadRequest", "Message", "MessagePart", "MessageStatusEnum",
-    "OptOut", "OptOutRequest", "OptOutSourceEnum", "OptOutUpdate", "PatchedCampaignRequest",
-    "PatchedContactRequest", "PatchedOptOutUpdateRequest", "PatchedRecipientListRequest", "RecipientList",
-    "RecipientListRequest", "RejectedRow", "ScheduleRequest", "SingleSendRequest", "TestSendRequest",
-}  # fmt: skip
+    "Account",
+    "BulkContactsRequest",
+    "Campaign",
+    "CampaignMedia",
+    "CampaignRequest",
+    "CampaignStats",
+    "CampaignStatusEnum",
+    "ChannelEnum",
+    "Contact",
+    "ContactImportRequest",
+    "ContactRequest",
+    "ContactRowRequest",
+    "Error",
+    "ErrorEnvelope",
+    "ImportResult",
+    "MediaUploadRequest",
+    "Message",
+    "MessagePart",
+    "MessageStatusEnum",
+    "OptOut",
+    "OptOutRequest",
+    "OptOutSourceEnum",
+    "OptOutUpdate",
+    "PatchedCampaignRequest",
+    "PatchedContactRequest",
+    "PatchedOptOutUpdateRequest",
+    "PatchedRecipientListRequest",
+    "RecipientList",
+    "RecipientListRequest",
+    "RejectedRow",
+    "ScheduleRequest",
+    "SingleSendRequest",
+    "TestSendRequest",
+}
 
 
 @pytest.fixture(scope="module")

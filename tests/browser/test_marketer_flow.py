@@ -43,9 +43,14 @@ def _csv() -> bytes:
 def simulator():
     system_id = f"br{uuid.uuid4().hex[:10]}"
     config = SimulatorConfig(
-        host="127.0.0.1", port=0, accounts={system_id: PASSWORD}, rate_per_bind=50.0, dlr_delay_s=0.3,
-        outcomes={"DELIVRD": 80, "UNDELIV": 20}, seed=3,
-    )  # fmt: skip
+        host="127.0.0.1",
+        port=0,
+        accounts={system_id: PASSWORD},
+        rate_per_bind=50.0,
+        dlr_delay_s=0.3,
+        outcomes={"DELIVRD": 80, "UNDELIV": 20},
+        seed=3,
+    )
     with SimulatorThread(config) as sim:
         yield system_id, sim
 
@@ -78,9 +83,18 @@ def test_marketer_imports_builds_sends_and_reads_the_report(
     from playwright.sync_api import expect
 
     system_id, sim = simulator
-    AccountFactory(name="Simulated SMSC", system_id=system_id, smpp_password=PASSWORD, smpp_port=sim.port, binds=1,
-                   rate_per_bind=50, source_addr="SALE", source_addr_ton=5, source_addr_npi=0,
-                   enquire_link_interval=5)  # fmt: skip
+    AccountFactory(
+        name="Simulated SMSC",
+        system_id=system_id,
+        smpp_password=PASSWORD,
+        smpp_port=sim.port,
+        binds=1,
+        rate_per_bind=50,
+        source_addr="SALE",
+        source_addr_ton=5,
+        source_addr_npi=0,
+        enquire_link_interval=5,
+    )
     _marketer()
     platform.start_dispatch_worker()
     platform.start_bind_worker(system_id, 0)

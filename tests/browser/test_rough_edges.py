@@ -46,14 +46,18 @@ def test_marketer_sees_landing_builder_cost_and_mms_fields(live_server, page, sh
     SegmentPrice.objects.create(account=account, country="", price=Decimal("0.0400"), currency="EUR")
     lst = RecipientListFactory(name="Customers")
     Contact.objects.bulk_create(Contact(recipient_list=lst, phone=f"+4474001{i:05d}") for i in range(25))
-    running = CampaignFactory(name="Running now", account=account, status=CampaignStatus.RUNNING,
-                              started_at=timezone.now())  # fmt: skip
+    running = CampaignFactory(
+        name="Running now", account=account, status=CampaignStatus.RUNNING, started_at=timezone.now()
+    )
     now = timezone.now()
     for i, status in enumerate([S.DELIVERED] * 6 + [S.UNDELIVERED] + [S.PENDING] * 3):
-        message = Message.objects.create(campaign=running, phone=f"+4474002{i:05d}", status=status,
-                                         submitted_at=now if status != S.PENDING else None,
-                                         reason="undelivered: the network could not deliver it"
-                                         if status == S.UNDELIVERED else "")  # fmt: skip
+        message = Message.objects.create(
+            campaign=running,
+            phone=f"+4474002{i:05d}",
+            status=status,
+            submitted_at=now if status != S.PENDING else None,
+            reason="undelivered: the network could not deliver it" if status == S.UNDELIVERED else "",
+        )
         if status != S.PENDING:
             MessagePart.objects.create(message=message, account=account, status=status)
     CampaignFactory(name="API send #1", account=account, status=CampaignStatus.RUNNING, is_single_send=True)
@@ -101,8 +105,9 @@ def test_csv_mapping_has_no_overlap_and_names_countries(live_server, page, shoot
     lst = RecipientListFactory(name="Import me")
     page.goto(f"{live_server.url}/admin/campaigns/recipientlist/{lst.pk}/change/")
     csv_path = tmp_path / "c.csv"
-    csv_path.write_bytes(b"Mobile,First name,Last name,Town,Favourite colour,Loyalty tier\n"
-                         b"07400100001,Ann,Smith,Leeds,red,gold\n")  # fmt: skip
+    csv_path.write_bytes(
+        b"Mobile,First name,Last name,Town,Favourite colour,Loyalty tier\n07400100001,Ann,Smith,Leeds,red,gold\n"
+    )
     page.click("a.cd-import-link")
     page.set_input_files("#id_file", str(csv_path))
     page.click("input[type=submit]")
@@ -125,8 +130,9 @@ def test_operator_account_health_and_test_connection(live_server, page, shoot) -
     system_id = f"tc{uuid.uuid4().hex[:10]}"
     with SimulatorThread(SimulatorConfig(host="127.0.0.1", port=0, accounts={system_id: "tcpass"})) as sim:
         account = AccountFactory(name="Probe me", system_id=system_id, smpp_password="tcpass", smpp_port=sim.port)
-        wrong = AccountFactory(name="Wrong pw", system_id=f"{system_id}x"[:15], smpp_password="nope",
-                               smpp_port=sim.port)  # fmt: skip
+        wrong = AccountFactory(
+            name="Wrong pw", system_id=f"{system_id}x"[:15], smpp_password="nope", smpp_port=sim.port
+        )
         _login(page, live_server.url, "operator")
         expect(page.locator("#content-main")).to_contain_text("Operations (internal)")
         page.goto(f"{live_server.url}/admin/campaigns/account/{account.pk}/change/")
@@ -144,8 +150,12 @@ def test_operator_account_health_and_test_connection(live_server, page, shoot) -
 def test_mms_thumbnail_loads_and_completed_media_are_locked(live_server, page, shoot) -> None:
     from playwright.sync_api import expect
 
-    campaign = CampaignFactory(name="Picture", channel=Channel.MMS, status=CampaignStatus.COMPLETED,
-                               account=AccountFactory(mm4_host="mmsc.example"))  # fmt: skip
+    campaign = CampaignFactory(
+        name="Picture",
+        channel=Channel.MMS,
+        status=CampaignStatus.COMPLETED,
+        account=AccountFactory(mm4_host="mmsc.example"),
+    )
     media = CampaignMedia(campaign=campaign, content_type="image/png", size=60, position=1)
     media.file.save("pic.png", ContentFile(png()), save=True)
     _login(page, live_server.url, "marketer")
@@ -166,4 +176,6 @@ def test_mms_thumbnail_loads_and_completed_media_are_locked(live_server, page, s
     expect(in_preview).to_be_visible()
     assert page.evaluate("(img) => img.complete && img.naturalWidth > 0", in_preview.element_handle())
     expect(page.locator("#media-group input[type=file]").first).to_be_attached()  # a draft's media stay editable
-    page.locator("#cd-preview").screenshot(path=str(shoot("17-07-mms-preview").with_name("17-07-mms-preview-panel.png")))
+    page.locator("#cd-preview").screenshot(
+        path=str(shoot("17-07-mms-preview").with_name("17-07-mms-preview-panel.png"))
+    )

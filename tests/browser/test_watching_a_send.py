@@ -33,9 +33,14 @@ CAP = 20  # messages a second: twelve seconds of sending, six polls of the page 
 def simulator():
     system_id = f"wt{uuid.uuid4().hex[:10]}"
     config = SimulatorConfig(
-        host="127.0.0.1", port=0, accounts={system_id: PASSWORD}, rate_per_bind=50.0, dlr_delay_s=0.2,
-        outcomes={"DELIVRD": 80, "UNDELIV": 10, "EXPIRED": 10}, seed=5,
-    )  # fmt: skip
+        host="127.0.0.1",
+        port=0,
+        accounts={system_id: PASSWORD},
+        rate_per_bind=50.0,
+        dlr_delay_s=0.2,
+        outcomes={"DELIVRD": 80, "UNDELIV": 10, "EXPIRED": 10},
+        seed=5,
+    )
     with SimulatorThread(config) as sim:
         yield system_id, sim
 
@@ -51,14 +56,22 @@ def test_the_report_moves_during_a_send_and_explains_failures(live_server, page,
     from playwright.sync_api import expect
 
     system_id, sim = simulator
-    account = AccountFactory(name="Simulated SMSC", system_id=system_id, smpp_password=PASSWORD, smpp_port=sim.port,
-                             binds=1, rate_per_bind=50, enquire_link_interval=5)  # fmt: skip
+    account = AccountFactory(
+        name="Simulated SMSC",
+        system_id=system_id,
+        smpp_password=PASSWORD,
+        smpp_port=sim.port,
+        binds=1,
+        rate_per_bind=50,
+        enquire_link_interval=5,
+    )
     recipients = RecipientListFactory(name="Watchers")
     Contact.objects.bulk_create(
         Contact(recipient_list=recipients, phone=f"+4479112{i:05d}", first_name="Al") for i in range(RECIPIENTS)
     )
-    campaign = CampaignFactory(name="Watched", account=account, body="Hi {{ first_name }}", send_rate=CAP,
-                               timezone="Europe/Paris")  # fmt: skip
+    campaign = CampaignFactory(
+        name="Watched", account=account, body="Hi {{ first_name }}", send_rate=CAP, timezone="Europe/Paris"
+    )
     campaign.recipient_lists.add(recipients)
     sync_roles()
     user = User.objects.create_user("watcher", password="watch-Pa55word", is_staff=True)

@@ -78,8 +78,9 @@ def test_the_import_row_report_neutralises_formulas() -> None:
     lines = [header] + [["not-a-number", formula, formula] for formula in FORMULAS]
     raw = io.StringIO()
     csv.writer(raw).writerows(lines)
-    result = import_contacts_csv(recipient_list=RecipientListFactory(), stream=io.BytesIO(raw.getvalue().encode()),
-                                 mapping={"phone": "phone"})  # fmt: skip
+    result = import_contacts_csv(
+        recipient_list=RecipientListFactory(), stream=io.BytesIO(raw.getvalue().encode()), mapping={"phone": "phone"}
+    )
     assert result.rejected == len(FORMULAS)
     report = list(csv.reader(io.StringIO(result.report_bytes().decode("utf-8-sig"), newline="")))
     result.discard_report()

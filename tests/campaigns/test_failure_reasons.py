@@ -15,15 +15,17 @@ def test_expired_reads_as_expired_whatever_err_says() -> None:
 
 
 def test_undelivered_names_the_known_err() -> None:
-    reason = reason_for(channel="sms", status="undelivered", part_status="undelivered", error_code=6,
-                        error="receipt err 006")  # fmt: skip
+    reason = reason_for(
+        channel="sms", status="undelivered", part_status="undelivered", error_code=6, error="receipt err 006"
+    )
     assert reason.words.startswith("undelivered: the network could not deliver it: absent subscriber")
     assert reason.code == "stat UNDELIV, err 006"
 
 
 def test_unknown_err_keeps_the_stat_and_the_raw_code() -> None:
-    reason = reason_for(channel="sms", status="rejected", part_status="rejected", error_code=250,
-                        error="receipt err 250")  # fmt: skip
+    reason = reason_for(
+        channel="sms", status="rejected", part_status="rejected", error_code=250, error="receipt err 250"
+    )
     assert reason.words.startswith("rejected by the network")
     assert reason.code == "stat REJECTD, err 250"
 
@@ -47,8 +49,9 @@ def test_vendor_command_status_keeps_its_name() -> None:
 
 
 def test_mms_submit_failure_is_the_mm4_reply() -> None:
-    reason = reason_for(channel="mms", status="failed", part_status="failed", error_code=550,
-                        error="550 5.1.1 mailbox unavailable")  # fmt: skip
+    reason = reason_for(
+        channel="mms", status="failed", part_status="failed", error_code=550, error="550 5.1.1 mailbox unavailable"
+    )
     assert reason.words == "not sent: the MMS provider answered 550 5.1.1 mailbox unavailable"
     assert reason.code == "MM4 550"
 
@@ -60,8 +63,9 @@ def test_mms_report_status_code() -> None:
 
 
 def test_multipart_message_uses_its_failing_part() -> None:
-    reason = reason_for(channel="sms", status="undelivered", part_status="undelivered", error_code=1,
-                        error="receipt err 001")  # fmt: skip
+    reason = reason_for(
+        channel="sms", status="undelivered", part_status="undelivered", error_code=1, error="receipt err 001"
+    )
     assert "unknown subscriber" in reason.words
 
 

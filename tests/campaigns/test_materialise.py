@@ -57,9 +57,9 @@ def test_opt_outs_global_and_per_account_are_suppressed_with_reason() -> None:
         "+447911100012": S.SUPPRESSED,
         "+447911100013": S.PENDING,
     }
-    assert set(
-        Message.objects.filter(campaign=campaign, status=S.SUPPRESSED).values_list("reason", flat=True)
-    ) == {REASON_OPTED_OUT}
+    assert set(Message.objects.filter(campaign=campaign, status=S.SUPPRESSED).values_list("reason", flat=True)) == {
+        REASON_OPTED_OUT
+    }
 
 
 def test_invalid_numbers_become_suppressed_messages() -> None:
@@ -86,9 +86,21 @@ def test_static_body_is_stored_and_personalised_body_is_deferred() -> None:
 
 
 @pytest.mark.parametrize(
-    "phone", ["+447911100001", "+1234567", "+123456", "+0123456789", "447911100001", "+44 7911", "+4479a1",
-              "+" + "1" * 15, "+" + "1" * 16, "", "+"],
-)  # fmt: skip
+    "phone",
+    [
+        "+447911100001",
+        "+1234567",
+        "+123456",
+        "+0123456789",
+        "447911100001",
+        "+44 7911",
+        "+4479a1",
+        "+" + "1" * 15,
+        "+" + "1" * 16,
+        "",
+        "+",
+    ],
+)
 def test_sql_e164_check_agrees_with_the_pattern(phone: str) -> None:
     import re
 

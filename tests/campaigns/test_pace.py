@@ -354,9 +354,10 @@ def test_a_capped_batch_hands_each_segment_to_the_transport_at_its_slot() -> Non
     campaign, batch = _queued(12, send_rate=50)
     handed: list[tuple[float, int]] = []
     counts = send_batch(
-        message_ids=batch.message_ids, claim=batch.claim,
+        message_ids=batch.message_ids,
+        claim=batch.claim,
         sender=FakeSender(parts=2, chunk_size=25, send=_recording_send(handed)),
-    )  # fmt: skip
+    )
     assert counts == {"accepted": 24}
     times = [t for t, _ in handed]
     # 50 segments/s: a two-part message takes two slots, and no 0.2 s holds more than 10 + 1.
@@ -371,9 +372,10 @@ def test_an_uncapped_batch_costs_no_pace_statement() -> None:
     campaign, batch = _queued(12)
     with CaptureQueriesContext(connection) as queries:
         counts = send_batch(
-            message_ids=batch.message_ids, claim=batch.claim,
+            message_ids=batch.message_ids,
+            claim=batch.claim,
             sender=FakeSender(chunk_size=5, send=_recording_send([])),
-        )  # fmt: skip
+        )
     assert counts == {"accepted": 12}
     assert not [q for q in queries.captured_queries if CampaignPace._meta.db_table in q["sql"]]
     assert not CampaignPace.objects.exists()

@@ -38,7 +38,7 @@ def test_text_without_tags_is_unchanged(text: str) -> None:
 
 
 def test_variables_without_default_in_order_of_first_use() -> None:
-    template = 'Hi {{ first_name|default:"there" }} {{ city }}, {{ first_name }} {{ shop|default:\'x\' }} {{ city }}'
+    template = "Hi {{ first_name|default:\"there\" }} {{ city }}, {{ first_name }} {{ shop|default:'x' }} {{ city }}"
     assert variables_without_default(template) == ["city", "first_name"]
     assert variables_without_default('{{ a|default:"" }} {% if b %}{{ b|upper }}') == []
 

@@ -28,9 +28,18 @@ REASON_48H = "no delivery receipt within 48 h"
 
 @pytest.mark.parametrize(
     ("seconds", "words"),
-    [(172800, "48 h"), (3600, "1 h"), (4200, "1 h 10 min"), (60, "1 min"), (90, "1 min 30 s"), (45, "45 s"),
-     (0, "0 s"), (3661, "1 h 1 min 1 s"), (604800, "168 h")],
-)  # fmt: skip
+    [
+        (172800, "48 h"),
+        (3600, "1 h"),
+        (4200, "1 h 10 min"),
+        (60, "1 min"),
+        (90, "1 min 30 s"),
+        (45, "45 s"),
+        (0, "0 s"),
+        (3661, "1 h 1 min 1 s"),
+        (604800, "168 h"),
+    ],
+)
 def test_duration_words_golden_vectors(seconds: int, words: str) -> None:
     assert rd.duration_words(timedelta(seconds=seconds)) == words
 
@@ -61,9 +70,12 @@ def _message(campaign, submitted_at, part_statuses=(S.ACCEPTED,), status=S.ACCEP
     message = MessageFactory(campaign=campaign, status=status, submitted_at=submitted_at, segments=len(part_statuses))
     for index, part_status in enumerate(part_statuses, start=1):
         MessagePartFactory(
-            message=message, index=index, status=part_status, submitted_at=submitted_at,
+            message=message,
+            index=index,
+            status=part_status,
+            submitted_at=submitted_at,
             provider_message_id=f"p{message.id}-{index}",
-        )  # fmt: skip
+        )
     return message
 
 
@@ -164,11 +176,15 @@ def test_a_receipt_after_the_deadline_still_applies_and_clears_the_reason(settin
     campaign.refresh_from_db()
     assert campaign_report(campaign).by_status[S.UNKNOWN] == 3  # cached, as the admin shows it
 
-    record_receipts(account_id=campaign.account_id, receipts=[
-        ReceiptIn(provider_message_id=late.parts.get().provider_message_id, status=S.DELIVERED, stat="DELIVRD"),
-        ReceiptIn(provider_message_id=failed_late.parts.get().provider_message_id, status=S.UNDELIVERED,
-                  stat="UNDELIV"),
-    ])  # fmt: skip
+    record_receipts(
+        account_id=campaign.account_id,
+        receipts=[
+            ReceiptIn(provider_message_id=late.parts.get().provider_message_id, status=S.DELIVERED, stat="DELIVRD"),
+            ReceiptIn(
+                provider_message_id=failed_late.parts.get().provider_message_id, status=S.UNDELIVERED, stat="UNDELIV"
+            ),
+        ],
+    )
     assert apply_receipts() == 2
     assert _state(late) == (S.DELIVERED, "", [(S.DELIVERED, "")])
     assert _state(failed_late) == (S.UNDELIVERED, "", [(S.UNDELIVERED, "")])

@@ -78,17 +78,45 @@ class Platform:
     def start_beat(self) -> None:
         self.start(
             "beat",
-            [sys.executable, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
-             "-s", str(self.tmp / "beat-schedule"), "--pidfile="],
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "-l",
+                "INFO",
+                "-s",
+                str(self.tmp / "beat-schedule"),
+                "--pidfile=",
+            ],
+        )
 
     def start_dispatch_worker(self) -> None:
         self.start(
             "dispatch",
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.env["CELERY_DEFAULT_QUEUE"],
-             "-P", "threads", "-c", "1", "-n", f"dispatch-{self.tag}@%h",
-             "--without-gossip", "--without-mingle", "-l", "INFO"],
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "-Q",
+                self.env["CELERY_DEFAULT_QUEUE"],
+                "-P",
+                "threads",
+                "-c",
+                "1",
+                "-n",
+                f"dispatch-{self.tag}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "INFO",
+            ],
+        )
 
     def start_bind_worker(self, system_id: str, index: int, mode: str = "trx") -> subprocess.Popen:
         from smpp_transport.management.commands.run_bind_workers import bind_worker_argv
@@ -114,8 +142,11 @@ class Platform:
         Its logins and certificate come from ``env`` (MM4_RECEIVER_AUTH, MM4_RECEIVER_TLS_*)."""
         name = f"mm4-receiver-{sum(n.startswith('mm4-receiver') for n in self.procs)}"
         port_file = self.tmp / f"{name}.port"
-        self.start(name, [sys.executable, "manage.py", "mm4_receiver", "--port", "0", "--port-file", str(port_file),
-                          *args], **env)  # fmt: skip
+        self.start(
+            name,
+            [sys.executable, "manage.py", "mm4_receiver", "--port", "0", "--port-file", str(port_file), *args],
+            **env,
+        )
         try:
             wait_until(port_file.exists, timeout=timeout, what="the MM4 receiver to listen")
         except TimeoutError as exc:

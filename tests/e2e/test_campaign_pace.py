@@ -55,9 +55,16 @@ def test_two_capped_campaigns_on_one_account_are_each_held_to_their_cap(platform
     )
     with SimulatorThread(config) as sim:
         account = AccountFactory(
-            system_id=system_id, smpp_password=PASSWORD, smpp_port=sim.port, binds=2, rate_per_bind=50,
-            source_addr="E2E", source_addr_ton=5, source_addr_npi=0, enquire_link_interval=5,
-        )  # fmt: skip
+            system_id=system_id,
+            smpp_password=PASSWORD,
+            smpp_port=sim.port,
+            binds=2,
+            rate_per_bind=50,
+            source_addr="E2E",
+            source_addr_ton=5,
+            source_addr_npi=0,
+            enquire_link_interval=5,
+        )
         campaigns = [_campaign(account, sender, cap, k * 100000) for k, (sender, cap) in enumerate(CAPS.items())]
         platform.start_dispatch_worker()
         platform.start_bind_worker(system_id, 0)

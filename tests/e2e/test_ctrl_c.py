@@ -57,10 +57,17 @@ def _answers(port: int) -> bool:
 def test_ctrl_c_on_make_serve_stops_without_tracebacks_or_make_errors(tmp_path: Path) -> None:
     web = _free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"}}
-    env.update(VAR_DIR=str(tmp_path / "var"), WEB_PORT=str(web), SMSC_SIMULATOR_PORT=str(_free_port()),
-               MM4_SIMULATOR_PORT=str(_free_port()), MM4_SIMULATOR_TLS_PORT=str(_free_port()),
-               MM4_RECEIVER_PORT=str(_free_port()), CELERY_DEFAULT_QUEUE=f"default-{os.getpid()}",
-               PYTHONUNBUFFERED="1", TERM="dumb")  # fmt: skip
+    env.update(
+        VAR_DIR=str(tmp_path / "var"),
+        WEB_PORT=str(web),
+        SMSC_SIMULATOR_PORT=str(_free_port()),
+        MM4_SIMULATOR_PORT=str(_free_port()),
+        MM4_SIMULATOR_TLS_PORT=str(_free_port()),
+        MM4_RECEIVER_PORT=str(_free_port()),
+        CELERY_DEFAULT_QUEUE=f"default-{os.getpid()}",
+        PYTHONUNBUFFERED="1",
+        TERM="dumb",
+    )
     venv = Path(sys.executable).parent.parent
     pid, fd = pty.fork()
     if pid == 0:  # the child: a shell's foreground job in its own terminal

@@ -4,6 +4,7 @@ Clones the repository, runs ``make serve`` (what ``make run`` does after install
 this suite's virtualenv, waits for the demo SMS campaign to complete with delivered
 messages, stops everything with SIGINT (Ctrl-C) and checks that no process is left.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,7 +35,8 @@ def _demo_status(db: Path, name: str = "Demo SMS campaign") -> tuple[str, int]:
         with sqlite3.connect(db, timeout=5) as conn:
             row = conn.execute(
                 "SELECT c.status, (SELECT COUNT(*) FROM campaigns_message m WHERE m.campaign_id = c.id "
-                "AND m.status = 'delivered') FROM campaigns_campaign c WHERE c.name = ?", [name]
+                "AND m.status = 'delivered') FROM campaigns_campaign c WHERE c.name = ?",
+                [name],
             ).fetchone()
     except sqlite3.OperationalError:  # still migrating
         return "", 0
@@ -75,11 +77,16 @@ def test_make_run_delivers_the_demo_campaign_and_stops_cleanly_on_ctrl_c(tmp_pat
     venv = Path(sys.executable).parent.parent
     log = open(tmp_path / "make-run.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        ["make", "serve", f"VENV={venv}"], cwd=checkout, env=env, stdout=log, stderr=subprocess.STDOUT,
+        ["make", "serve", f"VENV={venv}"],
+        cwd=checkout,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
-    )  # fmt: skip
+    )
     db = checkout / "var" / "db.sqlite3"
     try:
+
         def completed() -> bool:
             if process.poll() is not None:
                 raise AssertionError(f"make serve exited with {process.returncode}")
@@ -91,8 +98,12 @@ def test_make_run_delivers_the_demo_campaign_and_stops_cleanly_on_ctrl_c(tmp_pat
         # The simulator sends no receipt for 2 %: the demo's one-minute deadline settled them.
         assert _no_receipt_reasons(db) == {"no delivery receipt within 1 min"}
         # The demo MMS campaign completes too, its reports naming our X-Mms-Message-ID (TS 23.140).
-        wait_until(lambda: _demo_status(db, "Demo MMS campaign")[0] == "completed", timeout=120, interval=1.0,
-                   what="demo MMS campaign completed")  # fmt: skip
+        wait_until(
+            lambda: _demo_status(db, "Demo MMS campaign")[0] == "completed",
+            timeout=120,
+            interval=1.0,
+            what="demo MMS campaign completed",
+        )
         with sqlite3.connect(db, timeout=5) as conn:
             named = conn.execute(
                 "SELECT r.provider_message_id = p.local_message_id, r.state, COUNT(*) FROM campaigns_receipt r "

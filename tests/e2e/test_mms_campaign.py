@@ -73,30 +73,48 @@ def simulator(platform: Platform, system_id: str, tmp_path: Path, report_id: str
     """The simulator, delivering its reports as the provider does: logged in, over implicit TLS."""
     receiver_port = platform.start_mm4_receiver(
         MM4_RECEIVER_AUTH=f"{RECEIVER_LOGIN[0]}:{RECEIVER_LOGIN[1]}",
-        MM4_RECEIVER_TLS_CERT=certs["server"], MM4_RECEIVER_TLS_KEY=certs["key"],
-    )  # fmt: skip
+        MM4_RECEIVER_TLS_CERT=certs["server"],
+        MM4_RECEIVER_TLS_KEY=certs["key"],
+    )
     config = SimulatorConfig(
-        accounts={system_id: API_KEY}, receiver=("localhost", receiver_port), report_delay_s=0.3,
-        outcomes=OUTCOMES, seed=7, eml_dir=tmp_path / "eml", hostname="mmsc.e2e.test", report_id=report_id,
-        receiver_auth=RECEIVER_LOGIN, receiver_tls=True, receiver_ca_file=certs["ca"],
-    )  # fmt: skip
+        accounts={system_id: API_KEY},
+        receiver=("localhost", receiver_port),
+        report_delay_s=0.3,
+        outcomes=OUTCOMES,
+        seed=7,
+        eml_dir=tmp_path / "eml",
+        hostname="mmsc.e2e.test",
+        report_id=report_id,
+        receiver_auth=RECEIVER_LOGIN,
+        receiver_tls=True,
+        receiver_ca_file=certs["ca"],
+    )
     with SimulatorThread(config) as sim:
         yield sim
 
 
 def _make_campaign(system_id: str, port: int, recipients: int, *, key: str = API_KEY, rate: int = 25) -> Campaign:
     account = AccountFactory(
-        system_id=system_id, mm4_host="127.0.0.1", mm4_port=port, mm4_tls=False, mm4_api_key=key,
-        mm4_originator_domain=f"{system_id}.mms.test", mms_rate=rate,
-    )  # fmt: skip
+        system_id=system_id,
+        mm4_host="127.0.0.1",
+        mm4_port=port,
+        mm4_tls=False,
+        mm4_api_key=key,
+        mm4_originator_domain=f"{system_id}.mms.test",
+        mms_rate=rate,
+    )
     lst = RecipientListFactory()
     Contact.objects.bulk_create(
         Contact(recipient_list=lst, phone=f"+4479111{i:05d}", first_name=f"N{i}") for i in range(recipients)
     )
     campaign = Campaign.objects.create(
-        name="e2e mms", account=account, channel=Channel.MMS, sender="+15550100", mms_subject="Spring sale",
+        name="e2e mms",
+        account=account,
+        channel=Channel.MMS,
+        sender="+15550100",
+        mms_subject="Spring sale",
         body="Hi {{ first_name }}, this weekend only: 20% off.",
-    )  # fmt: skip
+    )
     campaign.recipient_lists.add(lst)
     add_media(campaign=campaign, file=ContentFile(PNG, name="sale.png"))
     return campaign
@@ -141,8 +159,9 @@ def test_an_mms_campaign_of_200_ends_with_the_simulator_s_chosen_outcomes(
     )
     parts = {phone: (theirs, ours) for phone, theirs, ours in rows}
     # Both ids of every part: the provider's queued-as id, and ours as it went out in the MMS.
-    assert parts == {"+" + m["numbers"][0]: (m["id"].lower(), mm4.normalise_message_id(m["x_mms_message_id"]))
-                     for m in sim.messages}  # fmt: skip
+    assert parts == {
+        "+" + m["numbers"][0]: (m["id"].lower(), mm4.normalise_message_id(m["x_mms_message_id"])) for m in sim.messages
+    }
     sample = mm4.parse_mm4(sim.messages[0]["data"])
     assert sample.header("Subject") == "Spring sale" and sample.media[0].data == PNG
     assert len(list(Path(sim.config.eml_dir).glob("*.eml"))) == 200

@@ -1,4 +1,5 @@
 """Operations end to end: graceful shutdown of a bind worker, and a 4-bind scale-out."""
+
 from __future__ import annotations
 
 import collections
@@ -28,9 +29,15 @@ def _setup(n: int, binds: int, **sim_kw) -> tuple[str, SimulatorThread, Campaign
         SimulatorConfig(host="127.0.0.1", port=0, accounts={system_id: PASSWORD}, rate_per_bind=50.0, **sim_kw)
     ).start()
     account = AccountFactory(
-        system_id=system_id, smpp_password=PASSWORD, smpp_port=sim.port, binds=binds, rate_per_bind=50,
-        source_addr="Ops", source_addr_ton=5, source_addr_npi=0,
-    )  # fmt: skip
+        system_id=system_id,
+        smpp_password=PASSWORD,
+        smpp_port=sim.port,
+        binds=binds,
+        rate_per_bind=50,
+        source_addr="Ops",
+        source_addr_ton=5,
+        source_addr_npi=0,
+    )
     lst = RecipientListFactory()
     Contact.objects.bulk_create(Contact(recipient_list=lst, phone=f"+4479111{i:05d}") for i in range(n))
     campaign = Campaign.objects.create(name="ops", account=account, body="Ops test message")

@@ -30,9 +30,16 @@ DEADLINE_S = 8
 
 def _campaign(system_id: str, port: int) -> Campaign:
     account = AccountFactory(
-        system_id=system_id, smpp_password=PASSWORD, smpp_port=port, binds=1, rate_per_bind=100,
-        source_addr="E2E", source_addr_ton=5, source_addr_npi=0, enquire_link_interval=5,
-    )  # fmt: skip
+        system_id=system_id,
+        smpp_password=PASSWORD,
+        smpp_port=port,
+        binds=1,
+        rate_per_bind=100,
+        source_addr="E2E",
+        source_addr_ton=5,
+        source_addr_npi=0,
+        enquire_link_interval=5,
+    )
     lst = RecipientListFactory()
     Contact.objects.bulk_create(Contact(recipient_list=lst, phone=f"+4479112{i:05d}") for i in range(RECIPIENTS))
     campaign = Campaign.objects.create(name="deadline", account=account, body="Sale on now!")
@@ -52,9 +59,14 @@ def _statuses(campaign: Campaign) -> dict[str, int]:
 def test_receipts_that_never_come_are_unknown_by_the_deadline_and_a_late_one_still_counts(tmp_path) -> None:
     system_id = f"dl{uuid.uuid4().hex[:10]}"
     config = SimulatorConfig(
-        host="127.0.0.1", port=0, accounts={system_id: PASSWORD}, rate_per_bind=100.0,
-        dlr_delay_s=0.2, outcomes={"DELIVRD": 85, "none": 15}, seed=3,
-    )  # fmt: skip
+        host="127.0.0.1",
+        port=0,
+        accounts={system_id: PASSWORD},
+        rate_per_bind=100.0,
+        dlr_delay_s=0.2,
+        outcomes={"DELIVRD": 85, "none": 15},
+        seed=3,
+    )
     platform = Platform(tmp_path, extra_env={"RECEIPT_DEADLINE_S": str(DEADLINE_S)})
     with SimulatorThread(config) as sim:
         try:

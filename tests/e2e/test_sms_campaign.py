@@ -31,9 +31,16 @@ def _system_id() -> str:
 
 def _make_campaign(system_id: str, port: int, recipients: int, *, rate: int = 50, binds: int = 2) -> Campaign:
     account = AccountFactory(
-        system_id=system_id, smpp_password=PASSWORD, smpp_port=port, binds=binds, rate_per_bind=rate,
-        source_addr="E2E", source_addr_ton=5, source_addr_npi=0, enquire_link_interval=5,
-    )  # fmt: skip
+        system_id=system_id,
+        smpp_password=PASSWORD,
+        smpp_port=port,
+        binds=binds,
+        rate_per_bind=rate,
+        source_addr="E2E",
+        source_addr_ton=5,
+        source_addr_npi=0,
+        enquire_link_interval=5,
+    )
     lst = RecipientListFactory()
     Contact.objects.bulk_create(
         Contact(recipient_list=lst, phone=f"+4479111{i:05d}", first_name=f"N{i}") for i in range(recipients)
@@ -56,9 +63,14 @@ def _duplicates(submits: list[dict]) -> list[tuple]:
 def simulator():
     system_id = _system_id()
     config = SimulatorConfig(
-        host="127.0.0.1", port=0, accounts={system_id: PASSWORD}, rate_per_bind=50.0,
-        dlr_delay_s=0.2, outcomes={"DELIVRD": 90, "UNDELIV": 10}, seed=7,
-    )  # fmt: skip
+        host="127.0.0.1",
+        port=0,
+        accounts={system_id: PASSWORD},
+        rate_per_bind=50.0,
+        dlr_delay_s=0.2,
+        outcomes={"DELIVRD": 90, "UNDELIV": 10},
+        seed=7,
+    )
     with SimulatorThread(config) as sim:
         yield system_id, sim
 

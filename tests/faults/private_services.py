@@ -143,9 +143,13 @@ class PrivateRabbit:
             for path in [self.folder, *self.folder.rglob("*")]:
                 os.chown(path, entry.pw_uid, entry.pw_gid)
         self.process = subprocess.Popen(
-            ["rabbitmq-server"], env=env, cwd=self.folder, stdout=open(self.folder / "server.out", "ab"),  # noqa: SIM115
-            stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
+            ["rabbitmq-server"],
+            env=env,
+            cwd=self.folder,
+            stdout=open(self.folder / "server.out", "ab"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         _wait(lambda: _port_open(self.port), 90, "RabbitMQ listening")
         return self
 

@@ -64,9 +64,13 @@ class Stack:
     def django(self, argv: list[str]) -> str:
         env = {**self.platform.env, "DJANGO_SETTINGS_MODULE": "config.settings", "PYTHONPATH": str(ROOT)}
         result = subprocess.run(
-            [sys.executable, *argv], cwd=ROOT, env=env,
-            capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            [sys.executable, *argv],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"{argv} failed:\n{result.stderr[-3000:]}")
         return result.stdout

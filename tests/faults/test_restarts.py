@@ -30,9 +30,20 @@ def running(tmp_path):
     stack = Stack(tmp_path)
     try:
         [campaign_id] = stack.seed(
-            [{"system_id": system_id, "password": "fpass", "port": sim.port, "binds": 2, "bind_mode": "trx",
-              "rate": 50, "recipients": N, "prefix": "911", "body": "Fault test"}]
-        )  # fmt: skip
+            [
+                {
+                    "system_id": system_id,
+                    "password": "fpass",
+                    "port": sim.port,
+                    "binds": 2,
+                    "bind_mode": "trx",
+                    "rate": 50,
+                    "recipients": N,
+                    "prefix": "911",
+                    "body": "Fault test",
+                }
+            ]
+        )
         p = stack.platform
         p.start_dispatch_worker()
         p.start_bind_worker(system_id, 0)
@@ -61,8 +72,9 @@ def _finish_and_check(stack: Stack, sim: SimulatorThread, campaign_id: int) -> N
         pytest.fail(
             f"{stack.query('SELECT status, count(*) FROM campaigns_message GROUP BY 1')}\n{stack.platform.logs()}"
         )
-    statuses = dict(stack.query("SELECT status, count(*) FROM campaigns_message WHERE campaign_id = %s GROUP BY 1",
-                                (campaign_id,)))  # fmt: skip
+    statuses = dict(
+        stack.query("SELECT status, count(*) FROM campaigns_message WHERE campaign_id = %s GROUP BY 1", (campaign_id,))
+    )
     assert sum(statuses.values()) == N  # none lost
     assert set(statuses) <= {"delivered", "unknown"}, statuses
     rows = stack.query(

@@ -76,8 +76,13 @@ def make_sim(tmp_path: Path) -> Iterator:
     sims: list[SimulatorThread] = []
 
     def factory(**overrides) -> SimulatorThread:
-        options = {"accounts": {SYSTEM_ID: API_KEY}, "report_delay_s": 0.0, "eml_dir": tmp_path / "eml",
-                   "receiver_auth": PROVIDER_LOGIN, **overrides}  # fmt: skip
+        options = {
+            "accounts": {SYSTEM_ID: API_KEY},
+            "report_delay_s": 0.0,
+            "eml_dir": tmp_path / "eml",
+            "receiver_auth": PROVIDER_LOGIN,
+            **overrides,
+        }
         sim = SimulatorThread(SimulatorConfig(**options)).start()
         sims.append(sim)
         return sim
@@ -111,22 +116,84 @@ def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     if shutil.which("openssl") is None:
         pytest.skip("needs the openssl CLI")
     d = tmp_path_factory.mktemp("mm4-tls")
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", "ca.key", "-out", "ca.pem",
-            "-subj", "/CN=Test MM4 CA", "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)  # fmt: skip
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-            "-subj", "/CN=localhost", cwd=d)  # fmt: skip
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=Test MM4 CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=d,
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+        cwd=d,
+    )
     (d / "ext.cnf").write_text(
         "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n"
         "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
     )
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-days", "2", "-out", "server.pem", "-extfile", "ext.cnf", cwd=d)  # fmt: skip
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "server.pem",
+        "-extfile",
+        "ext.cnf",
+        cwd=d,
+    )
     # A second, unrelated CA: a chain that does not lead to it must be refused.
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-keyout", "other.key",
-            "-out", "other.pem", "-subj", "/CN=Other CA", cwd=d)  # fmt: skip
-    return {"ca": str(d / "ca.pem"), "server": str(d / "server.pem"), "key": str(d / "server.key"),
-            "other_ca": str(d / "other.pem")}  # fmt: skip
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-keyout",
+        "other.key",
+        "-out",
+        "other.pem",
+        "-subj",
+        "/CN=Other CA",
+        cwd=d,
+    )
+    return {
+        "ca": str(d / "ca.pem"),
+        "server": str(d / "server.pem"),
+        "key": str(d / "server.key"),
+        "other_ca": str(d / "other.pem"),
+    }
 
 
 class Capture:

@@ -22,9 +22,15 @@ FROM, TO = "15550100@mms.example.com", "447700900123@127.0.0.1"
 
 def message(text: str = "Hello", recipient: str = "+447700900123") -> bytes:
     req = mm4.ForwardRequest(
-        sender="+15550100", recipient=recipient, originator_domain="mms.example.com", recipient_domain="127.0.0.1",
-        transaction_id="t", message_id="m@mms.example.com", date=datetime(2026, 3, 1, tzinfo=UTC), text=text,
-    )  # fmt: skip
+        sender="+15550100",
+        recipient=recipient,
+        originator_domain="mms.example.com",
+        recipient_domain="127.0.0.1",
+        transaction_id="t",
+        message_id="m@mms.example.com",
+        date=datetime(2026, 3, 1, tzinfo=UTC),
+        text=text,
+    )
     return mm4.to_bytes(mm4.build_forward_request(req))
 
 
@@ -33,8 +39,15 @@ def session() -> Iterator:
     opened: list[MM4Session] = []
 
     def factory(port: int, **fields) -> MM4Session:
-        options = {"host": "127.0.0.1", "port": port, "username": SYSTEM_ID, "password": API_KEY, "tls": False,
-                   "timeout_s": 5.0, **fields}  # fmt: skip
+        options = {
+            "host": "127.0.0.1",
+            "port": port,
+            "username": SYSTEM_ID,
+            "password": API_KEY,
+            "tls": False,
+            "timeout_s": 5.0,
+            **fields,
+        }
         s = MM4Session(Endpoint(**options))
         opened.append(s)
         return s
@@ -83,8 +96,9 @@ def test_messages_arrive_byte_exact_with_leading_dots_and_rset_between(make_sim,
 
 
 def test_4xx_is_retry_and_5xx_is_failed_with_the_reply_text(make_sim, session) -> None:
-    sim = make_sim(recipient_replies={"447700900001": "451 4.3.0 Try again later",
-                                      "447700900002": "550 5.1.1 Unknown subscriber"})  # fmt: skip
+    sim = make_sim(
+        recipient_replies={"447700900001": "451 4.3.0 Try again later", "447700900002": "550 5.1.1 Unknown subscriber"}
+    )
     s = session(sim.port)
     s.connect()
     busy = s.send(FROM, "447700900001@127.0.0.1", message())
@@ -136,9 +150,10 @@ def test_implicit_tls_with_a_verified_certificate(tls_sim, session, certs) -> No
 
 
 @pytest.mark.parametrize(
-    ("host", "ca"), [("localhost", "other_ca"), ("localhost", None), ("127.0.0.1", "ca")],
+    ("host", "ca"),
+    [("localhost", "other_ca"), ("localhost", None), ("127.0.0.1", "ca")],
     ids=["untrusted-ca", "system-cas", "wrong-hostname"],
-)  # fmt: skip
+)
 def test_tls_refuses_what_it_cannot_verify(tls_sim, session, certs, host, ca) -> None:
     s = session(tls_sim.tls_port, host=host, tls=True, ca_file=certs[ca] if ca else None)
     with pytest.raises(ConnectFailed, match="not trusted"):
@@ -153,10 +168,17 @@ class ScriptedServer:
     """Answers each command from a table; None closes the connection instead of answering."""
 
     DEFAULTS = {
-        "GREETING": b"220 scripted\r\n", "EHLO": b"250-scripted\r\n250 AUTH PLAIN LOGIN\r\n",
-        "AUTH": b"235 ok\r\n", "MAIL": b"250 ok\r\n", "RCPT": b"250 ok\r\n", "DATA": b"354 go\r\n",
-        "END": b"250 queued as <AbC-123>\r\n", "RSET": b"250 OK\r\n", "NOOP": b"250 OK\r\n", "QUIT": b"221 bye\r\n",
-    }  # fmt: skip
+        "GREETING": b"220 scripted\r\n",
+        "EHLO": b"250-scripted\r\n250 AUTH PLAIN LOGIN\r\n",
+        "AUTH": b"235 ok\r\n",
+        "MAIL": b"250 ok\r\n",
+        "RCPT": b"250 ok\r\n",
+        "DATA": b"354 go\r\n",
+        "END": b"250 queued as <AbC-123>\r\n",
+        "RSET": b"250 OK\r\n",
+        "NOOP": b"250 OK\r\n",
+        "QUIT": b"221 bye\r\n",
+    }
 
     def __init__(self, **replies: bytes | None) -> None:
         self.replies = {**self.DEFAULTS, **replies}

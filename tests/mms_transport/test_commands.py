@@ -35,10 +35,22 @@ def test_the_worker_consumes_the_account_s_mm4_queue_on_the_threads_pool() -> No
 @pytest.mark.timeout(60)
 def test_manage_py_mm4_simulator_serves(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "mm4_simulator", "--port", "0", "--account", f"{SYSTEM_ID}:{API_KEY}",
-         "--eml-dir", str(tmp_path)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "manage.py",
+            "mm4_simulator",
+            "--port",
+            "0",
+            "--account",
+            f"{SYSTEM_ID}:{API_KEY}",
+            "--eml-dir",
+            str(tmp_path),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline().decode()

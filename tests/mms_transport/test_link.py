@@ -50,8 +50,9 @@ def test_threads_share_one_session(make_sim) -> None:
     sim = make_sim()
     link = link_for(sim.port)
     try:
-        threads = [threading.Thread(target=lambda: [link.submit(FROM, TO, message()) for _ in range(5)])
-                   for _ in range(4)]  # fmt: skip
+        threads = [
+            threading.Thread(target=lambda: [link.submit(FROM, TO, message()) for _ in range(5)]) for _ in range(4)
+        ]
         for t in threads:
             t.start()
         for t in threads:

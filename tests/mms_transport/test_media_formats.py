@@ -25,21 +25,32 @@ from tests.factories import CampaignFactory
 from tests.media_samples import amr, gif, jpeg, mp3, mp4, png, png_chunk
 
 WHOLE = {
-    "image/png": png(), "image/jpeg": jpeg(), "image/gif": gif(), "audio/amr": amr(), "video/mp4": mp4(),
+    "image/png": png(),
+    "image/jpeg": jpeg(),
+    "image/gif": gif(),
+    "audio/amr": amr(),
+    "video/mp4": mp4(),
     "video/3gpp": mp4(b"3gp5"),
-}  # fmt: skip
+}
 HTML = b"<html><script>alert(document.cookie)</script></html>"
 
 
 @pytest.mark.parametrize(
     ("name", "content_type", "stored"),
-    [("evil.html", "image/png", "evil.png"), ("photo.JPG", "image/jpeg", "photo.jpg"),
-     ("evil.html.png", "image/png", "evil-html.png"), ("../../etc/passwd", "image/gif", "passwd.gif"),
-     ("C:\\Users\\ann\\clip.mov", "video/mp4", "clip.mp4"), ("noext", "audio/amr", "noext.amr"),
-     ("a b;c<script>.3gp", "video/3gpp", "a-b-c-script.3gp"), ("", "audio/mpeg", "media.mp3"),
-     (".png", "image/png", "png.png"), ("été à Paris.gif", "image/gif", "été-à-Paris.gif"),
-     ("x" * 200 + ".png", "image/png", "x" * 60 + ".png")],
-)  # fmt: skip
+    [
+        ("evil.html", "image/png", "evil.png"),
+        ("photo.JPG", "image/jpeg", "photo.jpg"),
+        ("evil.html.png", "image/png", "evil-html.png"),
+        ("../../etc/passwd", "image/gif", "passwd.gif"),
+        ("C:\\Users\\ann\\clip.mov", "video/mp4", "clip.mp4"),
+        ("noext", "audio/amr", "noext.amr"),
+        ("a b;c<script>.3gp", "video/3gpp", "a-b-c-script.3gp"),
+        ("", "audio/mpeg", "media.mp3"),
+        (".png", "image/png", "png.png"),
+        ("été à Paris.gif", "image/gif", "été-à-Paris.gif"),
+        ("x" * 200 + ".png", "image/png", "x" * 60 + ".png"),
+    ],
+)
 def test_the_stored_name_takes_its_extension_from_the_type(name, content_type, stored) -> None:
     assert stored_name(name, content_type) == stored
 
@@ -53,33 +64,56 @@ def test_whole_files_pass_and_are_recognised(content_type) -> None:
 
 @pytest.mark.parametrize(
     ("content_type", "data", "problem"),
-    [("image/png", png() + HTML, f"{len(HTML)} bytes follow its IEND chunk"),
-     ("image/png", png()[:-12], "it has no IEND chunk (the file is cut short)"),
-     ("image/png", png()[:50], "its IDAT chunk runs past the end of the file (the file is cut short)"),
-     ("image/png", png()[:8] + png_chunk(b"IDAT", b"x") + png()[8:], "it does not start with an IHDR chunk"),
-     ("image/png", png()[:-1] + bytes([png()[-1] ^ 1]), "its IEND chunk is damaged (wrong CRC)"),
-     ("image/jpeg", jpeg() + HTML, "it does not end with the JPEG end marker FF D9 (the file is cut short or has "
-      "data appended)"),
-     ("image/jpeg", jpeg()[:-1], "it does not end with the JPEG end marker FF D9 (the file is cut short or has "
-      "data appended)"),
-     ("image/gif", gif()[:-1], "it does not end with the GIF trailer 0x3B (the file is cut short or has data "
-      "appended)"),
-     ("image/gif", gif() + HTML, "it does not end with the GIF trailer 0x3B (the file is cut short or has data "
-      "appended)"),
-     ("video/mp4", mp4() + HTML, "its l><s box at byte 48 runs past the end of the file (the file is cut short "
-      "or has data appended)"),
-     ("video/mp4", mp4() + b"\x00\x00\x00\x09\x00ftyp\x00",
-      "the box at byte 48 has no valid type (this is not an MP4 box structure)"),
-     ("video/mp4", mp4()[:-3], "it ends inside a box header at byte 40 (the file is cut short)"),
-     ("video/mp4", mp4()[:40], "it has no moov box (no movie header)"),
-     ("video/mp4", mp4()[24:40] + mp4()[:24] + mp4()[40:], "it does not start with an ftyp box"),
-     ("video/mp4", mp4() + struct.pack(">I", 4) + b"free", "its free box at byte 48 has an impossible size (4)"),
-     ("video/3gpp", mp4(b"3gp5") + struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", 10**9),
-      "its mdat box at byte 48 runs past the end of the file (the file is cut short or has data appended)"),
-     ("audio/amr", amr()[:-1], "its last frame is cut short"),
-     ("audio/amr", amr() + b"\x6c", "the frame at byte 102 has a frame type a file does not use (13)"),
-     ("audio/amr", b"#!AMR_MC1.0\n" + b"\x00" * 8, "it is not single-channel AMR or AMR-WB (#!AMR or #!AMR-WB)")],
-)  # fmt: skip
+    [
+        ("image/png", png() + HTML, f"{len(HTML)} bytes follow its IEND chunk"),
+        ("image/png", png()[:-12], "it has no IEND chunk (the file is cut short)"),
+        ("image/png", png()[:50], "its IDAT chunk runs past the end of the file (the file is cut short)"),
+        ("image/png", png()[:8] + png_chunk(b"IDAT", b"x") + png()[8:], "it does not start with an IHDR chunk"),
+        ("image/png", png()[:-1] + bytes([png()[-1] ^ 1]), "its IEND chunk is damaged (wrong CRC)"),
+        (
+            "image/jpeg",
+            jpeg() + HTML,
+            "it does not end with the JPEG end marker FF D9 (the file is cut short or has data appended)",
+        ),
+        (
+            "image/jpeg",
+            jpeg()[:-1],
+            "it does not end with the JPEG end marker FF D9 (the file is cut short or has data appended)",
+        ),
+        (
+            "image/gif",
+            gif()[:-1],
+            "it does not end with the GIF trailer 0x3B (the file is cut short or has data appended)",
+        ),
+        (
+            "image/gif",
+            gif() + HTML,
+            "it does not end with the GIF trailer 0x3B (the file is cut short or has data appended)",
+        ),
+        (
+            "video/mp4",
+            mp4() + HTML,
+            "its l><s box at byte 48 runs past the end of the file (the file is cut short or has data appended)",
+        ),
+        (
+            "video/mp4",
+            mp4() + b"\x00\x00\x00\x09\x00ftyp\x00",
+            "the box at byte 48 has no valid type (this is not an MP4 box structure)",
+        ),
+        ("video/mp4", mp4()[:-3], "it ends inside a box header at byte 40 (the file is cut short)"),
+        ("video/mp4", mp4()[:40], "it has no moov box (no movie header)"),
+        ("video/mp4", mp4()[24:40] + mp4()[:24] + mp4()[40:], "it does not start with an ftyp box"),
+        ("video/mp4", mp4() + struct.pack(">I", 4) + b"free", "its free box at byte 48 has an impossible size (4)"),
+        (
+            "video/3gpp",
+            mp4(b"3gp5") + struct.pack(">I", 1) + b"mdat" + struct.pack(">Q", 10**9),
+            "its mdat box at byte 48 runs past the end of the file (the file is cut short or has data appended)",
+        ),
+        ("audio/amr", amr()[:-1], "its last frame is cut short"),
+        ("audio/amr", amr() + b"\x6c", "the frame at byte 102 has a frame type a file does not use (13)"),
+        ("audio/amr", b"#!AMR_MC1.0\n" + b"\x00" * 8, "it is not single-channel AMR or AMR-WB (#!AMR or #!AMR-WB)"),
+    ],
+)
 def test_broken_or_padded_containers_are_refused_saying_why(content_type, data, problem) -> None:
     assert container_problem(content_type, data) == problem
 
@@ -159,6 +193,13 @@ def test_the_api_stores_the_sniffed_type_and_refuses_a_broken_file() -> None:
     assert CampaignMedia.objects.get().file.name.endswith("/page.gif")
     cut = client.post(url, {"file": SimpleUploadedFile("cut.jpg", jpeg()[:-2], "image/jpeg")}, format="multipart")
     assert cut.status_code == 400
-    assert cut.json()["errors"] == [{"field": "media", "code": "media_type", "message": (
-        '"cut.jpg" is not a whole JPEG image: it does not end with the JPEG end marker FF D9 (the file is cut short '
-        "or has data appended).")}]  # fmt: skip
+    assert cut.json()["errors"] == [
+        {
+            "field": "media",
+            "code": "media_type",
+            "message": (
+                '"cut.jpg" is not a whole JPEG image: it does not end with the JPEG end marker FF D9 '
+                "(the file is cut short or has data appended)."
+            ),
+        }
+    ]

@@ -129,8 +129,11 @@ def test_reports_to_apply_refer_to_the_original_by_either_id(data, referenced, s
     receipt = to_receipt(mm4.parse_mm4(data))
     assert receipt is not None and not receipt.informational
     assert (receipt.provider_message_id, receipt.status, receipt.stat, receipt.channel) == (
-        referenced, status, stat, "mm4"
-    )  # fmt: skip
+        referenced,
+        status,
+        stat,
+        "mm4",
+    )
 
 
 def test_a_delivery_report_keeps_its_handset_date_and_headers() -> None:
@@ -157,11 +160,18 @@ def test_read_replies_and_other_types_are_kept_for_the_record_only(data, referen
 
 
 def test_an_mms_sent_to_us_is_not_a_receipt() -> None:
-    forward = mm4.build_forward_request(mm4.ForwardRequest(
-        sender="+447700900123", recipient="+15550100", originator_domain="mmsc.operator.example",
-        recipient_domain="mms.example.com", transaction_id="mo1", message_id="mo1@mmsc.operator.example",
-        date=datetime(2026, 3, 1, tzinfo=UTC), text="hello",
-    ))  # fmt: skip
+    forward = mm4.build_forward_request(
+        mm4.ForwardRequest(
+            sender="+447700900123",
+            recipient="+15550100",
+            originator_domain="mmsc.operator.example",
+            recipient_domain="mms.example.com",
+            transaction_id="mo1",
+            message_id="mo1@mmsc.operator.example",
+            date=datetime(2026, 3, 1, tzinfo=UTC),
+            text="hello",
+        )
+    )
     assert to_receipt(mm4.parse_mm4(mm4.to_bytes(forward))) is None
 
 
@@ -172,9 +182,15 @@ def test_a_report_that_names_no_original_is_an_error_not_a_guess() -> None:
 
 @pytest.mark.parametrize(
     ("value", "referenced"),
-    [("<AbC@x>", "AbC@x"), ('"abc@x"', '"abc@x"'), ("abc", "abc"), ("<a@x> (comment)", "a@x"),
-     ("  <  a@x  >  ", "a@x"), ("<>", "<>")],
-)  # fmt: skip
+    [
+        ("<AbC@x>", "AbC@x"),
+        ('"abc@x"', '"abc@x"'),
+        ("abc", "abc"),
+        ("<a@x> (comment)", "a@x"),
+        ("  <  a@x  >  ", "a@x"),
+        ("<>", "<>"),
+    ],
+)
 def test_referenced_message_id_takes_what_the_header_brackets(value: str, referenced: str) -> None:
     parsed = mm4.parse_mm4(message("X-Mms-Message-Type: MM4_delivery_report.REQ", f"X-Mms-Message-ID: {value}"))
     assert mm4.referenced_message_id(parsed) == referenced
@@ -184,13 +200,20 @@ _value = st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60
 
 
 @settings(max_examples=300, deadline=None)
-@given(kind=st.sampled_from([mm4.DELIVERY_REPORT_REQ, mm4.FORWARD_RES, mm4.READ_REPLY_REPORT_REQ, "x"]) | _value,
-       reference=_value, status=_value, date=_value)  # fmt: skip
+@given(
+    kind=st.sampled_from([mm4.DELIVERY_REPORT_REQ, mm4.FORWARD_RES, mm4.READ_REPLY_REPORT_REQ, "x"]) | _value,
+    reference=_value,
+    status=_value,
+    date=_value,
+)
 def test_any_header_values_give_a_receipt_or_a_value_error_never_a_crash(kind, reference, status, date) -> None:
     data = message(
-        f"X-Mms-Message-Type: {kind}", f"X-Mms-Message-ID: {reference}", f"X-Mms-MM-Status-Code: {status}",
-        f"X-Mms-Request-Status-Code: {status}", f"Date: {date}",
-    )  # fmt: skip
+        f"X-Mms-Message-Type: {kind}",
+        f"X-Mms-Message-ID: {reference}",
+        f"X-Mms-MM-Status-Code: {status}",
+        f"X-Mms-Request-Status-Code: {status}",
+        f"Date: {date}",
+    )
     try:
         parsed = mm4.parse_mm4(data)
         receipt = to_receipt(parsed)
@@ -204,8 +227,19 @@ def test_any_header_values_give_a_receipt_or_a_value_error_never_a_crash(kind, r
 
 
 def _part(**overrides):
-    fields = {"message_id": 77, "index": 1, "total": 1, "account_id": 1, "campaign_id": 1, "phone": "+447700900123",
-              "body": "hi", "sender": "+15550100", "sender_ton": 1, "sender_npi": 1, "validity": None}  # fmt: skip
+    fields = {
+        "message_id": 77,
+        "index": 1,
+        "total": 1,
+        "account_id": 1,
+        "campaign_id": 1,
+        "phone": "+447700900123",
+        "body": "hi",
+        "sender": "+15550100",
+        "sender_ton": 1,
+        "sender_npi": 1,
+        "validity": None,
+    }
     return PartToSend(**{**fields, **overrides})
 
 

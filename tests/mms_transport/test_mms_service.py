@@ -32,10 +32,17 @@ def mms_campaign(**fields):
 
 @pytest.mark.parametrize(
     ("data", "name", "expected"),
-    [(PNG, "a.png", "image/png"), (JPEG, "a.jpg", "image/jpeg"), (GIF, "a.gif", "image/gif"),
-     (AMR, "a.amr", "audio/amr"), (MP3, "a.mp3", "audio/mpeg"), (MP4, "a.mp4", "video/mp4"),
-     (GP3, "a.3gp", "video/3gpp"), (PNG, "mislabelled.jpg", "image/png")],
-)  # fmt: skip
+    [
+        (PNG, "a.png", "image/png"),
+        (JPEG, "a.jpg", "image/jpeg"),
+        (GIF, "a.gif", "image/gif"),
+        (AMR, "a.amr", "audio/amr"),
+        (MP3, "a.mp3", "audio/mpeg"),
+        (MP4, "a.mp4", "video/mp4"),
+        (GP3, "a.3gp", "video/3gpp"),
+        (PNG, "mislabelled.jpg", "image/png"),
+    ],
+)
 def test_allowed_media_are_recognised_by_their_content(data, name, expected) -> None:
     media = mms.add_media(campaign=mms_campaign(), file=ContentFile(data, name=name))
     assert (media.content_type, media.size, media.position) == (expected, len(data), 1)
@@ -44,8 +51,9 @@ def test_allowed_media_are_recognised_by_their_content(data, name, expected) -> 
 
 def test_a_type_an_mms_cannot_carry_is_refused_naming_the_file() -> None:
     with pytest.raises(ApplicationError) as caught:
-        mms.add_media(campaign=mms_campaign(), file=ContentFile(b"BM\x00\x00", name="logo.bmp"),
-                      declared_type="image/bmp")  # fmt: skip
+        mms.add_media(
+            campaign=mms_campaign(), file=ContentFile(b"BM\x00\x00", name="logo.bmp"), declared_type="image/bmp"
+        )
     assert caught.value.message.startswith('"logo.bmp" is image/bmp; an MMS can carry: JPEG image, PNG image')
     assert caught.value.field == "media" and CampaignMedia.objects.count() == 0
 
@@ -91,14 +99,17 @@ def test_content_for_the_sender_and_the_preview() -> None:
     content = api.mms_content(campaign_id=campaign.id)
     assert content.subject == "Sale"
     assert [(m.name, m.content_type, m.data) for m in content.media] == [
-        ("photo.png", "image/png", PNG), ("jingle.amr", "audio/amr", AMR)
+        ("photo.png", "image/png", PNG),
+        ("jingle.amr", "audio/amr", AMR),
     ]
     assert "data=" not in repr(content.media[0])  # no megabytes in a log line
     preview = mms.mms_preview(campaign=campaign)
     assert [(p.kind, p.name, p.size) for p in preview.parts] == [
-        ("subject", "Subject", 4), ("image", "photo.png", len(PNG)), ("audio", "jingle.amr", len(AMR)),
+        ("subject", "Subject", 4),
+        ("image", "photo.png", len(PNG)),
+        ("audio", "jingle.amr", len(AMR)),
         ("text", "Text", len("Hi {{ first_name }}")),
-    ]  # fmt: skip
+    ]
     assert preview.total_bytes == 4 + len(PNG) + len(AMR) + 19 and preview.within_limit
 
 
@@ -117,8 +128,13 @@ def test_validate_mms_for_sending() -> None:
 
 def test_account_settings_keep_the_key_out_of_repr_and_stop_records_why(monkeypatch) -> None:
     monkeypatch.setattr(django_settings, "MM4_TLS_CA_FILE", "")
-    account = AccountFactory(mm4_host="mmsc.example.net", mm4_api_key="sekrit-key", mm4_originator_domain="",
-                             smpp_tls_ca_file="/etc/provider-ca.pem", mms_rate=7)  # fmt: skip
+    account = AccountFactory(
+        mm4_host="mmsc.example.net",
+        mm4_api_key="sekrit-key",
+        mm4_originator_domain="",
+        smpp_tls_ca_file="/etc/provider-ca.pem",
+        mms_rate=7,
+    )
     settings = api.mm4_account_settings(system_id=account.system_id)
     assert settings.api_key == "sekrit-key" and "sekrit-key" not in repr(settings)
     assert settings.originator_domain == "mmsc.example.net"  # falls back to the MM4 host

@@ -35,8 +35,12 @@ def start_receiver():
 
     def factory(system_id: str | None = None, **config) -> ReceiverThread:
         """The provider's login, AUTH in clear allowed on loopback unless the test says otherwise."""
-        options = {"auth": dict([PROVIDER_LOGIN]), "plain_auth_loopback": True, "account_logins": account_logins,
-                   **config}  # fmt: skip
+        options = {
+            "auth": dict([PROVIDER_LOGIN]),
+            "plain_auth_loopback": True,
+            "account_logins": account_logins,
+            **config,
+        }
         receiver = ReceiverThread(platform_handler(system_id=system_id), ReceiverConfig(port=0, **options)).start()
         started.append(receiver)
         return receiver
@@ -49,10 +53,17 @@ def start_receiver():
 def report(message_id: str = "ABC123", status: str = "Retrieved", kind: str = mm4.DELIVERY_REPORT_REQ) -> bytes:
     header = "X-Mms-MM-Status-Code" if kind == mm4.DELIVERY_REPORT_REQ else "X-Mms-Request-Status-Code"
     msg = mm4.build_report(
-        message_type=kind, transaction_id="t1", message_id=message_id, sender="+447700900123", recipient="+15550100",
-        originator_domain=DOMAIN, recipient_domain="mmsc.example.net", date=datetime(2026, 3, 1, tzinfo=UTC),
-        status_header=header, status=status,
-    )  # fmt: skip
+        message_type=kind,
+        transaction_id="t1",
+        message_id=message_id,
+        sender="+447700900123",
+        recipient="+15550100",
+        originator_domain=DOMAIN,
+        recipient_domain="mmsc.example.net",
+        date=datetime(2026, 3, 1, tzinfo=UTC),
+        status_header=header,
+        status=status,
+    )
     return mm4.to_bytes(msg)
 
 
@@ -74,7 +85,11 @@ def test_a_report_is_in_the_inbox_before_the_250(start_receiver) -> None:
     assert (result.outcome, result.reply) == ("accepted", "OK stored")
     [row] = Receipt.objects.all()
     assert (row.account_id, row.provider_message_id, row.status, row.stat, row.channel) == (
-        account.id, "abc123", "expired", "Expired", "mm4"
+        account.id,
+        "abc123",
+        "expired",
+        "Expired",
+        "mm4",
     )
     assert "X-Mms-MM-Status-Code: Expired" in row.raw
     forward_res = deliver(receiver.port, report("AbC123", "Error-service-denied", mm4.FORWARD_RES))
@@ -84,17 +99,27 @@ def test_a_report_is_in_the_inbox_before_the_250(start_receiver) -> None:
 
 def test_every_mm4_type_is_taken_and_only_delivery_reports_and_forward_res_move_the_part(start_receiver) -> None:
     account = AccountFactory(mm4_originator_domain=DOMAIN)
-    message = Message.objects.create(campaign=CampaignFactory(account=account), phone="+447700900123",
-                                     status="accepted")  # fmt: skip
-    part = MessagePart.objects.create(message=message, account=account, status="accepted",
-                                      provider_message_id="5f3a9c21ab", local_message_id=golden.OURS)  # fmt: skip
+    message = Message.objects.create(
+        campaign=CampaignFactory(account=account), phone="+447700900123", status="accepted"
+    )
+    part = MessagePart.objects.create(
+        message=message,
+        account=account,
+        status="accepted",
+        provider_message_id="5f3a9c21ab",
+        local_message_id=golden.OURS,
+    )
     receiver = start_receiver()
     for data in (golden.FORWARD_RES, golden.READ_REPLY, golden.UNKNOWN_TYPE, golden.DELIVERY_REPORT_RES):
         result = deliver(receiver.port, data)
         assert (result.outcome, result.reply) == ("accepted", "OK stored"), data
     states = sorted(Receipt.objects.values_list("stat", "state"))
-    assert states == [("Deleted without ", ReceiptState.INFO), ("MM4_delivery_rep", ReceiptState.INFO),
-                      ("MM4_future_notic", ReceiptState.INFO), ("Ok", ReceiptState.PENDING)]  # fmt: skip
+    assert states == [
+        ("Deleted without ", ReceiptState.INFO),
+        ("MM4_delivery_rep", ReceiptState.INFO),
+        ("MM4_future_notic", ReceiptState.INFO),
+        ("Ok", ReceiptState.PENDING),
+    ]
     assert apply_receipts() == 1  # the forward.RES, by our id; a read-reply is not a delivery status
     part.refresh_from_db()
     assert part.status == "accepted"
@@ -133,10 +158,12 @@ def test_a_report_the_database_cannot_take_gets_451(start_receiver) -> None:
 
 @pytest.mark.parametrize(
     ("data", "reply"),
-    [(b"Subject: hello\r\n\r\nnot mm4\r\n", "554 5.6.0 Not a readable MM4 report"),
-     (report(kind=mm4.FORWARD_REQ), "554 5.6.0 MM4_forward.REQ is not accepted here: MO MMS is not supported"),
-     (report("   "), "554 5.6.0 Not a readable MM4 report: unusable MM4 message id")],
-)  # fmt: skip
+    [
+        (b"Subject: hello\r\n\r\nnot mm4\r\n", "554 5.6.0 Not a readable MM4 report"),
+        (report(kind=mm4.FORWARD_REQ), "554 5.6.0 MM4_forward.REQ is not accepted here: MO MMS is not supported"),
+        (report("   "), "554 5.6.0 Not a readable MM4 report: unusable MM4 message id"),
+    ],
+)
 def test_what_is_not_a_report_is_refused(start_receiver, data, reply) -> None:
     AccountFactory(mm4_originator_domain=DOMAIN)
     result = deliver(start_receiver().port, data)
@@ -165,21 +192,41 @@ def test_implicit_tls_with_the_simulator_verifying_the_receiver(start_receiver, 
     client.cmd("MAIL FROM:<15550100@mms.test.example>")
     client.cmd("RCPT TO:<447700900123@127.0.0.1>")
     client.cmd("DATA")
-    body = mm4.to_bytes(mm4.build_forward_request(mm4.ForwardRequest(
-        sender="+15550100", recipient="+447700900123", originator_domain=DOMAIN, recipient_domain="127.0.0.1",
-        transaction_id="t", message_id="m@x", date=datetime(2026, 3, 1, tzinfo=UTC), text="hi")))  # fmt: skip
+    body = mm4.to_bytes(
+        mm4.build_forward_request(
+            mm4.ForwardRequest(
+                sender="+15550100",
+                recipient="+447700900123",
+                originator_domain=DOMAIN,
+                recipient_domain="127.0.0.1",
+                transaction_id="t",
+                message_id="m@x",
+                date=datetime(2026, 3, 1, tzinfo=UTC),
+                text="hi",
+            )
+        )
+    )
     client.send(body + b".\r\n")
     assert client.read().startswith("250 queued as ")
     assert sim.wait_for_counter("reports_sent", 2, timeout=20), sim.reports
     # Standard reports: they name the message by the X-Mms-Message-ID it was sent with.
-    assert set(Receipt.objects.values_list("provider_message_id", "status")) == {("m@x", "accepted"),
-                                                                                  ("m@x", "delivered")}
+    assert set(Receipt.objects.values_list("provider_message_id", "status")) == {
+        ("m@x", "accepted"),
+        ("m@x", "delivered"),
+    }
 
 
 def test_an_mms_whose_answer_was_lost_is_settled_by_a_standard_report(start_receiver, make_sim) -> None:
     sim = make_sim(drop_after_data={"447911100000"})  # reads the message, then hangs up: no 250
-    account = AccountFactory(system_id=SYSTEM_ID, mm4_host="127.0.0.1", mm4_port=sim.port, mm4_tls=False,
-                             mm4_api_key=API_KEY, mm4_originator_domain=DOMAIN, mms_rate=50)  # fmt: skip
+    account = AccountFactory(
+        system_id=SYSTEM_ID,
+        mm4_host="127.0.0.1",
+        mm4_port=sim.port,
+        mm4_tls=False,
+        mm4_api_key=API_KEY,
+        mm4_originator_domain=DOMAIN,
+        mms_rate=50,
+    )
     worker.open_link(account.system_id)
     try:
         campaign = mms_campaign(account, n=1)
@@ -200,8 +247,15 @@ def test_the_whole_loop_every_message_ends_with_the_simulator_s_outcome(start_re
     receiver = start_receiver()
     outcomes = {"Retrieved": 50, "Rejected": 15, "Expired": 15, "Indeterminate": 10, "Deferred": 10}
     sim = make_sim(receiver=("127.0.0.1", receiver.port), outcomes=outcomes, seed=5)
-    account = AccountFactory(system_id=SYSTEM_ID, mm4_host="127.0.0.1", mm4_port=sim.port, mm4_tls=False,
-                             mm4_api_key=API_KEY, mm4_originator_domain=DOMAIN, mms_rate=50)  # fmt: skip
+    account = AccountFactory(
+        system_id=SYSTEM_ID,
+        mm4_host="127.0.0.1",
+        mm4_port=sim.port,
+        mm4_tls=False,
+        mm4_api_key=API_KEY,
+        mm4_originator_domain=DOMAIN,
+        mms_rate=50,
+    )
     worker.open_link(account.system_id)
     try:
         campaign = mms_campaign(account, n=40)

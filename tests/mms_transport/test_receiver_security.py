@@ -162,8 +162,13 @@ def test_over_implicit_tls_auth_is_offered_and_works(receiver, raw, certs) -> No
 
 def test_wrong_passwords_are_throttled_per_peer_address(receiver, raw, certs) -> None:
     AccountFactory(mm4_originator_domain=DOMAIN)
-    r = receiver(host="0.0.0.0", auth=dict([PROVIDER_LOGIN]), ssl_context=_tls_server(certs),
-                 auth_failure_limit=3, auth_cooloff_s=600)  # fmt: skip
+    r = receiver(
+        host="0.0.0.0",
+        auth=dict([PROVIDER_LOGIN]),
+        ssl_context=_tls_server(certs),
+        auth_failure_limit=3,
+        auth_cooloff_s=600,
+    )
     client = raw(r.port, context=_tls_client(certs))
     assert client.login(PROVIDER_LOGIN[0], "guess-1").startswith("535 5.7.8")
     assert client.cmd(plain(PROVIDER_LOGIN[0], "guess-2")).startswith("535 5.7.8")
@@ -203,8 +208,12 @@ def test_mm4_receiver_allow_refuses_other_peers_with_a_clear_reply(receiver, raw
     if address is None:
         pytest.skip("this machine has no non-loopback address")
     AccountFactory(mm4_originator_domain=DOMAIN)
-    r = receiver(host="0.0.0.0", auth=dict([PROVIDER_LOGIN]), plain_auth_loopback=True,
-                 allow=parse_networks(["127.0.0.0/8", "::1"]))  # fmt: skip
+    r = receiver(
+        host="0.0.0.0",
+        auth=dict([PROVIDER_LOGIN]),
+        plain_auth_loopback=True,
+        allow=parse_networks(["127.0.0.0/8", "::1"]),
+    )
     outside = raw(r.port, host=address)
     assert outside.greeting == f"554 5.7.1 {address} may not deliver MM4 reports here (not in MM4_RECEIVER_ALLOW)"
     assert outside.closed()
@@ -218,8 +227,9 @@ def test_mm4_receiver_allow_refuses_other_peers_with_a_clear_reply(receiver, raw
 
 def test_an_account_s_login_cannot_touch_another_account_s_messages(receiver) -> None:
     a = AccountFactory(mm4_originator_domain=DOMAIN)
-    b = AccountFactory(mm4_originator_domain=OTHER_DOMAIN, mm4_inbound_username="acct-b",
-                       mm4_inbound_password="pw-b-123")  # fmt: skip
+    b = AccountFactory(
+        mm4_originator_domain=OTHER_DOMAIN, mm4_inbound_username="acct-b", mm4_inbound_password="pw-b-123"
+    )
     message = Message.objects.create(campaign=CampaignFactory(account=a), phone="+447700900123", status="accepted")
     part = message.parts.create(account=a, status="accepted", provider_message_id="a-msg-1")
     r = receiver(auth=dict([PROVIDER_LOGIN]), plain_auth_loopback=True)
@@ -261,10 +271,22 @@ def _planted_then_real(receiver, make_sim, *, plant_login: dict) -> tuple[list, 
     """Plant "Rejected" for the simulator's next three queued-as ids, then send three MMS whose
     real reports say "Retrieved"; returns (final statuses, states of the planted receipts)."""
     r = receiver()
-    sim = make_sim(receiver=("127.0.0.1", r.port), report_id="queued", forward_res=False, report_delay_s=1.0,
-                   receiver_auth=None if r.config.require_auth is False else PROVIDER_LOGIN)  # fmt: skip
-    account = AccountFactory(system_id=SYSTEM_ID, mm4_host="127.0.0.1", mm4_port=sim.port, mm4_tls=False,
-                             mm4_api_key=API_KEY, mm4_originator_domain=DOMAIN, mms_rate=50)  # fmt: skip
+    sim = make_sim(
+        receiver=("127.0.0.1", r.port),
+        report_id="queued",
+        forward_res=False,
+        report_delay_s=1.0,
+        receiver_auth=None if r.config.require_auth is False else PROVIDER_LOGIN,
+    )
+    account = AccountFactory(
+        system_id=SYSTEM_ID,
+        mm4_host="127.0.0.1",
+        mm4_port=sim.port,
+        mm4_tls=False,
+        mm4_api_key=API_KEY,
+        mm4_originator_domain=DOMAIN,
+        mms_rate=50,
+    )
     upcoming = [f"{sim._server._next_id + i:010X}" for i in range(3)]
     for provider_id in upcoming:
         assert deliver(r.port, report(provider_id, "Rejected"), **plant_login).outcome == "accepted"
@@ -312,8 +334,7 @@ def test_an_inbound_login_set_in_the_admin_applies_without_a_restart(receiver) -
     from tests.e2e.harness import wait_until
 
     account = AccountFactory(mm4_originator_domain=DOMAIN)
-    r = receiver(auth=dict([PROVIDER_LOGIN]), plain_auth_loopback=True, credentials_refresh_s=0.1,
-                 auth_failure_limit=0)  # fmt: skip
+    r = receiver(auth=dict([PROVIDER_LOGIN]), plain_auth_loopback=True, credentials_refresh_s=0.1, auth_failure_limit=0)
 
     def accepted() -> bool:
         try:

@@ -27,10 +27,16 @@ REPO = Path(__file__).resolve().parents[2]
 
 def forward_req(recipient: str = "+447700900123", **overrides) -> bytes:
     fields = {
-        "sender": "+15550100", "recipient": recipient, "originator_domain": "mms.example.com",
-        "recipient_domain": "127.0.0.1", "transaction_id": "t-1", "message_id": "m1@mms.example.com",
-        "date": datetime(2026, 3, 1, tzinfo=UTC), "subject": "Hi", "text": "Hello\n.\n..dots",
-    }  # fmt: skip
+        "sender": "+15550100",
+        "recipient": recipient,
+        "originator_domain": "mms.example.com",
+        "recipient_domain": "127.0.0.1",
+        "transaction_id": "t-1",
+        "message_id": "m1@mms.example.com",
+        "date": datetime(2026, 3, 1, tzinfo=UTC),
+        "subject": "Hi",
+        "text": "Hello\n.\n..dots",
+    }
     fields.update(overrides)
     return mm4.to_bytes(mm4.build_forward_request(mm4.ForwardRequest(**fields)))
 
@@ -111,8 +117,10 @@ def test_rset_clears_the_transaction_but_keeps_the_login(make_sim, raw) -> None:
 @pytest.mark.parametrize("mechanism", ["PLAIN-initial", "PLAIN-challenge", "LOGIN"])
 def test_auth_plain_and_login_accept_the_account_and_refuse_a_wrong_key(make_sim, raw, mechanism) -> None:
     sim = make_sim()
-    for key, expected in ((API_KEY, "235 Authentication successful"),
-                          ("wrong", "535 5.7.8 Authentication credentials invalid")):  # fmt: skip
+    for key, expected in (
+        (API_KEY, "235 Authentication successful"),
+        ("wrong", "535 5.7.8 Authentication credentials invalid"),
+    ):
         client = raw(sim.port)
         client.cmd("EHLO x")
         plain = base64.b64encode(f"\0{SYSTEM_ID}\0{key}".encode()).decode()
@@ -175,8 +183,10 @@ def test_a_message_that_is_not_mm4_is_refused(make_sim, raw) -> None:
 
 
 def test_chosen_recipients_get_chosen_replies(make_sim, raw) -> None:
-    sim = make_sim(recipient_replies={"447700900001": "450 4.2.1 Mailbox busy"},
-                   data_replies={"447700900002": "552 5.3.4 Content not accepted"})  # fmt: skip
+    sim = make_sim(
+        recipient_replies={"447700900001": "450 4.2.1 Mailbox busy"},
+        data_replies={"447700900002": "552 5.3.4 Content not accepted"},
+    )
     client = raw(sim.port)
     client.login()
     client.cmd("MAIL FROM:<15550100@mms.example.com>")
@@ -223,8 +233,11 @@ def shared_sim(make_sim):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lines=st.lists(st.one_of(_line, st.sampled_from([b"EHLO x", b"AUTH LOGIN", b"MAIL FROM:<1@x>", b"RSET"])),
-                      max_size=12))  # fmt: skip
+@given(
+    lines=st.lists(
+        st.one_of(_line, st.sampled_from([b"EHLO x", b"AUTH LOGIN", b"MAIL FROM:<1@x>", b"RSET"])), max_size=12
+    )
+)
 def test_any_command_line_gets_a_reply_and_never_breaks_the_simulator(shared_sim, raw, lines) -> None:
     client = raw(shared_sim.port)
     for line in lines:
@@ -310,10 +323,22 @@ def test_a_report_the_receiver_could_not_store_is_sent_again(make_sim, raw, capt
 
 def test_python_dash_m_runs_the_simulator(tmp_path: Path) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mms_transport.simulator", "--port", "0", "--account", f"{SYSTEM_ID}:{API_KEY}",
-         "--eml-dir", str(tmp_path / "eml")],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "mms_transport.simulator",
+            "--port",
+            "0",
+            "--account",
+            f"{SYSTEM_ID}:{API_KEY}",
+            "--eml-dir",
+            str(tmp_path / "eml"),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline().decode()
@@ -330,14 +355,31 @@ def test_python_dash_m_runs_the_simulator(tmp_path: Path) -> None:
 
 
 def test_options_are_checked(certs) -> None:
-    config = parse_config(["--account", "a:b", "--outcomes", "Retrieved=9,Rejected=1,none=1", "--port", "-1",
-                           "--tls-port", "0", "--tls-cert", certs["server"], "--tls-key", certs["key"]])  # fmt: skip
+    config = parse_config(
+        [
+            "--account",
+            "a:b",
+            "--outcomes",
+            "Retrieved=9,Rejected=1,none=1",
+            "--port",
+            "-1",
+            "--tls-port",
+            "0",
+            "--tls-cert",
+            certs["server"],
+            "--tls-key",
+            certs["key"],
+        ]
+    )
     assert config.port is None and config.outcomes == {"Retrieved": 9.0, "Rejected": 1.0, "none": 1.0}
     assert config.report_id == "original"  # the standard way unless told otherwise
     assert parse_config(["--account", "a:b", "--report-id", "queued"]).report_id == "queued"
-    for argv in (["--outcomes", "Retrieved=1"], ["--account", "a:b", "--outcomes", "Delivered=1"],
-                 ["--account", "a:b", "--tls-port", "0"], ["--account", "nocolon"],
-                 ["--account", "a:b", "--report-id", "ours"]):  # fmt: skip
+    for argv in (
+        ["--outcomes", "Retrieved=1"],
+        ["--account", "a:b", "--outcomes", "Delivered=1"],
+        ["--account", "a:b", "--tls-port", "0"],
+        ["--account", "nocolon"],
+        ["--account", "a:b", "--report-id", "ours"],
+    ):
         with pytest.raises(SystemExit):
             parse_config(argv)
-

@@ -41,8 +41,15 @@ def sim(make_sim):
 
 @pytest.fixture
 def account(sim) -> Account:
-    return AccountFactory(system_id=SYSTEM_ID, mm4_host="127.0.0.1", mm4_port=sim.port, mm4_tls=False,
-                          mm4_api_key=API_KEY, mm4_originator_domain=DOMAIN, mms_rate=50)  # fmt: skip
+    return AccountFactory(
+        system_id=SYSTEM_ID,
+        mm4_host="127.0.0.1",
+        mm4_port=sim.port,
+        mm4_tls=False,
+        mm4_api_key=API_KEY,
+        mm4_originator_domain=DOMAIN,
+        mms_rate=50,
+    )
 
 
 @pytest.fixture
@@ -56,8 +63,14 @@ def mms_campaign(account: Account, n: int = 3, sender: str = "+15550100") -> Cam
     Contact.objects.bulk_create(
         Contact(recipient_list=lst, phone=f"+4479111{i:05d}", first_name=f"N{i}") for i in range(n)
     )
-    campaign = Campaign.objects.create(name="mms", account=account, channel=Channel.MMS, sender=sender,
-                                       body="Hi {{ first_name }}, sale on!", mms_subject="Spring sale")  # fmt: skip
+    campaign = Campaign.objects.create(
+        name="mms",
+        account=account,
+        channel=Channel.MMS,
+        sender=sender,
+        body="Hi {{ first_name }}, sale on!",
+        mms_subject="Spring sale",
+    )
     campaign.recipient_lists.add(lst)
     add_media(campaign=campaign, file=ContentFile(PNG, name="photo.png"))
     actions.send_now(campaign=campaign)

@@ -80,7 +80,10 @@ def test_sensitive_post_parameters_are_hidden_with_debug_on() -> None:
         ("postgres://u:p@h/db", "postgres://u:********************@h/db"),
         ("amqp://guest:guest@127.0.0.1:5672//", "amqp://guest:********************@127.0.0.1:5672//"),
         ("redis://:pw@h:6379/0", "redis://:********************@h:6379/0"),
-        ("see https://u:p%40ss@h/x and smtp://a:b@c", "see https://u:********************@h/x and smtp://a:********************@c"),
+        (
+            "see https://u:p%40ss@h/x and smtp://a:b@c",
+            "see https://u:********************@h/x and smtp://a:********************@c",
+        ),
         ("postgres://postgres@127.0.0.1:5432/h5", "postgres://postgres@127.0.0.1:5432/h5"),
         ("http://example.com:8000/path?a=b", "http://example.com:8000/path?a=b"),
         ("user:password", "user:password"),

@@ -91,8 +91,11 @@ def test_receipts_and_mo_with_unstorable_fields_are_stored_and_applied(sim_facto
     sim.send_mo(system_id, "447911100001", "Shop", b"hi\x00there", 3)  # latin-1 MO with a NUL
     sim.send_receipt(system_id, third.provider_message_id, stat="DELIVRD", err="000")
 
-    wait_until(lambda: sim.counters["receipts_acked"] == 3 and sim.counters["mo_acked"] == 1, timeout=20,
-               what=f"every deliver_sm acknowledged: {sim.counters}")  # fmt: skip
+    wait_until(
+        lambda: sim.counters["receipts_acked"] == 3 and sim.counters["mo_acked"] == 1,
+        timeout=20,
+        what=f"every deliver_sm acknowledged: {sim.counters}",
+    )
     assert sim.counters["deliver_nacks"] == 0
     assert InboundMessage.objects.get().text == "hithere"
     assert "\x00" not in "".join(Receipt.objects.values_list("raw", flat=True))

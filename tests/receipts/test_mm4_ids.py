@@ -56,8 +56,7 @@ def test_each_part_is_named_before_the_wire_and_keeps_both_ids() -> None:
         pairs = zip(parts, answers, strict=True)
         return [SubmitOutcome(p, a, f"Q{p.message_id}" if a == "accepted" else None) for p, a in pairs]
 
-    counts = send_batch(message_ids=ids, claim=claim,
-                        sender=FakeSender(chunk_size=10, send=send, local_id=ours))  # fmt: skip
+    counts = send_batch(message_ids=ids, claim=claim, sender=FakeSender(chunk_size=10, send=send, local_id=ours))
     assert counts == {"accepted": 1, "unknown": 1, "failed": 1, "retry": 1}
     # The names are on record before anything is written to the provider...
     assert seen_on_wire == [[[i, 1, f"{i}.1.cafe@mms.example.com"] for i in ids]]
@@ -84,18 +83,24 @@ def test_an_sms_batch_has_no_local_ids_and_its_on_wire_list_is_unchanged() -> No
 
 def test_a_report_matches_by_our_id_or_the_provider_s_and_only_once_by_both() -> None:
     account_id, ids, claim = _claimed(4)
-    parts = [replace(p, local_message_id=ours(p)) for p in begin_submit(message_ids=ids, claim=claim,
-                                                                         segment=parts_of(1)).parts]  # fmt: skip
+    parts = [
+        replace(p, local_message_id=ours(p))
+        for p in begin_submit(message_ids=ids, claim=claim, segment=parts_of(1)).parts
+    ]
     same = ours(parts[2])  # an MMSC that answers "queued as" with the id we sent
     provider_ids = ["q0", "q1", same, "q3"]
-    record_submit_results(batch_id=None, outcomes=[SubmitOutcome(p, "accepted", q)
-                                                   for p, q in zip(parts, provider_ids, strict=True)])  # fmt: skip
-    record_receipts(account_id=account_id, receipts=[
-        mm4(ours(parts[0])),  # the standard way: the X-Mms-Message-ID we sent
-        mm4("q1", S.EXPIRED),  # the queued-as id
-        mm4(same, S.REJECTED),  # both ids of one part
-        ReceiptIn(ours(parts[3]), S.DELIVERED, "DELIVRD"),  # an SMS receipt never matches our MMS id
-    ])  # fmt: skip
+    record_submit_results(
+        batch_id=None, outcomes=[SubmitOutcome(p, "accepted", q) for p, q in zip(parts, provider_ids, strict=True)]
+    )
+    record_receipts(
+        account_id=account_id,
+        receipts=[
+            mm4(ours(parts[0])),  # the standard way: the X-Mms-Message-ID we sent
+            mm4("q1", S.EXPIRED),  # the queued-as id
+            mm4(same, S.REJECTED),  # both ids of one part
+            ReceiptIn(ours(parts[3]), S.DELIVERED, "DELIVRD"),  # an SMS receipt never matches our MMS id
+        ],
+    )
     assert apply_receipts() == 3
     statuses = dict(MessagePart.objects.values_list("message_id", "status"))
     assert [statuses[i] for i in ids] == [S.DELIVERED, S.EXPIRED, S.REJECTED, S.ACCEPTED]

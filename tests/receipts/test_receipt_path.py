@@ -34,9 +34,15 @@ def _sid() -> str:
 
 def _account(sim: SimulatorThread, system_id: str, **kw):
     return AccountFactory(
-        system_id=system_id, smpp_password=PASSWORD, smpp_port=sim.port, rate_per_bind=0,
-        source_addr="Shop", source_addr_ton=5, source_addr_npi=0, **kw,
-    )  # fmt: skip
+        system_id=system_id,
+        smpp_password=PASSWORD,
+        smpp_port=sim.port,
+        rate_per_bind=0,
+        source_addr="Shop",
+        source_addr_ton=5,
+        source_addr_npi=0,
+        **kw,
+    )
 
 
 def _campaign(account, n: int, body: str = "Hello there") -> Campaign:
@@ -92,8 +98,11 @@ def test_receipts_arrive_on_the_receiver_bind_of_the_same_system_id(sim_factory)
     account = _account(sim, system_id, bind_mode="tx_rx")
     worker.open_bind(system_id, "tx")
     writer = InboxWriter(account_id=account.id, to_receipt=lambda pdu: worker.to_receipt(pdu, "auto"))
-    receiver = Bind(worker.bind_config(worker.transport_api.account_settings(system_id=system_id), "rx"),
-                    on_deliver=writer.submit, name="rx")  # fmt: skip
+    receiver = Bind(
+        worker.bind_config(worker.transport_api.account_settings(system_id=system_id), "rx"),
+        on_deliver=writer.submit,
+        name="rx",
+    )
     receiver.start(wait=True, timeout=10)
     try:
         campaign = _campaign(account, 50)

@@ -17,8 +17,9 @@ pytestmark = pytest.mark.django_db
 
 def _part(account, phone: str, status: str, provider_id: str | None, local_id: str | None) -> MessagePart:
     message = Message.objects.create(campaign=CampaignFactory(account=account), phone=phone, status=status)
-    return MessagePart.objects.create(message=message, account=account, status=status,
-                                      provider_message_id=provider_id, local_message_id=local_id)  # fmt: skip
+    return MessagePart.objects.create(
+        message=message, account=account, status=status, provider_message_id=provider_id, local_message_id=local_id
+    )
 
 
 def mm4(referenced: str, status: str = S.REJECTED) -> ReceiptIn:
@@ -30,19 +31,27 @@ def test_only_answered_ids_wait_and_everything_else_is_orphaned_at_once() -> Non
     answered = _part(account, "+447700900001", S.ACCEPTED, "q100", "ours-1@x")
     on_wire = _part(account, "+447700900002", S.QUEUED, None, "ours-2@x")  # named, no answer yet
     _part(other, "+447700900003", S.ACCEPTED, "q200", "ours-3@x")  # another account's
-    stored = record_receipts(account_id=account.id, authenticated=False, receipts=[
-        mm4("q100"),  # the provider id of an answered part
-        mm4("ours-1@x"),  # our id of an answered part
-        mm4("ours-2@x"),  # our id of a part still on the wire: could be ahead of its answer
-        mm4("q101"),  # the next provider id: not given to anyone yet
-        mm4("q200"),  # another account's id
-        ReceiptIn("q101", "", "Read", channel="mm4", informational=True),  # kept as info, as always
-    ])  # fmt: skip
+    stored = record_receipts(
+        account_id=account.id,
+        authenticated=False,
+        receipts=[
+            mm4("q100"),  # the provider id of an answered part
+            mm4("ours-1@x"),  # our id of an answered part
+            mm4("ours-2@x"),  # our id of a part still on the wire: could be ahead of its answer
+            mm4("q101"),  # the next provider id: not given to anyone yet
+            mm4("q200"),  # another account's id
+            ReceiptIn("q101", "", "Read", channel="mm4", informational=True),  # kept as info, as always
+        ],
+    )
     assert stored == 6
     states = dict(Receipt.objects.values_list("provider_message_id", "state").exclude(state=ReceiptState.INFO))
-    assert states == {"q100": ReceiptState.PENDING, "ours-1@x": ReceiptState.PENDING,
-                      "ours-2@x": ReceiptState.ORPHANED, "q101": ReceiptState.ORPHANED,
-                      "q200": ReceiptState.ORPHANED}  # fmt: skip
+    assert states == {
+        "q100": ReceiptState.PENDING,
+        "ours-1@x": ReceiptState.PENDING,
+        "ours-2@x": ReceiptState.ORPHANED,
+        "q101": ReceiptState.ORPHANED,
+        "q200": ReceiptState.ORPHANED,
+    }
     assert Receipt.objects.filter(state=ReceiptState.INFO).count() == 1
     # The part on the wire gets its answer (q101): the orphaned reports stay orphaned.
     MessagePart.objects.filter(id=on_wire.id).update(status=S.ACCEPTED, provider_message_id="q101")

@@ -24,16 +24,25 @@ pytestmark = pytest.mark.django_db
 
 def test_landing_page_shows_sending_scheduled_volume_and_failures(marketer_client) -> None:
     running = CampaignFactory(name="Spring sale", status=CampaignStatus.RUNNING, started_at=timezone.now())
-    CampaignFactory(name="Summer teaser", status=CampaignStatus.SCHEDULED,
-                    scheduled_at=timezone.now() + timedelta(days=1))  # fmt: skip
+    CampaignFactory(
+        name="Summer teaser", status=CampaignStatus.SCHEDULED, scheduled_at=timezone.now() + timedelta(days=1)
+    )
     CampaignFactory(name="API send #9", status=CampaignStatus.RUNNING, is_single_send=True)
     now = timezone.now()
-    Message.objects.bulk_create([
-        Message(campaign=running, phone="+447400000001", status=S.DELIVERED, segments=2, submitted_at=now),
-        Message(campaign=running, phone="+447400000002", status=S.UNDELIVERED, segments=1, submitted_at=now,
-                reason="undelivered: the network could not deliver it"),
-        Message(campaign=running, phone="+447400000003", status=S.PENDING),
-    ])  # fmt: skip
+    Message.objects.bulk_create(
+        [
+            Message(campaign=running, phone="+447400000001", status=S.DELIVERED, segments=2, submitted_at=now),
+            Message(
+                campaign=running,
+                phone="+447400000002",
+                status=S.UNDELIVERED,
+                segments=1,
+                submitted_at=now,
+                reason="undelivered: the network could not deliver it",
+            ),
+            Message(campaign=running, phone="+447400000003", status=S.PENDING),
+        ]
+    )
     page = marketer_client.get(reverse("admin:index")).content.decode()
     assert "Spring sale" in page and "Summer teaser" in page and "API send #9" not in page
     assert 'data-figure="today-messages">2<' in page and 'data-figure="today-segments">3<' in page
@@ -47,7 +56,7 @@ def test_internals_are_an_operator_section_hidden_from_marketers(marketer_client
         assert internal.lower() not in marketer.lower(), internal
     assert "Campaigns" in marketer
     operator = operator_client.get(reverse("admin:index")).content.decode()
-    section = operator[operator.index("Operations (internal)"):]
+    section = operator[operator.index("Operations (internal)") :]
     assert "Message parts" in section and "Receipts" in section and "Bind health" in section
 
 
@@ -71,16 +80,21 @@ def test_records_are_read_only_even_for_superusers(admin_client, model) -> None:
     change = admin_client.get(reverse(f"admin:campaigns_{model}_change", args=[obj_id]))
     assert change.status_code == 200
     assert 'name="_save"' not in change.content.decode()
-    assert admin_client.post(reverse(f"admin:campaigns_{model}_change", args=[obj_id]), {"status": "delivered"}
-                             ).status_code == 403  # fmt: skip
+    assert (
+        admin_client.post(
+            reverse(f"admin:campaigns_{model}_change", args=[obj_id]), {"status": "delivered"}
+        ).status_code
+        == 403
+    )
     assert admin_client.get(reverse(f"admin:campaigns_{model}_add")).status_code == 403
     assert admin_client.get(reverse(f"admin:campaigns_{model}_delete", args=[obj_id])).status_code == 403
 
 
 def test_api_single_sends_are_listed_apart(marketer_client, marketer, account) -> None:
     CampaignFactory(name="Newsletter")
-    assert marketer.post("/api/v1/send/", {"account": account.id, "phone": "+44 7400 100001", "body": "Code 1"},
-                         format="json").status_code in (200, 201, 202)  # fmt: skip
+    assert marketer.post(
+        "/api/v1/send/", {"account": account.id, "phone": "+44 7400 100001", "body": "Code 1"}, format="json"
+    ).status_code in (200, 201, 202)
     url = reverse("admin:campaigns_campaign_changelist")
     default = marketer_client.get(url).content.decode()
     assert "Newsletter" in default and "API send" not in default
@@ -91,9 +105,15 @@ def test_api_single_sends_are_listed_apart(marketer_client, marketer, account) -
 def test_assigning_a_role_makes_the_user_staff(admin_client) -> None:
     sync_roles()
     user = User.objects.create_user("newmarketer", password="a-long-pass-123")
-    data = {"username": "newmarketer", "is_active": "on", "groups": [Group.objects.get(name=MARKETER).pk],
-            "date_joined_0": "2026-01-01", "date_joined_1": "10:00:00", "initial-date_joined_0": "2026-01-01",
-            "initial-date_joined_1": "10:00:00"}  # fmt: skip
+    data = {
+        "username": "newmarketer",
+        "is_active": "on",
+        "groups": [Group.objects.get(name=MARKETER).pk],
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "10:00:00",
+        "initial-date_joined_0": "2026-01-01",
+        "initial-date_joined_1": "10:00:00",
+    }
     response = admin_client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     user.refresh_from_db()
@@ -111,10 +131,21 @@ def test_a_user_without_a_role_is_told_why_not_a_generic_error() -> None:
 
 def test_bind_health_in_words_local_time_and_no_delete(admin_client, operator_client) -> None:
     account = AccountFactory(system_id="wordy")
-    status = BindStatus.objects.create(name="wordy/trx@h:1", system_id="wordy", mode="trx", host="h", pid=1,
-                                       smsc="127.0.0.1:2775", state="bound",
-                                       stats={"submits": 1234, "throttles": 2, "reconnects": 0,
-                                              "last_enquire_link_resp_at": timezone.now().timestamp()})  # fmt: skip
+    status = BindStatus.objects.create(
+        name="wordy/trx@h:1",
+        system_id="wordy",
+        mode="trx",
+        host="h",
+        pid=1,
+        smsc="127.0.0.1:2775",
+        state="bound",
+        stats={
+            "submits": 1234,
+            "throttles": 2,
+            "reconnects": 0,
+            "last_enquire_link_resp_at": timezone.now().timestamp(),
+        },
+    )
     page = admin_client.get(reverse("admin:smpp_transport_bindstatus_change", args=[status.pk])).content.decode()
     assert "Transceiver bind on h (pid 1) to 127.0.0.1:2775: bound and sending" in page
     assert "1,234 submits" in page and "s ago" in page and "last_enquire_link_resp_at" not in page
@@ -132,8 +163,9 @@ def test_a_403_is_logged_without_a_traceback() -> None:
     except PermissionError:
         import sys
 
-        record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Forbidden: %s", ("/x",),
-                                   sys.exc_info())  # fmt: skip
+        record = logging.LogRecord(
+            "django.request", logging.WARNING, __file__, 1, "Forbidden: %s", ("/x",), sys.exc_info()
+        )
     record.status_code = 403
     assert NoTracebackForClientErrors().filter(record) and record.exc_info is None
     record.status_code, record.exc_info = 500, (ValueError, ValueError("x"), None)
@@ -142,10 +174,24 @@ def test_a_403_is_logged_without_a_traceback() -> None:
 
 def test_the_tick_is_not_logged_every_second_at_info() -> None:
     quiet = QuietTick()
-    tick = logging.LogRecord("celery.beat", logging.INFO, __file__, 1, "Scheduler: Sending due task %s (%s)",
-                             ("tick", "campaigns.tick"), None)  # fmt: skip
-    other = logging.LogRecord("celery.app.trace", logging.INFO, __file__, 1, "Task %(name)s succeeded",
-                              ({"name": "campaigns.import_contacts"},), None)  # fmt: skip
+    tick = logging.LogRecord(
+        "celery.beat",
+        logging.INFO,
+        __file__,
+        1,
+        "Scheduler: Sending due task %s (%s)",
+        ("tick", "campaigns.tick"),
+        None,
+    )
+    other = logging.LogRecord(
+        "celery.app.trace",
+        logging.INFO,
+        __file__,
+        1,
+        "Task %(name)s succeeded",
+        ({"name": "campaigns.import_contacts"},),
+        None,
+    )
     failed = logging.LogRecord("celery.app.trace", logging.ERROR, __file__, 1, "Task campaigns.tick raised", (), None)
     assert not quiet.filter(tick) and quiet.filter(other) and quiet.filter(failed)
     assert any(isinstance(f, QuietTick) for f in logging.getLogger("celery.beat").filters)

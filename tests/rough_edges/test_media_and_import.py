@@ -66,8 +66,10 @@ def test_an_sms_campaign_has_no_mms_fields(marketer_client) -> None:
 def test_mapping_offers_countries_by_name_with_the_default_region(marketer_client, settings) -> None:
     settings.PHONE_DEFAULT_REGION = "GB"
     lst = RecipientListFactory()
-    marketer_client.post(reverse("admin:campaigns_recipientlist_import", args=[lst.pk]), {
-        "file": SimpleUploadedFile("c.csv", b"Mobile,Name,Town\n07400100001,Ann,Leeds\n", content_type="text/csv")})
+    marketer_client.post(
+        reverse("admin:campaigns_recipientlist_import", args=[lst.pk]),
+        {"file": SimpleUploadedFile("c.csv", b"Mobile,Name,Town\n07400100001,Ann,Leeds\n", content_type="text/csv")},
+    )
     job = ImportJob.objects.get()
     page = marketer_client.get(reverse("admin:campaigns_importjob_mapping", args=[job.pk])).content.decode()
     assert '<option value="GB" selected>United Kingdom (GB)</option>' in page
@@ -81,7 +83,8 @@ def test_build_a_campaign_from_a_list_preselects_it_and_its_account(marketer_cli
     page = marketer_client.get(reverse("admin:campaigns_recipientlist_change", args=[lst.pk])).content.decode()
     url = reverse("admin:campaigns_campaign_add") + f"?recipient_lists={lst.pk}&amp;account={account.pk}"
     assert url in page  # the only active account
-    builder = marketer_client.get(reverse("admin:campaigns_campaign_add"),
-                                  {"recipient_lists": lst.pk, "account": account.pk}).content.decode()  # fmt: skip
+    builder = marketer_client.get(
+        reverse("admin:campaigns_campaign_add"), {"recipient_lists": lst.pk, "account": account.pk}
+    ).content.decode()
     assert re.search(rf'name="recipient_lists" value="{lst.pk}"[^>]* checked', builder)
     assert f'value="{account.pk}" selected' in builder

@@ -38,8 +38,9 @@ def test_the_defaults_are_generous_and_both_throttles_are_on() -> None:
     rest = settings.REST_FRAMEWORK
     assert rest["DEFAULT_THROTTLE_RATES"] == {"anon": "100/minute", "user": "3000/minute"}
     assert rest["DEFAULT_THROTTLE_CLASSES"] == [
-        "rest_framework.throttling.AnonRateThrottle", "rest_framework.throttling.UserRateThrottle",
-    ]  # fmt: skip
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ]
     assert rest["NUM_PROXIES"] == 0  # no proxy trusted unless TRUSTED_PROXY_COUNT says so
 
 
@@ -67,6 +68,7 @@ def test_behind_a_trusted_proxy_the_forwarded_address_counts(low_rates, settings
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
     proxy = APIClient(REMOTE_ADDR="10.0.0.2")
     for client_ip in ("203.0.113.1", "203.0.113.2"):
-        statuses = [proxy.get("/api/schema/", HTTP_X_FORWARDED_FOR=f"6.6.6.6, {client_ip}").status_code
-                    for _ in range(3)]  # fmt: skip
+        statuses = [
+            proxy.get("/api/schema/", HTTP_X_FORWARDED_FOR=f"6.6.6.6, {client_ip}").status_code for _ in range(3)
+        ]
         assert statuses == [200, 200, 429]  # the proxy's own entry (the last) names the client

@@ -92,8 +92,12 @@ def test_the_build_step_bakes_no_secret_key_into_the_image(tmp_path) -> None:
     env = {"PATH": os.environ["PATH"], "VAR_DIR": str(tmp_path), "DEBUG": "1", "SECRET_KEY": "collectstatic-only"}
     done = subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (tmp_path / "static" / "drf_spectacular_sidecar").is_dir()  # Swagger UI is in the image
     assert not (tmp_path / "secret_key").exists()

@@ -24,8 +24,13 @@ ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = secrets.token_urlsafe(50)
 METRICS = secrets.token_urlsafe(24)
 FERNET_KEY = Fernet.generate_key().decode()
-PRODUCTION = {"HTTPS": "on", "SECRET_KEY": STRONG_KEY, "METRICS_TOKEN": METRICS, "ALLOWED_HOSTS": "sms.example.com",
-              "SECRETS_KEYS": FERNET_KEY}  # fmt: skip
+PRODUCTION = {
+    "HTTPS": "on",
+    "SECRET_KEY": STRONG_KEY,
+    "METRICS_TOKEN": METRICS,
+    "ALLOWED_HOSTS": "sms.example.com",
+    "SECRETS_KEYS": FERNET_KEY,
+}
 
 # What a request sees, printed as JSON by a process started with the environment under test.
 PROBE = """
@@ -102,11 +107,13 @@ def test_without_https_nothing_redirects(tmp_path) -> None:
 
 @pytest.mark.parametrize(
     ("key", "reason"),
-    [("change-me-to-a-long-random-string", "SECRET_KEY is a placeholder."),
-     ("django-insecure-" + "k" * 50, "SECRET_KEY is a placeholder."),
-     ("s3cr3t", "SECRET_KEY is too short (6 characters, at least 50 needed)."),
-     ("ab" * 30, "SECRET_KEY has fewer than 5 different characters.")],
-)  # fmt: skip
+    [
+        ("change-me-to-a-long-random-string", "SECRET_KEY is a placeholder."),
+        ("django-insecure-" + "k" * 50, "SECRET_KEY is a placeholder."),
+        ("s3cr3t", "SECRET_KEY is too short (6 characters, at least 50 needed)."),
+        ("ab" * 30, "SECRET_KEY has fewer than 5 different characters."),
+    ],
+)
 def test_a_weak_secret_key_refuses_to_start_with_debug_off(tmp_path, key: str, reason: str) -> None:
     line = refusal(manage("check", env={"SECRET_KEY": key}, var_dir=tmp_path))
     assert line.startswith(f"django.core.exceptions.ImproperlyConfigured: {reason} Set SECRET_KEY to a long random")
@@ -161,8 +168,10 @@ def test_https_on_needs_a_metrics_token(tmp_path, token: str) -> None:
 
 def test_api_throttle_rates_come_from_the_environment(tmp_path) -> None:
     assert probe({"ALLOWED_HOSTS": "sms.example.com", "API_THROTTLE_ANON": "2/minute"}, tmp_path)["schema"] == [
-        200, 200, 429,
-    ]  # fmt: skip
+        200,
+        200,
+        429,
+    ]
     assert probe({"ALLOWED_HOSTS": "sms.example.com", "API_THROTTLE_ANON": "off"}, tmp_path)["schema"] == [200] * 3
     line = refusal(manage("check", env={"API_THROTTLE_USER": "lots"}, var_dir=tmp_path))
     assert "API_THROTTLE_USER='lots' is not a rate: write requests/period, e.g. 100/minute" in line

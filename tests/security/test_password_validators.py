@@ -13,11 +13,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("password", "says"),
-    [("short-Pw1", "too short. It must contain at least 12 characters"),
-     ("password1234", "too common"),
-     ("381946205738", "entirely numeric"),
-     ("margaret.hamilton", "too similar to the username")],
-)  # fmt: skip
+    [
+        ("short-Pw1", "too short. It must contain at least 12 characters"),
+        ("password1234", "too common"),
+        ("381946205738", "entirely numeric"),
+        ("margaret.hamilton", "too similar to the username"),
+    ],
+)
 def test_weak_passwords_are_refused_saying_why(password: str, says: str) -> None:
     user = User(username="margaret.hamilton", email="margaret@example.com")
     with pytest.raises(ValidationError) as caught:

@@ -47,8 +47,9 @@ class Inbox:
     def receipt_ids(self) -> set[str]:
         ids = set()
         for pdu in self.pdus:
-            receipt = parse_receipt(short_message=pdu.short_message, esm_class=pdu.esm_class,
-                                    optional_params=pdu.optional_params)
+            receipt = parse_receipt(
+                short_message=pdu.short_message, esm_class=pdu.esm_class, optional_params=pdu.optional_params
+            )
             assert receipt is not None, pdu
             ids.add(receipt.message_id)
         return ids
@@ -67,9 +68,15 @@ def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 def make_parts(n: int, *, start: int = 0, registered_delivery: int = 1) -> list[OutboundPart]:
     return [
-        OutboundPart(ref=i, source_addr="Brand", source_addr_ton=5, source_addr_npi=0,
-                     destination_addr=f"4477009{i:05d}", short_message=f"hello {i}".encode(),
-                     registered_delivery=registered_delivery)
+        OutboundPart(
+            ref=i,
+            source_addr="Brand",
+            source_addr_ton=5,
+            source_addr_npi=0,
+            destination_addr=f"4477009{i:05d}",
+            short_message=f"hello {i}".encode(),
+            registered_delivery=registered_delivery,
+        )
         for i in range(start, start + n)
     ]
 
@@ -109,11 +116,17 @@ def make_bind() -> Iterator[Callable[..., Bind]]:
     binds: list[Bind] = []
 
     def make(sim: SimulatorThread, *, on_deliver=None, start: bool = True, **overrides) -> Bind:
-        fields = {"rate_per_s": 0.0, "reconnect_min_s": 0.05, "reconnect_max_s": 0.5,
-                  "response_timeout_s": 5.0, "connect_timeout_s": 5.0}
+        fields = {
+            "rate_per_s": 0.0,
+            "reconnect_min_s": 0.05,
+            "reconnect_max_s": 0.5,
+            "response_timeout_s": 5.0,
+            "connect_timeout_s": 5.0,
+        }
         fields.update(overrides)
-        config = BindConfig("127.0.0.1", sim.port, fields.pop("system_id", SYSTEM_ID),
-                            fields.pop("password", PASSWORD), **fields)
+        config = BindConfig(
+            "127.0.0.1", sim.port, fields.pop("system_id", SYSTEM_ID), fields.pop("password", PASSWORD), **fields
+        )
         bind = Bind(config, on_deliver=on_deliver)
         binds.append(bind)
         if start:
@@ -168,10 +181,11 @@ def test_transceiver_submits_and_receives_receipts_and_mo(make_sim, make_bind) -
     sim.send_mo(SYSTEM_ID, "447700900555", "Brand", b"STOP")
     assert inbox.wait_for(11)
     mo = inbox.pdus[-1]
-    assert (mo.source_addr, mo.destination_addr, mo.short_message) == (
-        "447700900555", "Brand", b"STOP")
-    assert parse_receipt(short_message=mo.short_message, esm_class=mo.esm_class,
-                         optional_params=mo.optional_params) is None
+    assert (mo.source_addr, mo.destination_addr, mo.short_message) == ("447700900555", "Brand", b"STOP")
+    assert (
+        parse_receipt(short_message=mo.short_message, esm_class=mo.esm_class, optional_params=mo.optional_params)
+        is None
+    )
     assert sim.wait_for_counter("receipts_acked", 10) and sim.wait_for_counter("mo_acked", 1)
 
 
@@ -326,8 +340,10 @@ def test_permanent_and_transient_statuses(make_sim, make_bind) -> None:
     bind = make_bind(sim, mode="tx")
     results = bind.submit(make_parts(3), timeout=10)
     assert [(r.outcome, r.command_status, r.status_name) for r in results] == [
-        ("failed", 0x0B, "ESME_RINVDSTADR"), ("retry", 0x08, "ESME_RSYSERR"),
-        ("accepted", 0, "ESME_ROK")]
+        ("failed", 0x0B, "ESME_RINVDSTADR"),
+        ("retry", 0x08, "ESME_RSYSERR"),
+        ("accepted", 0, "ESME_ROK"),
+    ]
     assert results[0].message_id is None and results[2].message_id
 
 

@@ -22,16 +22,28 @@ def tlv(tag: int, value: bytes) -> bytes:
     return struct.pack(">HH", tag, len(value)) + value
 
 
-def deliver_sm(seq: int = 7, *, short_message: bytes = b"", esm_class: int = 0x04,
-               data_coding: int = 0, tlvs: bytes = b"") -> bytes:
-    body = (b"\0" + bytes([1, 1]) + b"447700900001\0" + bytes([5, 0]) + b"Brand\0"
-            + bytes([esm_class, 0, 0]) + b"\0" + b"\0"
-            + bytes([0, 0, data_coding, 0, len(short_message)]) + short_message + tlvs)
+def deliver_sm(
+    seq: int = 7, *, short_message: bytes = b"", esm_class: int = 0x04, data_coding: int = 0, tlvs: bytes = b""
+) -> bytes:
+    body = (
+        b"\0"
+        + bytes([1, 1])
+        + b"447700900001\0"
+        + bytes([5, 0])
+        + b"Brand\0"
+        + bytes([esm_class, 0, 0])
+        + b"\0"
+        + b"\0"
+        + bytes([0, 0, data_coding, 0, len(short_message)])
+        + short_message
+        + tlvs
+    )
     return struct.pack(">IIII", 16 + len(body), codec.DELIVER_SM, 0, seq) + body
 
 
-RECEIPT_TEXT = (b"id:1a2b3c sub:001 dlvrd:001 submit date:2511211200 "
-                b"done date:2511211201 stat:DELIVRD err:000 text:hello")
+RECEIPT_TEXT = (
+    b"id:1a2b3c sub:001 dlvrd:001 submit date:2511211200 done date:2511211201 stat:DELIVRD err:000 text:hello"
+)
 
 
 def parse(frame: bytes):
@@ -39,8 +51,7 @@ def parse(frame: bytes):
 
 
 def test_receipt_fields_and_tlvs_are_decoded() -> None:
-    frame = deliver_sm(short_message=RECEIPT_TEXT,
-                       tlvs=tlv(0x001E, b"1a2b3c\0") + tlv(0x0427, b"\x02"))
+    frame = deliver_sm(short_message=RECEIPT_TEXT, tlvs=tlv(0x001E, b"1a2b3c\0") + tlv(0x0427, b"\x02"))
     pdu = parse(frame)
     assert pdu.source_addr == "447700900001"
     assert pdu.destination_addr == "Brand"
@@ -59,21 +70,29 @@ def test_receipted_message_id_without_nul_keeps_its_last_character() -> None:
 def test_unknown_and_unlisted_tlvs_are_kept_not_fatal() -> None:
     # 0x1400 is a vendor tag; 0x0005 (dest_addr_subunit) is known to smpplib but not listed
     # for deliver_sm, which makes smpplib raise KeyError and lose the whole PDU.
-    frame = deliver_sm(short_message=RECEIPT_TEXT,
-                       tlvs=tlv(0x1400, b"vendor") + tlv(0x0005, b"\x01")
-                       + tlv(0x001E, b"1a2b3c\0"))
+    frame = deliver_sm(
+        short_message=RECEIPT_TEXT, tlvs=tlv(0x1400, b"vendor") + tlv(0x0005, b"\x01") + tlv(0x001E, b"1a2b3c\0")
+    )
     with pytest.raises(KeyError):
-        smpp.parse_pdu(frame, client=Client("x", 1, allow_unknown_opt_params=True),
-                       allow_unknown_opt_params=True)
+        smpp.parse_pdu(frame, client=Client("x", 1, allow_unknown_opt_params=True), allow_unknown_opt_params=True)
     pdu = parse(frame)
     assert pdu.optional_params == {
-        "tlv_0x1400": b"vendor", "dest_addr_subunit": 1, "receipted_message_id": b"1a2b3c",
+        "tlv_0x1400": b"vendor",
+        "dest_addr_subunit": 1,
+        "receipted_message_id": b"1a2b3c",
     }
 
 
 def test_data_sm_carries_its_text_in_message_payload() -> None:
-    body = (b"\0" + bytes([1, 1]) + b"447700900001\0" + bytes([5, 0]) + b"Brand\0"
-            + bytes([0x04, 1, 8]) + tlv(0x0424, "héllo".encode("utf-16-be")))
+    body = (
+        b"\0"
+        + bytes([1, 1])
+        + b"447700900001\0"
+        + bytes([5, 0])
+        + b"Brand\0"
+        + bytes([0x04, 1, 8])
+        + tlv(0x0424, "héllo".encode("utf-16-be"))
+    )
     frame = struct.pack(">IIII", 16 + len(body), codec.DATA_SM, 0, 3) + body
     pdu = parse(frame)
     assert pdu.data_coding == 8
@@ -81,11 +100,14 @@ def test_data_sm_carries_its_text_in_message_payload() -> None:
     assert pdu.optional_params["message_payload"].decode("utf-16-be") == "héllo"
 
 
-@pytest.mark.parametrize("frame", [
-    deliver_sm(short_message=b"abc")[:-2],                        # short_message cut
-    deliver_sm(tlvs=tlv(0x001E, b"123"))[:-1],                    # TLV cut
-    struct.pack(">IIII", 20, codec.DELIVER_SM, 0, 1) + b"abcd",   # no NUL anywhere
-])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        deliver_sm(short_message=b"abc")[:-2],  # short_message cut
+        deliver_sm(tlvs=tlv(0x001E, b"123"))[:-1],  # TLV cut
+        struct.pack(">IIII", 20, codec.DELIVER_SM, 0, 1) + b"abcd",  # no NUL anywhere
+    ],
+)
 def test_malformed_pdus_raise_protocol_error(frame: bytes) -> None:
     with pytest.raises(ProtocolError):
         parse(frame)
@@ -106,17 +128,28 @@ def client() -> Client:
 
 
 def part(ref: object = 1, **overrides) -> OutboundPart:
-    fields = dict(ref=ref, source_addr="Brand", source_addr_ton=5, source_addr_npi=0,
-                  destination_addr="447700900123", short_message=b"hello")
+    fields = dict(
+        ref=ref,
+        source_addr="Brand",
+        source_addr_ton=5,
+        source_addr_npi=0,
+        destination_addr="447700900123",
+        short_message=b"hello",
+    )
     fields.update(overrides)
     return OutboundPart(**fields)
 
 
 def test_submit_sm_round_trips_through_smpplib() -> None:
-    seq, raw = codec.build_submit_sm(client(), part(
-        esm_class=0x40, data_coding=8, validity_period="000001000000000R",
-        optional_params={"sar_msg_ref_num": 7, "sar_total_segments": 2,
-                         "sar_segment_seqnum": 1}))
+    seq, raw = codec.build_submit_sm(
+        client(),
+        part(
+            esm_class=0x40,
+            data_coding=8,
+            validity_period="000001000000000R",
+            optional_params={"sar_msg_ref_num": 7, "sar_total_segments": 2, "sar_segment_seqnum": 1},
+        ),
+    )
     decoded = smpp.parse_pdu(raw, client=client(), allow_unknown_opt_params=True)
     assert decoded.sequence == seq
     assert decoded.destination_addr == b"447700900123"
@@ -157,6 +190,7 @@ def test_config_refuses_what_smpplib_would_silently_truncate() -> None:
 
 
 # -- SubmitWindow ------------------------------------------------------------------------
+
 
 def window(size: int = 3, retries: int = 2) -> SubmitWindow:
     return SubmitWindow(size, Pacer(0), retries)
@@ -231,8 +265,7 @@ def test_statuses_timeouts_and_late_responses() -> None:
     assert w.expire(10.0) == 2
     assert w.on_response(seqs[2], 0, "late", 0.0) is None and w.late == 1
     outcomes = [(r.outcome, r.status_name) for r in batch.results]
-    assert outcomes == [("failed", "ESME_RINVDSTADR"), ("retry", "ESME_RSYSERR"),
-                        ("unknown", None), ("unknown", None)]
+    assert outcomes == [("failed", "ESME_RINVDSTADR"), ("retry", "ESME_RSYSERR"), ("unknown", None), ("unknown", None)]
     assert w.used == 0
 
 
@@ -258,18 +291,33 @@ _address = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    source=_address, destination=_address, ton=st.integers(0, 6), npi=st.integers(0, 18),
-    short_message=st.binary(max_size=255), data_coding=st.sampled_from([0, 3, 8, 0xF0]),
-    esm_class=st.sampled_from([0, 0x40]), registered=st.integers(0, 3),
+    source=_address,
+    destination=_address,
+    ton=st.integers(0, 6),
+    npi=st.integers(0, 18),
+    short_message=st.binary(max_size=255),
+    data_coding=st.sampled_from([0, 3, 8, 0xF0]),
+    esm_class=st.sampled_from([0, 0x40]),
+    registered=st.integers(0, 3),
     validity=st.one_of(st.none(), st.just(""), st.text(alphabet="0123456789R+-", max_size=20)),
 )
 def test_fast_submit_sm_is_byte_for_byte_smpplibs(
     source, destination, ton, npi, short_message, data_coding, esm_class, registered, validity
 ) -> None:
     """The direct encoder (parts without TLVs) must equal smpplib's SubmitSM exactly."""
-    p = part(source_addr=source, destination_addr=destination, source_addr_ton=ton, source_addr_npi=npi,
-             dest_addr_ton=npi % 7, dest_addr_npi=ton, short_message=short_message, data_coding=data_coding,
-             esm_class=esm_class, registered_delivery=registered, validity_period=validity)
+    p = part(
+        source_addr=source,
+        destination_addr=destination,
+        source_addr_ton=ton,
+        source_addr_npi=npi,
+        dest_addr_ton=npi % 7,
+        dest_addr_npi=ton,
+        short_message=short_message,
+        data_coding=data_coding,
+        esm_class=esm_class,
+        registered_delivery=registered,
+        validity_period=validity,
+    )
     fast_seq, fast = codec.build_submit_sm(client(), p)
     slow_seq, slow = codec._build_submit_sm_smpplib(client(), p)
     assert (fast_seq, fast) == (slow_seq, slow)
@@ -279,11 +327,22 @@ def test_fast_submit_sm_golden_vector() -> None:
     seq, raw = codec.build_submit_sm(client(), part(validity_period="000001000000000R"))
     assert seq == 1
     assert raw.hex() == (
-        "00000047" "00000004" "00000000" "00000001"  # header: length, submit_sm, status, sequence
-        "00" "0500" "4272616e6400"  # service_type, TON/NPI, "Brand"
-        "0101" "34343737303039303031323300"  # dest TON/NPI, "447700900123"
-        "000000" "00" "30303030303130303030303030303052" "00"  # esm, pid, priority, schedule, validity
-        "01000000" "05" "68656c6c6f"  # registered, replace, coding, default id, length, "hello"
+        "00000047"
+        "00000004"
+        "00000000"
+        "00000001"  # header: length, submit_sm, status, sequence
+        "00"
+        "0500"
+        "4272616e6400"  # service_type, TON/NPI, "Brand"
+        "0101"
+        "34343737303039303031323300"  # dest TON/NPI, "447700900123"
+        "000000"
+        "00"
+        "30303030303130303030303030303052"
+        "00"  # esm, pid, priority, schedule, validity
+        "01000000"
+        "05"
+        "68656c6c6f"  # registered, replace, coding, default id, length, "hello"
     )
 
 

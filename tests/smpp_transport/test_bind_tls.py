@@ -31,20 +31,62 @@ def openssl(*args: str, cwd: Path) -> None:
 @pytest.fixture(scope="module")
 def certs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     d = tmp_path_factory.mktemp("tls")
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-keyout", "ca.key", "-out", "ca.pem", "-subj", "/CN=Test SMPP CA",
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key",
-            "-out", "server.csr", "-subj", "/CN=localhost", cwd=d)
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-subj",
+        "/CN=Test SMPP CA",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        cwd=d,
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+        cwd=d,
+    )
     (d / "ext.cnf").write_text(
         "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n"
-        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-out", "server.pem", "-extfile", "ext.cnf",
-            cwd=d)
-    return {"ca": str(d / "ca.pem"), "server": str(d / "server.pem"),
-            "key": str(d / "server.key")}
+        "keyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n"
+    )
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "server.pem",
+        "-extfile",
+        "ext.cnf",
+        cwd=d,
+    )
+    return {"ca": str(d / "ca.pem"), "server": str(d / "server.pem"), "key": str(d / "server.key")}
 
 
 @pytest.fixture
@@ -55,11 +97,9 @@ def tls_sim(make_sim, certs):
 
 
 def tls_bind(sim, inbox=None, **overrides) -> Bind:
-    fields = {"tls": True, "rate_per_s": 0.0, "reconnect_min_s": 0.05,
-              "reconnect_max_s": 0.5, "connect_timeout_s": 5.0}
+    fields = {"tls": True, "rate_per_s": 0.0, "reconnect_min_s": 0.05, "reconnect_max_s": 0.5, "connect_timeout_s": 5.0}
     fields.update(overrides)
-    return Bind(BindConfig("127.0.0.1", sim.port, SYSTEM_ID, PASSWORD, **fields),
-                on_deliver=inbox)
+    return Bind(BindConfig("127.0.0.1", sim.port, SYSTEM_ID, PASSWORD, **fields), on_deliver=inbox)
 
 
 def test_tls_bind_verifies_the_server_and_runs_full_duplex(tls_sim, certs) -> None:
@@ -79,10 +119,13 @@ def test_tls_bind_verifies_the_server_and_runs_full_duplex(tls_sim, certs) -> No
     assert bind.state == "stopped"
 
 
-@pytest.mark.parametrize("overrides, expected", [
-    ({}, "certificate verify failed"),  # the system trust store does not know our CA
-    ({"tls_server_hostname": "smpp.example.com"}, "Hostname mismatch"),
-])
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({}, "certificate verify failed"),  # the system trust store does not know our CA
+        ({"tls_server_hostname": "smpp.example.com"}, "Hostname mismatch"),
+    ],
+)
 def test_tls_bind_refuses_an_unverified_server(tls_sim, certs, overrides, expected) -> None:
     if "tls_server_hostname" in overrides:
         overrides = {**overrides, "tls_ca_file": certs["ca"]}

@@ -107,11 +107,9 @@ def make_bind(smsc):
     binds: list[Bind] = []
 
     def make(inbox=None, **overrides) -> Bind:
-        fields = {"rate_per_s": 0.0, "reconnect_min_s": 0.05, "reconnect_max_s": 0.2,
-                  "response_timeout_s": 2.0}
+        fields = {"rate_per_s": 0.0, "reconnect_min_s": 0.05, "reconnect_max_s": 0.2, "response_timeout_s": 2.0}
         fields.update(overrides)
-        bind = Bind(BindConfig("127.0.0.1", smsc.port, "sys1", "pw1", **fields),
-                    on_deliver=inbox)
+        bind = Bind(BindConfig("127.0.0.1", smsc.port, "sys1", "pw1", **fields), on_deliver=inbox)
         binds.append(bind)
         bind.start(wait=False)
         return bind
@@ -132,8 +130,7 @@ def test_pdu_glued_to_the_bind_resp_is_not_lost(smsc, make_bind) -> None:
     assert peer.read()[:3] == (codec.DELIVER_SM_RESP, 0, 77)
 
 
-def test_a_malformed_deliver_sm_is_logged_as_a_summary_without_numbers_or_text(smsc, make_bind,
-                                                                              caplog) -> None:
+def test_a_malformed_deliver_sm_is_logged_as_a_summary_without_numbers_or_text(smsc, make_bind, caplog) -> None:
     caplog.set_level(logging.INFO, logger="smpp_transport.bind")
     text = b"Meet me at 5, love Ann"
     frame = bytearray(deliver_sm(41, short_message=text))
@@ -181,8 +178,7 @@ def test_generic_nack_throttle_then_permanent(smsc, make_bind) -> None:
         _, _, seq3, _ = peer.read()
         peer.send(pdu(codec.SUBMIT_SM_RESP, seq3, body=b"ok1\0"))
         results = future.result(timeout=10)
-    assert [(r.outcome, r.status_name) for r in results] == [
-        ("failed", "ESME_RINVCMDLEN"), ("accepted", "ESME_ROK")]
+    assert [(r.outcome, r.status_name) for r in results] == [("failed", "ESME_RINVCMDLEN"), ("accepted", "ESME_ROK")]
     assert bind.stats["throttles"] == 1
 
 
@@ -246,8 +242,13 @@ def test_drop_with_submits_in_flight(smsc, make_bind) -> None:
             second.send(pdu(codec.SUBMIT_SM_RESP, seq, body=ident + b"\0"))
         results = future.result(timeout=10)
     assert [(r.outcome, r.message_id) for r in results] == [
-        ("accepted", "id0"), ("unknown", None), ("unknown", None), ("unknown", None),
-        ("accepted", "id4"), ("accepted", "id5")]
+        ("accepted", "id0"),
+        ("unknown", None),
+        ("unknown", None),
+        ("unknown", None),
+        ("accepted", "id4"),
+        ("accepted", "id5"),
+    ]
 
 
 def test_stop_is_bounded_when_the_smsc_ignores_unbind(smsc, make_bind) -> None:

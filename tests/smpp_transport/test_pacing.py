@@ -146,9 +146,7 @@ def test_negative_rate_is_rejected() -> None:
 @given(
     rate=st.floats(min_value=0.5, max_value=500, allow_nan=False),
     delays=st.lists(
-        st.one_of(
-            st.just(0.0), st.floats(min_value=0, max_value=0.05), st.floats(min_value=0.05, max_value=3.0)
-        ),
+        st.one_of(st.just(0.0), st.floats(min_value=0, max_value=0.05), st.floats(min_value=0.05, max_value=3.0)),
         min_size=1,
         max_size=400,
     ),
@@ -222,7 +220,11 @@ def test_arrivals_stay_within_the_cap_whatever_the_delays(rate: float, base, see
     def delays(k: int) -> tuple[float, float]:
         return base[0] + jitter(k), base[1] + jitter(k) + jitter(k)
 
-    sent, stamped = run(Pacer(rate, guard_s=guard), int(rate * 8), start=50.0,
-                        lateness=lambda k: rng.choice([0.0, 0.0, rng.uniform(0, 0.03)]),
-                        delays=delays)
+    sent, stamped = run(
+        Pacer(rate, guard_s=guard),
+        int(rate * 8),
+        start=50.0,
+        lateness=lambda k: rng.choice([0.0, 0.0, rng.uniform(0, 0.03)]),
+        delays=delays,
+    )
     assert max_in_window(sorted(stamped)) <= math.ceil(rate)

@@ -91,9 +91,7 @@ def test_golden_receipt_texts(text: bytes, expected: ParsedReceipt) -> None:
 def test_receipt_text_as_str_and_in_message_payload() -> None:
     text = "id:42 stat:DELIVRD err:000 text:hi"
     assert parse_receipt(short_message=text, esm_class=RECEIPT).message_id == "42"
-    parsed = parse_receipt(
-        short_message=b"", esm_class=RECEIPT, optional_params={"message_payload": text.encode()}
-    )
+    parsed = parse_receipt(short_message=b"", esm_class=RECEIPT, optional_params={"message_payload": text.encode()})
     assert parsed is not None and parsed.stat == "DELIVRD"
 
 
@@ -339,9 +337,7 @@ def test_property_normalise_is_idempotent(case: tuple[str, str], source: str) ->
     zeros=st.integers(min_value=0, max_value=6),
     data=st.data(),
 )
-def test_property_hex_leading_zeros_and_case_do_not_matter(
-    value: int, zeros: int, data: st.DataObject
-) -> None:
+def test_property_hex_leading_zeros_and_case_do_not_matter(value: int, zeros: int, data: st.DataObject) -> None:
     digits = "0" * zeros + format(value, "x")
     cased = "".join(c.upper() if data.draw(st.booleans()) else c for c in digits)
     assert normalise_message_id(cased, "hex") == format(value, "x")

@@ -60,9 +60,12 @@ def connect():
 
     def factory(sim, bind=None, system_id="sys1", password=None, ssl_context=None):
         client = smpplib.client.Client(
-            "127.0.0.1", sim.port, timeout=5, allow_unknown_opt_params=True,
+            "127.0.0.1",
+            sim.port,
+            timeout=5,
+            allow_unknown_opt_params=True,
             ssl_context=ssl_context,
-        )  # fmt: skip
+        )
         client.connect()
         clients.append(client)
         if bind:
@@ -79,9 +82,12 @@ def submit(client, text=b"hello world", registered_delivery=1, **fields):
     fields.setdefault("source_addr", "TESTER")
     fields.setdefault("destination_addr", "447700900123")
     p = smpplib.smpp.make_pdu(
-        "submit_sm", client=client, short_message=text,
-        registered_delivery=registered_delivery, **fields,
-    )  # fmt: skip
+        "submit_sm",
+        client=client,
+        short_message=text,
+        registered_delivery=registered_delivery,
+        **fields,
+    )
     client.send_pdu(p)
     return p.sequence
 
@@ -157,11 +163,28 @@ def raw():
 def self_signed_cert(tmp_path: Path) -> tuple[Path, Path]:
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-         "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
-         "-subj", "/CN=localhost"],
-        check=True, capture_output=True, timeout=20,
-    )  # fmt: skip
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=20,
+    )
     return cert, key
 
 
@@ -576,10 +599,27 @@ def test_submit_sm_decoder_only_raises_decode_errors(body):
 
 def test_command_line_options_build_the_config():
     config = parse_config(
-        ["--port", "0", "--account", "a:b", "--account", "c:d:e", "--rate", "5",
-         "--outcomes", "DELIVRD=90,UNDELIV=5,none=5", "--id-format", "decimal",
-         "--receipt-mode", "text", "--resp-delay", "0.5", "--dlr-delay", "2"]
-    )  # fmt: skip
+        [
+            "--port",
+            "0",
+            "--account",
+            "a:b",
+            "--account",
+            "c:d:e",
+            "--rate",
+            "5",
+            "--outcomes",
+            "DELIVRD=90,UNDELIV=5,none=5",
+            "--id-format",
+            "decimal",
+            "--receipt-mode",
+            "text",
+            "--resp-delay",
+            "0.5",
+            "--dlr-delay",
+            "2",
+        ]
+    )
     assert config.accounts == {"a": "b", "c": "d:e"}
     assert config.outcomes == {"DELIVRD": 90, "UNDELIV": 5, "none": 5}
     assert (config.rate_per_bind, config.dlr_delay_s, config.resp_delay_s) == (5, 2, 0.5)
@@ -593,10 +633,12 @@ def test_python_m_runs_until_sigterm(connect):
         port = probe.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "smpp_transport.smsc", "--port", str(port),
-         "--account", "sys1:pw1", "--rate", "0"],
-        cwd=REPO, env=env, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "smpp_transport.smsc", "--port", str(port), "--account", "sys1:pw1", "--rate", "0"],
+        cwd=REPO,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "listening" in proc.stderr.readline()
 
@@ -623,10 +665,22 @@ def test_management_command_accepts_the_same_options():
     parser = Command().create_parser("manage.py", "smsc_simulator")
     options = vars(
         parser.parse_args(
-            ["--account", "sys:pw", "--port", "2775", "--outcomes", "DELIVRD=90,none=10",
-             "--id-format", "hex", "--receipt-mode", "tlv+text", "--log", "submits.jsonl"]
+            [
+                "--account",
+                "sys:pw",
+                "--port",
+                "2775",
+                "--outcomes",
+                "DELIVRD=90,none=10",
+                "--id-format",
+                "hex",
+                "--receipt-mode",
+                "tlv+text",
+                "--log",
+                "submits.jsonl",
+            ]
         )
-    )  # fmt: skip
+    )
     config = config_from_options(options)
     assert config.accounts == {"sys": "pw"} and config.port == 2775
     assert config.outcomes == {"DELIVRD": 90, "none": 10}
@@ -643,10 +697,9 @@ def test_garbage_never_breaks_the_server(make_sim, raw, connect, caplog):
         client = raw(sim)
         client.bind(pdu.BIND_TRANSCEIVER)
         frames = b"".join(
-            pdu.encode_pdu(rng.choice(commands), 0, rng.randrange(1 << 31),
-                           rng.randbytes(rng.randrange(0, 80)))
+            pdu.encode_pdu(rng.choice(commands), 0, rng.randrange(1 << 31), rng.randbytes(rng.randrange(0, 80)))
             for _ in range(rng.randrange(1, 6))
-        )  # fmt: skip
+        )
         client.sock.sendall(frames)
         client.send(pdu.UNBIND, 999)
         while (reply := client.read()) is not None and reply[0] != pdu.UNBIND_RESP:

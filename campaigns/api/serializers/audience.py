@@ -122,8 +122,9 @@ class ContactRowsField(serializers.ListField):
             try:
                 rows.append(self.child.run_validation(item))
             except serializers.ValidationError as exc:
-                problems = [f"{e['field']}: {e['message']}" if e["field"] else e["message"]
-                            for e in flatten(exc.detail)]  # fmt: skip
+                problems = [
+                    f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in flatten(exc.detail)
+                ]
                 rows.append(RefusedRow("; ".join(problems)))
         return rows
 

@@ -17,9 +17,15 @@ class MessagePartSerializer(serializers.ModelSerializer):
     class Meta:
         model = MessagePart
         fields = [
-            "index", "status", "provider_message_id", "local_message_id", "error_code", "error", "submitted_at",
+            "index",
+            "status",
+            "provider_message_id",
+            "local_message_id",
+            "error_code",
+            "error",
+            "submitted_at",
             "done_at",
-        ]  # fmt: skip
+        ]
         read_only_fields = fields
 
 

@@ -37,6 +37,8 @@ VIEW_CAMPAIGN, ADD_CAMPAIGN = "campaigns.view_campaign", "campaigns.add_campaign
 CAN_SEND = [requires(VIEW_CAMPAIGN, SEND_CAMPAIGN)]
 CAN_SEND_A_COPY = [requires(VIEW_CAMPAIGN, ADD_CAMPAIGN, SEND_CAMPAIGN)]
 TAGS = ["campaigns"]
+
+
 def _action_schema(summary: str, request: Any = None, code: int = 200) -> Callable[[Any], Any]:
     return extend_schema(summary=summary, tags=TAGS, request=request, responses={code: CampaignSerializer})
 
@@ -125,8 +127,11 @@ class CampaignViewSet(
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         return self._respond(campaign_actions.cancel(campaign=self.get_object()))
 
-    @_action_schema("Send a test to a few numbers (a separate test campaign), personalised as one recipient",
-                    TestSendSerializer, 201)  # fmt: skip
+    @_action_schema(
+        "Send a test to a few numbers (a separate test campaign), personalised as one recipient",
+        TestSendSerializer,
+        201,
+    )
     @action(detail=True, methods=["post"], url_path="test-send", permission_classes=CAN_SEND)
     def test_send(self, request: Request, pk: str | None = None) -> Response:
         campaign = self.get_object()
@@ -146,8 +151,11 @@ class CampaignViewSet(
     def resend_failed(self, request: Request, pk: str | None = None) -> Response:
         return self._respond(campaign_actions.resend_failed(campaign=self.get_object()), status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Counts per status, delivery rate, live rate and ETA, failure reasons, countries",
-                   tags=TAGS, responses={200: CampaignLiveStatsSerializer})  # fmt: skip
+    @extend_schema(
+        summary="Counts per status, delivery rate, live rate and ETA, failure reasons, countries",
+        tags=TAGS,
+        responses={200: CampaignLiveStatsSerializer},
+    )
     @action(detail=True, methods=["get"], permission_classes=[RolePermissions])
     def stats(self, request: Request, pk: str | None = None) -> Response:
         return Response(CampaignLiveStatsSerializer(campaign_live_stats(self.get_object())).data)

@@ -98,9 +98,13 @@ class Command(BaseCommand):
                 for i in range(DEMO_MMS_CONTACTS)
             )
         campaign = Campaign.objects.create(
-            name="Demo MMS campaign", account=account, channel=Channel.MMS, sender="+447700900100",
-            mms_subject="Spring sale", body="Hi {{ first_name }}, this weekend only: 20% off in store.",
-        )  # fmt: skip
+            name="Demo MMS campaign",
+            account=account,
+            channel=Channel.MMS,
+            sender="+447700900100",
+            mms_subject="Spring sale",
+            body="Hi {{ first_name }}, this weekend only: 20% off in store.",
+        )
         campaign.recipient_lists.add(mms_list)
         add_media(campaign=campaign, file=ContentFile(_demo_png(), name="spring-sale.png"))
         Campaign.objects.filter(id=campaign.id).update(

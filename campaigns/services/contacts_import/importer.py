@@ -167,8 +167,10 @@ class _Inserter:
                 with cursor.copy(f"COPY {_STAGE} FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
-                cursor.execute(f"INSERT INTO {self.columns} SELECT %s, p, f, l, a::jsonb, %s FROM {_STAGE} {self.tail}",
-                               [self.list_id, now])  # fmt: skip
+                cursor.execute(
+                    f"INSERT INTO {self.columns} SELECT %s, p, f, l, a::jsonb, %s FROM {_STAGE} {self.tail}",
+                    [self.list_id, now],
+                )
                 return {r[0] for r in cursor.fetchall()}
 
     def _values(self, rows: list[tuple[str, str, str, str]], now: Any) -> set[str]:

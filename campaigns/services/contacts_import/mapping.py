@@ -11,11 +11,23 @@ from campaigns.errors import ApplicationError
 from campaigns.services.contacts_import.limits import MAX_ATTRIBUTES, attribute_name_problem
 
 _GUESSES = {
-    "phone": ("phone", "mobile", "msisdn", "number", "cell", "tel", "telephone", "phone_number", "mobile_number",
-              "mobile_phone", "cellphone", "to"),
+    "phone": (
+        "phone",
+        "mobile",
+        "msisdn",
+        "number",
+        "cell",
+        "tel",
+        "telephone",
+        "phone_number",
+        "mobile_number",
+        "mobile_phone",
+        "cellphone",
+        "to",
+    ),
     "first_name": ("first_name", "firstname", "first", "given_name", "forename", "name"),
     "last_name": ("last_name", "lastname", "last", "surname", "family_name"),
-}  # fmt: skip
+}
 
 
 def attribute_key(column: str) -> str:
@@ -57,8 +69,11 @@ def resolve_mapping(mapping: Mapping[str, Any], header: list[str]) -> Columns:
         if isinstance(column, str) and column in header:
             return header.index(column)
         shown = ", ".join(repr(h) for h in header[:20])
-        raise ApplicationError(f"The file has no column {column!r} (for {target}). Its columns: {shown}.",
-                               field="mapping", code="unknown_column")  # fmt: skip
+        raise ApplicationError(
+            f"The file has no column {column!r} (for {target}). Its columns: {shown}.",
+            field="mapping",
+            code="unknown_column",
+        )
 
     if not isinstance(mapping, Mapping):
         raise ApplicationError("The mapping must be an object.", field="mapping")
@@ -68,9 +83,12 @@ def resolve_mapping(mapping: Mapping[str, Any], header: list[str]) -> Columns:
     if not isinstance(attributes, Mapping):
         raise ApplicationError("attributes must map variable names to columns.", field="mapping")
     if len(attributes) > MAX_ATTRIBUTES:
-        raise ApplicationError(f"The mapping keeps {len(attributes)} columns as attributes; a contact holds at most "
-                               f"{MAX_ATTRIBUTES}: choose the columns to keep.", field="mapping",
-                               code="too_many_attributes")  # fmt: skip
+        raise ApplicationError(
+            f"The mapping keeps {len(attributes)} columns as attributes; a contact holds at most "
+            f"{MAX_ATTRIBUTES}: choose the columns to keep.",
+            field="mapping",
+            code="too_many_attributes",
+        )
     for key in attributes:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", str(key)) or key in ("first_name", "last_name"):
             raise ApplicationError(f"{key!r} cannot be a variable name: use letters, digits and _.", field="mapping")

@@ -45,8 +45,18 @@ def _region_validator(region: str) -> Validator:
     general = _desc_check(metadata.general_desc) if metadata else None
     if general is None:
         return lambda nsn: False
-    kinds = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail",
-             "fixed_line", "mobile")  # fmt: skip
+    kinds = (
+        "premium_rate",
+        "toll_free",
+        "shared_cost",
+        "voip",
+        "personal_number",
+        "pager",
+        "uan",
+        "voicemail",
+        "fixed_line",
+        "mobile",
+    )
     checks = [c for c in (_desc_check(getattr(metadata, k)) for k in kinds) if c]
     by_length: dict[int, re.Pattern[str]] = {}
     for length in range(1, 18):

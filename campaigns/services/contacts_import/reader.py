@@ -132,8 +132,11 @@ def open_csv(stream: IO[bytes], limits: ReadLimits | None = None) -> CsvFile:
     while first and not first.strip():
         first = next(lines, None)
     if first == TOO_LONG:
-        raise ApplicationError(f"The header row is longer than {limits.line_chars} characters "
-                               f"(IMPORT_MAX_LINE_CHARS).", field="file", code="header_too_long")  # fmt: skip
+        raise ApplicationError(
+            f"The header row is longer than {limits.line_chars} characters (IMPORT_MAX_LINE_CHARS).",
+            field="file",
+            code="header_too_long",
+        )
     if first is None:
         raise ApplicationError("The file is empty.", field="file", code="empty_file")
     delimiter = _sniff_delimiter(first)
@@ -142,8 +145,11 @@ def open_csv(stream: IO[bytes], limits: ReadLimits | None = None) -> CsvFile:
     except csv.Error:
         raise ApplicationError("The header row cannot be read.", field="file", code="bad_header") from None
     if len(header) > limits.fields:
-        raise ApplicationError(f"The header has {len(header)} columns, more than IMPORT_MAX_FIELDS "
-                               f"({limits.fields}).", field="file", code="too_many_columns")  # fmt: skip
+        raise ApplicationError(
+            f"The header has {len(header)} columns, more than IMPORT_MAX_FIELDS ({limits.fields}).",
+            field="file",
+            code="too_many_columns",
+        )
     header = [h.strip().lstrip("\ufeff") for h in header]
     return CsvFile(encoding, delimiter, header, _records(lines, delimiter, limits))
 

@@ -44,15 +44,19 @@ def receiver_config(options: dict[str, Any]) -> ReceiverConfig:
     cert = options.get("tls_cert") or settings.MM4_RECEIVER_TLS_CERT
     key = options.get("tls_key") or settings.MM4_RECEIVER_TLS_KEY
     return ReceiverConfig(
-        host=options["host"], port=options["port"], hostname=options["hostname"], ssl_context=_tls(cert, key),
-        auth=dict(settings.MM4_RECEIVER_AUTH), account_logins=account_logins,
+        host=options["host"],
+        port=options["port"],
+        hostname=options["hostname"],
+        ssl_context=_tls(cert, key),
+        auth=dict(settings.MM4_RECEIVER_AUTH),
+        account_logins=account_logins,
         require_auth=not options.get("insecure_local_demo"),
         plain_auth_loopback=settings.MM4_RECEIVER_PLAIN_AUTH_LOOPBACK,
         allow=parse_networks(settings.MM4_RECEIVER_ALLOW),
         auth_failure_limit=settings.MM4_RECEIVER_AUTH_FAILURE_LIMIT,
         auth_cooloff_s=settings.MM4_RECEIVER_AUTH_COOLOFF_S,
         credentials_refresh_s=settings.MM4_RECEIVER_CREDENTIALS_REFRESH_S,
-    )  # fmt: skip
+    )
 
 
 class Command(BaseCommand):
@@ -64,14 +68,18 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=2526, help="0 = ephemeral (see --port-file)")
         parser.add_argument("--port-file", default=None, help="write the bound port here once listening")
-        parser.add_argument("--system-id", default=None,
-                            help="file every report under this account (default: by recipient domain)")  # fmt: skip
+        parser.add_argument(
+            "--system-id", default=None, help="file every report under this account (default: by recipient domain)"
+        )
         parser.add_argument("--tls-cert", default=None, help="PEM certificate chain (default MM4_RECEIVER_TLS_CERT)")
         parser.add_argument("--tls-key", default=None, help="PEM private key (default MM4_RECEIVER_TLS_KEY)")
         parser.add_argument("--hostname", default="mm4-receiver")
-        parser.add_argument("--insecure-local-demo", action="store_true",
-                            help="take reports WITHOUT AUTH (a loopback --host only); such reports never "
-                                 "wait for a message that has no answer yet")  # fmt: skip
+        parser.add_argument(
+            "--insecure-local-demo",
+            action="store_true",
+            help="take reports WITHOUT AUTH (a loopback --host only); such reports never "
+            "wait for a message that has no answer yet",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:

@@ -22,10 +22,25 @@ from plumbing.supervisor import Supervisor
 def mm4_worker_argv(system_id: str, *, concurrency: int, loglevel: str) -> list[str]:
     """The Celery command line of one account's MM4 sender worker."""
     return [
-        sys.executable, "-m", "celery", "-A", "config", "worker",
-        "-Q", account_queues(system_id).mm4, "-P", "threads", "-c", str(concurrency),
-        "-n", f"mm4.{system_id}@%h", "--without-gossip", "--without-mingle", "-l", loglevel,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        account_queues(system_id).mm4,
+        "-P",
+        "threads",
+        "-c",
+        str(concurrency),
+        "-n",
+        f"mm4.{system_id}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        loglevel,
+    ]
 
 
 def mm4_worker_accounts(system_ids: list[str] | None = None) -> list[str]:

@@ -21,11 +21,20 @@ class Command(BaseCommand):
         rows = list(BindStatus.objects.all())
         for row in rows:
             if options["json"]:
-                self.stdout.write(json.dumps({
-                    "name": row.name, "system_id": row.system_id, "mode": row.mode, "health": row.health,
-                    "smsc": row.smsc, "last_error": row.last_error, "updated_at": row.updated_at.isoformat(),
-                    "stats": row.stats,
-                }))  # fmt: skip
+                self.stdout.write(
+                    json.dumps(
+                        {
+                            "name": row.name,
+                            "system_id": row.system_id,
+                            "mode": row.mode,
+                            "health": row.health,
+                            "smsc": row.smsc,
+                            "last_error": row.last_error,
+                            "updated_at": row.updated_at.isoformat(),
+                            "stats": row.stats,
+                        }
+                    )
+                )
             else:
                 s = row.stats
                 self.stdout.write(

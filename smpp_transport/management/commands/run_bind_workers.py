@@ -21,11 +21,25 @@ logger = logging.getLogger(__name__)
 
 def bind_worker_argv(system_id: str, index: int, *, concurrency: int, loglevel: str) -> list[str]:
     return [
-        sys.executable, "-m", "celery", "-A", "config", "worker",
-        "-Q", account_queues(system_id).smpp, "-P", "threads", "-c", str(concurrency),
-        "-n", f"bind.{system_id}.{index}@%h", "--without-gossip", "--without-mingle",
-        "-l", loglevel,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        account_queues(system_id).smpp,
+        "-P",
+        "threads",
+        "-c",
+        str(concurrency),
+        "-n",
+        f"bind.{system_id}.{index}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "-l",
+        loglevel,
+    ]
 
 
 def receiver_argv(system_id: str) -> list[str]:
@@ -61,11 +75,15 @@ class Command(BaseCommand):
                 for i in range(account.binds):
                     supervisor.add(
                         f"bind.{account.system_id}.{i}",
-                        bind_worker_argv(account.system_id, i, concurrency=options["concurrency"],
-                                         loglevel=options["loglevel"]),
-                        {"SMPP_BIND_SYSTEM_ID": account.system_id, "SMPP_BIND_MODE": account.mode,
-                         **metrics_env(f"bind.{account.system_id}.{i}")},
-                    )  # fmt: skip
+                        bind_worker_argv(
+                            account.system_id, i, concurrency=options["concurrency"], loglevel=options["loglevel"]
+                        ),
+                        {
+                            "SMPP_BIND_SYSTEM_ID": account.system_id,
+                            "SMPP_BIND_MODE": account.mode,
+                            **metrics_env(f"bind.{account.system_id}.{i}"),
+                        },
+                    )
                     if account.receivers:
                         name = f"rx.{account.system_id}.{i}"
                         supervisor.add(name, receiver_argv(account.system_id), metrics_env(name))
