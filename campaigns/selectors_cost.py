@@ -232,7 +232,10 @@ def _cached(campaign: Campaign, name: str, compute):  # noqa: ANN001, ANN202
 
 def estimated_cost(campaign: Campaign) -> Cost | None:
     """What sending the whole campaign costs at the account's prices (None: no price)."""
-    by_country = bool(price_table(campaign.account_id).by_country)
+    prices = price_table(campaign.account_id)
+    if prices.empty:  # no price: nothing to count (saves a GROUP BY over every message)
+        return None
+    by_country = bool(prices.by_country)
     return _cached(
         campaign,
         "estimated",
@@ -242,7 +245,10 @@ def estimated_cost(campaign: Campaign) -> Cost | None:
 
 def spent_cost(campaign: Campaign) -> Cost | None:
     """What the segments the provider accepted cost (None: no price)."""
-    by_country = bool(price_table(campaign.account_id).by_country)
+    prices = price_table(campaign.account_id)
+    if prices.empty:  # no price: nothing to count (saves a GROUP BY over every message)
+        return None
+    by_country = bool(prices.by_country)
     return _cached(
         campaign,
         "spent",
