@@ -101,7 +101,10 @@ def run_platform(tmp: Path, binds: int):
     # The clock starts with the platform running, not with beat's own start-up (~1.5 s).
     beat_log = tmp / "beat.log"
     wait_until(
-        lambda: beat_log.exists() and b"Sending due task tick" in beat_log.read_bytes(), timeout=60, what="beat ticking"
+        # "beat: Starting..." (the tick's own "Sending due task" line is filtered out of the logs)
+        lambda: beat_log.exists() and b"beat: Starting" in beat_log.read_bytes(),
+        timeout=60,
+        what="beat started",
     )
     return platform
 

@@ -45,6 +45,8 @@ class Platform:
 
     def __init__(self, tmp_path: Path, *, extra_env: dict[str, str] | None = None) -> None:
         self.tmp = tmp_path
+        from django.conf import settings
+
         self.tag = uuid.uuid4().hex[:8]
         self.env = {
             **os.environ,
@@ -58,6 +60,9 @@ class Platform:
             "SUBMITTING_STALL_S": "20",
             "SMPP_BATCH_TIMEOUT_S": "15",
             "PYTHONUNBUFFERED": "1",
+            # This process's keys: each process would otherwise derive its own from the
+            # SECRET_KEY generated into its own VAR_DIR and could not read the passwords.
+            "SECRETS_KEYS": ",".join(settings.SECRETS_KEYS),
             **(extra_env or {}),
         }
         self.procs: dict[str, subprocess.Popen] = {}
