@@ -230,30 +230,26 @@ def _cached(campaign: Campaign, name: str, compute):  # noqa: ANN001, ANN202
     return value[1]
 
 
-def estimated_cost(campaign: Campaign) -> Cost | None:
-    """What sending the whole campaign costs at the account's prices (None: no price)."""
+def _total(campaign: Campaign, name: str, segments_by_country) -> Cost | None:  # noqa: ANN001
+    """``segments_by_country(campaign, by_country=…)`` priced and cached; None at once when the
+    account has no price (nothing to count: saves a GROUP BY over every message)."""
     prices = price_table(campaign.account_id)
-    if prices.empty:  # no price: nothing to count (saves a GROUP BY over every message)
+    if prices.empty:
         return None
     by_country = bool(prices.by_country)
     return _cached(
-        campaign,
-        "estimated",
-        lambda: cost_of(planned_segments_by_country(campaign, by_country=by_country), campaign.account_id),
+        campaign, name, lambda: cost_of(segments_by_country(campaign, by_country=by_country), campaign.account_id)
     )
+
+
+def estimated_cost(campaign: Campaign) -> Cost | None:
+    """What sending the whole campaign costs at the account's prices (None: no price)."""
+    return _total(campaign, "estimated", planned_segments_by_country)
 
 
 def spent_cost(campaign: Campaign) -> Cost | None:
     """What the segments the provider accepted cost (None: no price)."""
-    prices = price_table(campaign.account_id)
-    if prices.empty:  # no price: nothing to count (saves a GROUP BY over every message)
-        return None
-    by_country = bool(prices.by_country)
-    return _cached(
-        campaign,
-        "spent",
-        lambda: cost_of(spent_segments_by_country(campaign, by_country=by_country), campaign.account_id),
-    )
+    return _total(campaign, "spent", spent_segments_by_country)
 
 
 def cost_by_country(campaign: Campaign) -> dict[str, Decimal]:
