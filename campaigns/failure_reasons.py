@@ -25,9 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from campaigns.error_codes import RECEIPT_ERR, SMPP_COMMAND_STATUS
-from campaigns.statuses import MessageStatus
-
-S = MessageStatus
+from campaigns.statuses import S
 
 #: The receipt's outcome in words (the ``stat`` a status stands for).
 STAT_WORDS: dict[str, tuple[str, str]] = {

@@ -22,9 +22,7 @@ from campaigns.models import (
     Receipt,
     RecipientList,
 )
-from campaigns.statuses import FAILURE_STATUSES, IN_FLIGHT_STATUSES, MessageStatus
-
-S = MessageStatus
+from campaigns.statuses import FAILURE_STATUSES, IN_FLIGHT_STATUSES, S
 
 # Handed to the provider and accepted by it: what "sent" means in reports. A message that
 # failed at submit (``failed``) never left; one rejected by a later receipt did.

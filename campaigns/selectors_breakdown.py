@@ -24,9 +24,8 @@ from django.db import connection
 from phonenumbers import carrier, geocoder
 
 from campaigns.models import Campaign, CampaignStatus, Message
-from campaigns.statuses import FAILURE_STATUSES, MessageStatus
+from campaigns.statuses import FAILURE_STATUSES, S
 
-S = MessageStatus
 PREFIX_CHARS = 8
 PORTING_NOTE = (
     "Operator of the number range (phonenumbers' carrier data): a number ported since may be served by another."

@@ -21,9 +21,8 @@ from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, When
 from campaigns.failure_reasons import UNDELIVERED_STATUSES, Reason, reason_for
 from campaigns.models import Campaign, Message, MessagePart, Receipt
 from campaigns.models.receipts import ReceiptState
-from campaigns.statuses import MessageStatus
+from campaigns.statuses import S
 
-S = MessageStatus
 #: Not delivered, or not known to be: the statuses the Failures table lists.
 REASON_STATUSES: tuple[str, ...] = (S.FAILED, S.REJECTED, S.UNDELIVERED, S.EXPIRED, S.UNKNOWN)
 

@@ -12,12 +12,11 @@ from django.core.cache import cache
 from django.db.models import Case, Count, Sum, When
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignStatus, Message
+from campaigns.models import Campaign, Message
 from campaigns.selectors import SENT_STATUSES
 from campaigns.selectors_reports import Progress, campaigns_progress
-from campaigns.statuses import FAILURE_STATUSES
+from campaigns.statuses import FAILURE_STATUSES, C
 
-C = CampaignStatus
 ACTIVE = (C.RUNNING, C.PAUSED, C.SCHEDULED)
 SHOWN = 20
 VOLUME_CACHE_S = 30

@@ -40,9 +40,8 @@ from campaigns.selectors import SENT_STATUSES, WAITING_STATUSES
 from campaigns.services import status_counts
 from campaigns.services.dispatch import capacity_per_s
 from campaigns.services.shares import fair_shares
-from campaigns.statuses import FAILURE_STATUSES, MessageStatus
+from campaigns.statuses import FAILURE_STATUSES, S
 
-S = MessageStatus
 LIVE_CACHE_S = 2.0
 SETTLED_CACHE_S = 60
 RATE_WINDOW_S = 10.0

@@ -27,9 +27,8 @@ from campaigns.selectors import SENT_STATUSES, WAITING_STATUSES, campaign_stats
 from campaigns.selectors_failures import failed_messages, reason_rows, with_failing_part
 from campaigns.selectors_live import count_by_status
 from campaigns.services.bulk_sql import member_of
-from campaigns.statuses import FAILURE_STATUSES, MessageStatus
+from campaigns.statuses import FAILURE_STATUSES, S
 
-S = MessageStatus
 T = TypeVar("T")
 # Settled campaigns change only by a late receipt: a minute-old report is fine. A running
 # one is polled by its viewers: five seconds keeps it live without a scan per poll.

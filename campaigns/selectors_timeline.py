@@ -20,9 +20,8 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from campaigns.models import Campaign, CampaignStatus, Message
-from campaigns.statuses import FAILURE_STATUSES, MessageStatus
+from campaigns.statuses import FAILURE_STATUSES, S
 
-S = MessageStatus
 MAX_BARS = 120
 BUCKETS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 

@@ -28,7 +28,18 @@ class MessageStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    RUNNING = "running", "Running"
+    PAUSED = "paused", "Paused"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# The short names every module uses for the two status enums, defined once here.
 S = MessageStatus
+C = CampaignStatus
 
 FINAL_RANK = 100
 RANK: dict[str, int] = {

@@ -16,12 +16,12 @@ from django.http import HttpRequest
 
 from campaigns.errors import ApplicationError
 from campaigns.forms import TestSendForm
-from campaigns.models import Campaign, CampaignStatus, Contact
+from campaigns.models import Campaign, Contact
 from campaigns.selectors_reports import preview_contacts
 from campaigns.services import campaign_actions
 from campaigns.services.personalise import missing_variables, recipient_context, variables_without_default
+from campaigns.statuses import C
 
-C = CampaignStatus
 SEND, ADD = "send", "add"
 
 

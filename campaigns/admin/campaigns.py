@@ -27,12 +27,12 @@ from campaigns.admin.preview import build_preview
 from campaigns.admin.reports import export_view, report_urls, report_view, timeline_view
 from campaigns.errors import ApplicationError
 from campaigns.forms import CampaignForm
-from campaigns.models import Account, Campaign, CampaignStatus
+from campaigns.models import Account, Campaign
 from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
 from campaigns.services import campaign_actions, campaign_edits
+from campaigns.statuses import C
 from campaigns.templatetags.campaign_admin import progress_bars, status_badge
 
-C = CampaignStatus
 LIVE = (C.SCHEDULED, C.RUNNING, C.PAUSED)
 DETAILS = ("is_test", "resend_of", "created_by", "created_at", "started_at", "completed_at", "materialised_at")
 EDIT_FIELDSETS = (

@@ -6,19 +6,12 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from campaigns.statuses import CampaignStatus
+
 
 class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     MMS = "mms", "MMS"
-
-
-class CampaignStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SCHEDULED = "scheduled", "Scheduled"
-    RUNNING = "running", "Running"
-    PAUSED = "paused", "Paused"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
 
 
 class Campaign(models.Model):

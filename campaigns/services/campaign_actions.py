@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.errors import ApplicationError
-from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message
+from campaigns.models import Campaign, Channel, Contact, Message
 from campaigns.selectors_reports import preview_contacts
 from campaigns.services import status
 from campaigns.services.dispatch import start_campaign
@@ -21,10 +21,8 @@ from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import template_problems
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
 from campaigns.services.resend import failed_recipients_list, fit_name
-from campaigns.statuses import FAILURE_STATUSES, MessageStatus
+from campaigns.statuses import FAILURE_STATUSES, C
 
-C = CampaignStatus
-S = MessageStatus
 logger = logging.getLogger(__name__)
 
 

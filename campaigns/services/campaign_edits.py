@@ -26,10 +26,9 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from campaigns.errors import ApplicationError
-from campaigns.models import Campaign, CampaignStatus, Message, MessagePart
-from campaigns.statuses import MessageStatus
+from campaigns.models import Campaign, Message, MessagePart
+from campaigns.statuses import C, MessageStatus
 
-C = CampaignStatus
 EDITABLE_STATUSES = (C.DRAFT, C.SCHEDULED, C.PAUSED)
 FIXED_ONCE_STARTED = ("channel", "account", "recipient_lists")
 TEXT_FIELDS = frozenset({"body"})

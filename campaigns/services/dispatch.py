@@ -29,11 +29,10 @@ from campaigns.services.materialise import materialise_recipients
 from campaigns.services.personalise import has_variables, recipient_context, render
 from campaigns.services.quiet_hours import next_allowed, zone_for
 from campaigns.services.shares import whole_shares
-from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, MessageStatus
+from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, S
 
 logger = logging.getLogger(__name__)
 
-S = MessageStatus
 CLAIM_LOCK_CLASS = 0x5EB70D16  # advisory lock (this, account id): one claimer per account
 
 

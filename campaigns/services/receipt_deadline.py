@@ -31,13 +31,10 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignStatus, Message
+from campaigns.models import Campaign, Message
 from campaigns.services import status
 from campaigns.services.bulk_sql import member_of, quoted_table
-from campaigns.statuses import DEADLINE_REASON_PREFIX, MessageStatus
-
-S = MessageStatus
-C = CampaignStatus
+from campaigns.statuses import DEADLINE_REASON_PREFIX, C, S
 
 # A cancelled campaign keeps the parts it had sent before the cancel waiting for receipts,
 # so it is looked at until every one of them is surely past its deadline (a day's slack

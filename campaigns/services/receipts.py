@@ -30,9 +30,8 @@ from campaigns.models import PROVIDER_ID_MAX_LENGTH, MessagePart, Receipt, Recei
 from campaigns.services.bulk_sql import update_from_values
 from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
 from campaigns.services.status import advance_parts, roll_up_messages, without_deadline_reason
-from campaigns.statuses import RANK, MessageStatus
+from campaigns.statuses import RANK, S
 
-S = MessageStatus
 logger = logging.getLogger(__name__)
 
 

@@ -23,9 +23,8 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Message, MessagePart
 from campaigns.services.bulk_sql import member_of, quoted_table, rank_sql, values_source
-from campaigns.statuses import DEADLINE_REASON_PREFIX, FINAL_STATUSES, MessageStatus, rollup, statuses_below
+from campaigns.statuses import DEADLINE_REASON_PREFIX, FINAL_STATUSES, S, rollup, statuses_below
 
-S = MessageStatus
 CHUNK_ROWS = 2000  # rows per statement (within SQLite's 32766 parameters with eleven columns)
 
 

@@ -36,11 +36,10 @@ from campaigns.services.senders import BatchPlan, PartToSend, Sender
 from campaigns.services.status import roll_up_answered
 from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
 from campaigns.services.submit_writes import record_submit_results
-from campaigns.statuses import MessageStatus
+from campaigns.statuses import S
 
 logger = logging.getLogger(__name__)
 
-S = MessageStatus
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 

@@ -22,11 +22,10 @@ from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message
 from campaigns.services import status
 from campaigns.services.bulk_sql import member_of, quoted_table
 from campaigns.services.status import PartRow
-from campaigns.statuses import MessageStatus
+from campaigns.statuses import S
 
 logger = logging.getLogger(__name__)
 
-S = MessageStatus
 SWEEP_LOCK = 0x5EB7_0D15  # PostgreSQL advisory lock key shared by batch starts and the sweeper
 
 
