@@ -160,6 +160,9 @@ BIND_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("BIND_WORKER_DB_POOL_MAX_SIZE"
 MM4_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("MM4_WORKER_DB_POOL_MAX_SIZE", "2"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
+    # Through PgBouncer in transaction pooling a server-side cursor (QuerySet.iterator())
+    # would outlive its transaction's server connection: set this to 1 there.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = os.environ.get("DB_DISABLE_SERVER_SIDE_CURSORS") == "1"
     if os.environ.get("DB_APPLICATION_NAME"):
         DATABASES["default"]["OPTIONS"]["application_name"] = os.environ["DB_APPLICATION_NAME"]
     if DB_POOL_MAX_SIZE > 0:
