@@ -12,10 +12,12 @@ import os
 from dataclasses import dataclass
 
 from celery import Celery
+from celery.signals import worker_init
 from kombu import Exchange, Queue
 from kombu.transport import TRANSPORT_ALIASES
 
 from config.log_filters import quiet_celery_ticks
+from plumbing.supervisor import watch_parent
 
 # make run's broker: kombu's file-system transport with atomic writes (config/fs_broker.py).
 TRANSPORT_ALIASES["filesystem"] = "config.fs_broker:Transport"
@@ -69,3 +71,9 @@ app.conf.update(
 app.steps["consumer"].add("config.worker_loop:PromptAckLoop")
 quiet_celery_ticks()  # no INFO line per tick (config/log_filters.py)
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def _stop_with_supervisor(**_: object) -> None:
+    """A supervised worker stops when its supervisor dies (fallback to PR_SET_PDEATHSIG)."""
+    watch_parent()

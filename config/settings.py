@@ -149,6 +149,29 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# Connection budget (docs/operations.md): a process whose DB_POOL_MAX_SIZE > 0 shares that
+# many PostgreSQL connections among all its threads (Django's psycopg pool), instead of one
+# per thread. The supervisors set it for their children (BIND_WORKER_DB_POOL_MAX_SIZE, ...).
+# The pool needs CONN_MAX_AGE = 0: a thread's connection goes back to the pool on close.
+DB_POOL_MIN_SIZE = int(os.environ.get("DB_POOL_MIN_SIZE", "1"))
+DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
+DB_POOL_TIMEOUT_S = float(os.environ.get("DB_POOL_TIMEOUT_S", "30"))
+BIND_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("BIND_WORKER_DB_POOL_MAX_SIZE", "3"))
+MM4_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("MM4_WORKER_DB_POOL_MAX_SIZE", "2"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    # Through PgBouncer in transaction pooling a server-side cursor (QuerySet.iterator())
+    # would outlive its transaction's server connection: set this to 1 there.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = os.environ.get("DB_DISABLE_SERVER_SIDE_CURSORS") == "1"
+    if os.environ.get("DB_APPLICATION_NAME"):
+        DATABASES["default"]["OPTIONS"]["application_name"] = os.environ["DB_APPLICATION_NAME"]
+    if DB_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
+            "max_size": DB_POOL_MAX_SIZE,
+            "timeout": DB_POOL_TIMEOUT_S,
+        }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while a worker writes; the busy timeout turns
     # "database is locked" into a short wait; IMMEDIATE avoids lock upgrades deadlocking.

@@ -12,11 +12,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
 
 from campaigns.services import transport_api
 from config.celery import account_queues
-from plumbing.supervisor import Supervisor
+from plumbing.supervisor import Supervisor, db_env
 
 
 def mm4_worker_argv(system_id: str, *, concurrency: int, loglevel: str) -> list[str]:
@@ -60,8 +62,16 @@ class Command(BaseCommand):
         supervisor = Supervisor()
 
         def refresh() -> None:
+            close_old_connections()  # a connection broken by an outage is dropped, not reused
             for system_id in mm4_worker_accounts(options["system_id"]):
                 argv = mm4_worker_argv(system_id, concurrency=options["concurrency"], loglevel=options["loglevel"])
-                supervisor.add(f"mm4.{system_id}", argv, {"MM4_WORKER_SYSTEM_ID": system_id})
+                supervisor.add(
+                    f"mm4.{system_id}",
+                    argv,
+                    {
+                        "MM4_WORKER_SYSTEM_ID": system_id,
+                        **db_env(f"mm4.{system_id}", settings.MM4_WORKER_DB_POOL_MAX_SIZE),
+                    },
+                )
 
         supervisor.run(refresh=refresh)

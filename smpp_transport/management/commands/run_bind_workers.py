@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
 from campaigns.services import transport_api
 from config.celery import account_queues
-from plumbing.supervisor import Supervisor
+from plumbing.supervisor import Supervisor, db_env
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class Command(BaseCommand):
             return {"SMPP_METRICS_PORT": str(port)}
 
         def refresh() -> None:
+            close_old_connections()  # a connection broken by an outage is dropped, not reused
             for account in transport_api.binds_to_run(system_ids=options["system_id"]):
                 for i in range(account.binds):
                     supervisor.add(
@@ -81,11 +84,16 @@ class Command(BaseCommand):
                         {
                             "SMPP_BIND_SYSTEM_ID": account.system_id,
                             "SMPP_BIND_MODE": account.mode,
+                            **db_env(f"bind.{account.system_id}.{i}", settings.BIND_WORKER_DB_POOL_MAX_SIZE),
                             **metrics_env(f"bind.{account.system_id}.{i}"),
                         },
                     )
                     if account.receivers:
                         name = f"rx.{account.system_id}.{i}"
-                        supervisor.add(name, receiver_argv(account.system_id), metrics_env(name))
+                        supervisor.add(
+                            name,
+                            receiver_argv(account.system_id),
+                            {**metrics_env(name), **db_env(name, settings.BIND_WORKER_DB_POOL_MAX_SIZE)},
+                        )
 
         supervisor.run(refresh=refresh)
