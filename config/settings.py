@@ -156,8 +156,8 @@ DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 DB_POOL_MIN_SIZE = int(os.environ.get("DB_POOL_MIN_SIZE", "1"))
 DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
 DB_POOL_TIMEOUT_S = float(os.environ.get("DB_POOL_TIMEOUT_S", "30"))
-BIND_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("BIND_WORKER_DB_POOL_MAX_SIZE", "0"))
-MM4_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("MM4_WORKER_DB_POOL_MAX_SIZE", "0"))
+BIND_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("BIND_WORKER_DB_POOL_MAX_SIZE", "2"))
+MM4_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("MM4_WORKER_DB_POOL_MAX_SIZE", "2"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})
     # Through PgBouncer in transaction pooling a server-side cursor (QuerySet.iterator())

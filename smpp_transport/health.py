@@ -17,6 +17,7 @@ from django.db import close_old_connections
 from prometheus_client import REGISTRY, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from plumbing.db import hand_back_connection
 from smpp_transport.bind import Bind
 
 logger = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class Heartbeat:
                 "stats": stats,
             },
         )
+        hand_back_connection()
 
     def _run(self) -> None:
         while not self._stop.is_set():

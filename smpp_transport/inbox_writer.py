@@ -21,6 +21,7 @@ from django.db import close_old_connections
 
 from campaigns.services.transport_api import InboundIn, ReceiptIn, record_deliveries
 from campaigns.sms_text.encoding import EncodingError, decode
+from plumbing.db import hand_back_connection
 from smpp_transport.bind import InboundPdu
 from smpp_transport.receipts import ReceiptError
 
@@ -91,6 +92,7 @@ class InboxWriter:
         try:
             close_old_connections()
             record_deliveries(account_id=self.account_id, receipts=receipts, inbound=inbound)
+            hand_back_connection()
         except Exception as exc:  # noqa: BLE001 - every failure means "not stored": SMSC resends
             logger.exception("could not store %d delivered PDUs; the SMSC will resend them", len(group))
             for _, done in group:

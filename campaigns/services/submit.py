@@ -37,6 +37,7 @@ from campaigns.services.status import roll_up_answered
 from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
 from campaigns.services.submit_writes import record_submit_results
 from campaigns.statuses import S
+from plumbing.db import hand_back_connection
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def _send(message_ids: Sequence[int], claim: int, segment: Segment, plan: BatchP
                 todo[0].campaign_id, _slot_sender(todo[0].campaign_id, rate)
             )
             slots = sender.next_slots(len(todo))
+            hand_back_connection()  # not held while waiting for the slots
             if not _await_slots(slots):
                 pending = todo + pending
                 continue
@@ -187,7 +189,9 @@ def _with_db_retry(step: Callable[[], T]) -> T:
     delay = 0.2
     while True:
         try:
-            return step()
+            result = step()
+            hand_back_connection()  # not held on the wire: a few connections serve every thread
+            return result
         except (OperationalError, InterfaceError):
             if time.monotonic() > deadline:
                 raise

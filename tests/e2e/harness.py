@@ -123,12 +123,12 @@ class Platform:
             ],
         )
 
-    def start_bind_worker(self, system_id: str, index: int, mode: str = "trx") -> subprocess.Popen:
+    def start_bind_worker(self, system_id: str, index: int, mode: str = "trx", **env: str) -> subprocess.Popen:
         from smpp_transport.management.commands.run_bind_workers import bind_worker_argv
 
         argv = bind_worker_argv(system_id, index, concurrency=4, loglevel="INFO")
         argv[argv.index("-n") + 1] = f"bind.{system_id}.{index}.{self.tag}@%h"
-        return self.start(f"bind-{system_id}-{index}", argv, SMPP_BIND_SYSTEM_ID=system_id, SMPP_BIND_MODE=mode)
+        return self.start(f"bind-{system_id}-{index}", argv, SMPP_BIND_SYSTEM_ID=system_id, SMPP_BIND_MODE=mode, **env)
 
     def start_mm4_worker(self, system_id: str, **env: str) -> subprocess.Popen:
         """An MM4 sender worker of ``system_id`` (one SMTP session), reading media where the test wrote them."""

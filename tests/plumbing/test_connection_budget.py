@@ -53,3 +53,50 @@ def test_eighty_batch_threads_share_a_pool_of_three() -> None:
     assert worker.returncode == 0 and b"done" in out
     assert seen > 0, "never saw the worker's connections: the application_name did not reach PostgreSQL"
     assert peak <= 3
+
+
+HAND_BACK_SCRIPT = """
+import threading, django
+django.setup()
+from django.db import connection
+from plumbing.db import hand_back_connection
+on_the_wire, done = threading.Event(), threading.Event()
+def batch():  # a step in the database, then a long wait on the wire
+    with connection.cursor() as c:
+        c.execute("SELECT 1")
+    if HAND_BACK:
+        hand_back_connection()
+    on_the_wire.set()
+    done.wait(30)
+def other():  # another batch thread's step, while the first waits
+    on_the_wire.wait(30)
+    try:
+        with connection.cursor() as c:
+            c.execute("SELECT 1")
+        print("other got a connection")
+    except Exception as exc:
+        print("other starved:", type(exc).__name__)
+    finally:
+        done.set()
+threads = [threading.Thread(target=batch), threading.Thread(target=other)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+"""
+
+
+@pytest.mark.parametrize("hand_back", [True, False])
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_waiting_on_the_wire_holds_no_connection_once_handed_back(hand_back: bool) -> None:
+    """On a pool of one, a second thread gets the connection only if the first (waiting on
+    the wire) handed it back; without, it starves for DB_POOL_TIMEOUT_S."""
+    assert connection.vendor == "postgresql", "the connection budget is a PostgreSQL matter"
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DB_POOL_MAX_SIZE": "1", "DB_POOL_TIMEOUT_S": "1"}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    script = f"HAND_BACK = {hand_back}\n" + HAND_BACK_SCRIPT
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, timeout=120, check=True
+    ).stdout
+    expected = b"other got a connection" if hand_back else b"other starved"
+    assert expected in out, out
