@@ -49,8 +49,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_simulator(port: int, rate: float, log: Path | None, stderr) -> subprocess.Popen:
-    """The simulator as a subprocess (its own GIL, like a provider's machine)."""
+def start_simulator(
+    port: int, rate: float, log: Path | None, stderr, *, outcomes: str = "none=1", dlr_delay: float = 0.0
+) -> subprocess.Popen:
+    """The simulator as a subprocess (its own GIL, like a provider's machine); by default
+    it sends no receipts."""
     cmd = [
         sys.executable,
         "-m",
@@ -64,9 +67,9 @@ def start_simulator(port: int, rate: float, log: Path | None, stderr) -> subproc
         "--rate",
         str(rate),
         "--outcomes",
-        "none=1",
+        outcomes,
         "--dlr-delay",
-        "0",
+        str(dlr_delay),
     ]
     if log is not None:
         cmd += ["--log", str(log)]

@@ -8,13 +8,16 @@ from __future__ import annotations
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers.geocoder import _region_display_name
 
 
 @lru_cache(maxsize=512)
 def country_name(code: str) -> str:
     """The English name of an ISO 3166 alpha-2 code ("GB" → "United Kingdom"); the code
-    itself when phonenumbers has no name for it."""
+    itself when phonenumbers has no name for it. The geocoder (~100 MB of data) is imported
+    here, on first use, not with the module: every process (bind workers too) imports the
+    admin, which imports this."""
+    from phonenumbers.geocoder import _region_display_name
+
     return _region_display_name(code.upper(), "en") or code.upper()
 
 

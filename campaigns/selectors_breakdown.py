@@ -21,7 +21,6 @@ from functools import lru_cache
 import phonenumbers
 from django.core.cache import cache
 from django.db import connection
-from phonenumbers import carrier, geocoder
 
 from campaigns.models import Campaign, CampaignStatus, Message
 from campaigns.statuses import FAILURE_STATUSES, S
@@ -66,7 +65,10 @@ class Breakdown:
 @lru_cache(maxsize=20000)
 def _name(number: str) -> tuple[str, str, str]:
     """(region code, country in words, operator) of a number; ``unknown`` when phonenumbers
-    cannot tell."""
+    cannot tell. The carrier and geocoder data (~110 MB in memory) load on first use, in the
+    web process only: every process imports the admin, the bind workers never need them."""
+    from phonenumbers import carrier, geocoder
+
     try:
         parsed = phonenumbers.parse(number)
     except phonenumbers.NumberParseException:

@@ -16,7 +16,7 @@ from campaigns.models import SegmentPrice
 
 class SegmentPriceForm(forms.ModelForm):
     country = forms.ChoiceField(
-        choices=(("", "Every other country (default price)"), *country_choices()),
+        choices=lambda: (("", "Every other country (default price)"), *country_choices()),  # names load on use
         required=False,
         help_text="Destination country; blank is the price for every country without its own.",
     )
