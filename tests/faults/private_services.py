@@ -52,9 +52,12 @@ def _pg_bin(name: str) -> str:
 
 
 class PrivatePostgres:
-    """Its own cluster in a fresh folder under /tmp (the postgres user must reach it)."""
+    """Its own cluster in a fresh folder under /tmp (the postgres user must reach it).
+    ``also_listen``: one more address to listen on (with trust for its /24), for clients in
+    other network namespaces (tests/faults/netns.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, also_listen: str | None = None) -> None:
+        self.also_listen = also_listen
         self.folder = Path(tempfile.mkdtemp(prefix="private-pg-"))
         os.chmod(self.folder, 0o755)
         self.data = self.folder / "pgdata"
@@ -76,11 +79,16 @@ class PrivatePostgres:
             os.chown(self.folder, entry.pw_uid, entry.pw_gid)
         if not self.data.exists():
             self._run([_pg_bin("initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+            if self.also_listen:
+                network = self.also_listen.rsplit(".", 1)[0] + ".0/24"
+                with open(self.data / "pg_hba.conf", "a") as hba:
+                    hba.write(f"host all all {network} trust\n")
         self._ctl("start")
         return self
 
     def _ctl(self, action: str) -> None:
-        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        listen = ",".join(filter(None, ["127.0.0.1", self.also_listen]))
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses={listen} -c fsync=off"
         argv = [_pg_bin("pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.folder / "pg.log"), "-w"]
         if action in ("stop", "restart"):
             argv += ["-m", "fast"]
@@ -102,9 +110,11 @@ class PrivatePostgres:
 
 class PrivateRabbit:
     """Its own node (name, ports, data folder under /tmp owned by the rabbitmq user, since
-    Debian's wrapper drops to that user when started as root)."""
+    Debian's wrapper drops to that user when started as root). ``also_listen``: one more
+    address to listen on, where guest may log in from another network namespace."""
 
-    def __init__(self) -> None:
+    def __init__(self, also_listen: str | None = None) -> None:
+        self.also_listen = also_listen
         self.folder = Path(tempfile.mkdtemp(prefix="private-rabbit-"))
         os.chmod(self.folder, 0o755)
         self.port = free_port()
@@ -121,8 +131,12 @@ class PrivateRabbit:
         return {
             **os.environ,
             "RABBITMQ_NODENAME": self.node,
-            "RABBITMQ_NODE_PORT": str(self.port),
-            "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1",
+            # The listeners come from rabbitmq.conf alone (these would override them).
+            **(
+                {}
+                if self.also_listen
+                else {"RABBITMQ_NODE_PORT": str(self.port), "RABBITMQ_NODE_IP_ADDRESS": "127.0.0.1"}
+            ),
             "RABBITMQ_DIST_PORT": str(free_port()),
             "RABBITMQ_MNESIA_BASE": str(self.folder / "mnesia"),
             "RABBITMQ_LOG_BASE": str(self.folder / "log"),
@@ -136,7 +150,10 @@ class PrivateRabbit:
     def start(self) -> PrivateRabbit:
         (self.folder / "conf.d").mkdir(exist_ok=True)
         # Our own main config: the machine's may pin the shared node's listener port.
-        (self.folder / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
+        conf = f"listeners.tcp.local = 127.0.0.1:{self.port}\n"
+        if self.also_listen:  # guest logs in from loopback only, unless told otherwise
+            conf += f"listeners.tcp.other = {self.also_listen}:{self.port}\nloopback_users = none\n"
+        (self.folder / "rabbitmq.conf").write_text(conf)
         env = self._env()
         if os.geteuid() == 0:
             entry = pwd.getpwnam("rabbitmq")
