@@ -100,7 +100,7 @@ class SlotLease:
     def _connect(self) -> psycopg.Connection:
         params = {**self._params, **_CLIENT_PARAMS}
         options = " ".join(filter(None, [params.pop("options", ""), _KEEPALIVE_OPTIONS, "-c tcp_user_timeout=10000"]))
-        params.setdefault("application_name", f"lease {self.name}"[:63])
+        params["application_name"] = f"lease {self.name}"[:63]  # pg_stat_activity tells leases apart
         return psycopg.connect(self._conninfo, autocommit=True, options=options, **params)
 
     def try_acquire(self) -> bool:
@@ -127,7 +127,9 @@ class SlotLease:
                         logger.info("%s: lease acquired after %d attempts", self.name, self.attempts)
                     return True
                 if not told_busy:
-                    logger.info("%s: held elsewhere; waiting for it (polling up to every %.0fs)", self.name, delay)
+                    logger.info(
+                        "%s: held elsewhere; waiting for it (polling up to every %.1fs)", self.name, self.poll_max_s
+                    )
                     told_busy = True
             except psycopg.Error as exc:
                 self._drop()
