@@ -104,7 +104,8 @@ class SlotLease:
         return psycopg.connect(self._conninfo, autocommit=True, options=options, **params)
 
     def try_acquire(self) -> bool:
-        """One attempt: True if this lease now holds the slot (a connection is kept either way)."""
+        """One attempt: True if this lease now holds the slot. A failed attempt closes its
+        connection: a waiting lease costs the database no connection between polls."""
         if self.held:
             return True
         if self._conn is None or self._conn.closed:
@@ -112,6 +113,8 @@ class SlotLease:
         self.attempts += 1
         row = self._conn.execute("SELECT pg_try_advisory_lock(%s, %s)", [SLOT_LOCK_CLASS, self.key]).fetchone()
         self.held = bool(row and row[0])
+        if not self.held:
+            self._drop()
         return self.held
 
     def acquire(self, *, should_stop: Callable[[], bool] = lambda: False, timeout: float | None = None) -> bool:

@@ -32,6 +32,7 @@ def test_the_second_holder_waits_and_takes_the_slot_when_the_first_connection_cl
     try:
         assert first.acquire(timeout=5)
         assert not second.acquire(timeout=0.5), "two holders of one slot"
+        assert second._conn is None, "a waiting lease keeps a connection between polls"
         assert other_slot.acquire(timeout=5), "another slot of the account is free"
         got = threading.Event()
         waiter = threading.Thread(target=lambda: second.acquire(timeout=20) and got.set())

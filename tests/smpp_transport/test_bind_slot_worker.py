@@ -4,6 +4,7 @@ without stopping the account (real sockets to the simulator)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 
@@ -23,6 +24,11 @@ from tests.factories import AccountFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(90)]
 
 
+@pytest.fixture(autouse=True)
+def _info_logs(caplog) -> None:
+    caplog.set_level(logging.INFO, logger="plumbing.slot_lease")
+
+
 @pytest.fixture
 def account_and_sim():
     system_id = f"s{uuid.uuid4().hex[:10]}"
@@ -35,16 +41,6 @@ def account_and_sim():
 
 def _bound(sim: SimulatorThread, system_id: str) -> int:
     return len([b for b in sim.binds() if b["system_id"] == system_id])
-
-
-def _lease_waiting(system_id: str, slot: int) -> bool:
-    """The worker's lease connection exists and has tried the lock (it is not idle-new)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s AND query LIKE %s",
-            [f"lease bind {system_id}/{slot}", "%pg_try_advisory_lock%"],
-        )
-        return cursor.fetchone()[0] == 1
 
 
 def _open_in_thread(**kwargs) -> tuple[threading.Thread, list]:
@@ -89,7 +85,9 @@ def test_bad_credentials_still_stop_the_account(account_and_sim) -> None:
 
 
 @override_settings(SLOT_LEASE_HEARTBEAT_S=0.2)
-def test_the_worker_binds_only_once_its_slot_is_leased_and_fences_when_it_is_lost(account_and_sim, monkeypatch) -> None:
+def test_the_worker_binds_only_once_its_slot_is_leased_and_fences_when_it_is_lost(
+    account_and_sim, monkeypatch, caplog
+) -> None:
     account, sim = account_and_sim
     stopped: list[str] = []
     monkeypatch.setattr(bind_slot, "stop_this_worker", stopped.append)  # not this test process
@@ -97,7 +95,7 @@ def test_the_worker_binds_only_once_its_slot_is_leased_and_fences_when_it_is_los
     assert holder.acquire(timeout=5)  # another host holds slot 1
     try:
         thread, errors = _open_in_thread(system_id=account.system_id, slot=1)
-        wait_until(lambda: _lease_waiting(account.system_id, 1), timeout=15, what="the worker waiting for its slot")
+        wait_until(lambda: "held elsewhere" in caplog.text, timeout=15, what="the worker waiting for its slot")
         assert thread.is_alive() and sim.counters["connections"] == 0, "bound without the slot"
     finally:
         holder.release()  # that host is gone: its connection closed
@@ -114,14 +112,14 @@ def test_the_worker_binds_only_once_its_slot_is_leased_and_fences_when_it_is_los
     assert "lease lost" in stopped[0]
 
 
-def test_a_worker_asked_to_stop_while_waiting_gives_up_the_wait(account_and_sim) -> None:
+def test_a_worker_asked_to_stop_while_waiting_gives_up_the_wait(account_and_sim, caplog) -> None:
     account, sim = account_and_sim
     holder = SlotLease(resource=account.id, slot=0, params=connection.get_connection_params())
     assert holder.acquire(timeout=5)
     stop = threading.Event()
     try:
         thread, errors = _open_in_thread(system_id=account.system_id, slot=0, should_stop=stop.is_set)
-        wait_until(lambda: _lease_waiting(account.system_id, 0), timeout=15, what="the worker waiting for its slot")
+        wait_until(lambda: "held elsewhere" in caplog.text, timeout=15, what="the worker waiting for its slot")
         stop.set()
         thread.join(15)
     finally:
