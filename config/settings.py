@@ -271,6 +271,12 @@ IDEMPOTENCY_KEY_TTL_DAYS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_DAYS", "7"))
 # run_mm4_workers; empty in every other process.
 SMPP_BIND_SYSTEM_ID = os.environ.get("SMPP_BIND_SYSTEM_ID", "")
 SMPP_BIND_MODE = os.environ.get("SMPP_BIND_MODE", "trx")
+# The bind slot (0..binds-1) this process leases before it binds (run_bind_workers sets it;
+# empty: no lease). The lease is a PostgreSQL session advisory lock on a direct connection:
+# behind PgBouncer in transaction pooling, point SLOT_LEASE_DATABASE_URL at PostgreSQL itself.
+SMPP_BIND_SLOT = os.environ.get("SMPP_BIND_SLOT", "")
+SLOT_LEASE_DATABASE_URL = os.environ.get("SLOT_LEASE_DATABASE_URL", "")
+SLOT_LEASE_HEARTBEAT_S = float(os.environ.get("SLOT_LEASE_HEARTBEAT_S", "5"))
 # The longest a chunk waits for its submit_sm answers before its parts come back as "retry".
 SMPP_BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
 # Margin for the provider's time between stamping a submit and answering it (costs guard × rate).

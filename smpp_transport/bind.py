@@ -34,13 +34,14 @@ from smpp_transport.session.transport import PduClient
 from smpp_transport.session.types import (
     BindAuthError,
     BindConfig,
+    BindRefused,
     InboundPdu,
     OutboundPart,
     SubmitResult,
 )
 from smpp_transport.session.window import SubmitWindow
 
-__all__ = ["Bind", "BindAuthError", "BindConfig", "InboundPdu", "OutboundPart", "SubmitResult"]
+__all__ = ["Bind", "BindAuthError", "BindConfig", "BindRefused", "InboundPdu", "OutboundPart", "SubmitResult"]
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class Bind(SenderMixin, ReaderMixin):
         self._stop_deadline = 0.0
         self.last_error: str | None = None
         self._binds = 0
+        self._refusals = 0
         self._reconnects = 0
         self._delivers = 0
         self._deliver_errors = 0
@@ -114,6 +116,7 @@ class Bind(SenderMixin, ReaderMixin):
                 "window_high_water": window.high_water,
                 "queued": window.queued,
                 "binds": self._binds,
+                "bind_refusals": self._refusals,
                 "reconnects": self._reconnects,
                 "delivers": self._delivers,
                 "deliver_errors": self._deliver_errors,
@@ -203,10 +206,10 @@ class Bind(SenderMixin, ReaderMixin):
             self._state = state
             self._cv.notify_all()
 
-    def _backoff(self, attempt: int) -> float:
+    def _backoff(self, attempt: int, ceiling: float | None = None) -> float:
         """Exponential backoff with full jitter between the floor and the growing cap."""
         cfg = self.config
-        cap = min(cfg.reconnect_max_s, cfg.reconnect_min_s * (2 ** min(attempt, 30)))
+        cap = min(ceiling or cfg.reconnect_max_s, cfg.reconnect_min_s * (2 ** min(attempt, 30)))
         return random.uniform(cfg.reconnect_min_s, max(cfg.reconnect_min_s, cap))
 
     def _sleep_unless_stopping(self, delay: float) -> bool:
@@ -221,7 +224,7 @@ class Bind(SenderMixin, ReaderMixin):
         return False
 
     def _run(self) -> None:
-        attempt = 0
+        attempt = refused = 0
         try:
             while not self._stopping:
                 with self._cv:
@@ -235,6 +238,18 @@ class Bind(SenderMixin, ReaderMixin):
                         self._window.fail_queued("retry")
                     log.error("bind %s: %s; not retrying until restarted", self.name, exc)
                     return
+                except BindRefused as exc:
+                    # Too many binds (another host's, or one not yet timed out): not the
+                    # credentials. Wait longer each time, logged once until it binds.
+                    self.last_error, self._refusals = str(exc), self._refusals + 1
+                    delay_cap = self.config.refused_backoff_max_s
+                    delay = self._backoff(refused, delay_cap)
+                    refused += 1
+                    level = logging.WARNING if refused == 1 else logging.DEBUG
+                    log.log(level, "bind %s: %s; retrying with backoff up to %.0fs", self.name, exc, delay_cap)
+                    if not self._sleep_unless_stopping(delay):
+                        break
+                    continue
                 except (OSError, ProtocolError) as exc:
                     self.last_error = f"connect/bind to {self.config.address} failed: {exc}"
                     delay = self._backoff(attempt)
@@ -244,6 +259,7 @@ class Bind(SenderMixin, ReaderMixin):
                         break
                     continue
                 log.info("bind %s: bound to %s (SMSC system_id %r)", self.name, self.config.address, smsc)
+                refused = 0
                 started = time.monotonic()
                 self._session(Connection(transport, leftover))
                 if self._stopping:

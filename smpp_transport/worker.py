@@ -16,13 +16,15 @@ import gc
 import logging
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from celery import bootsteps
 from django.conf import settings
 
 from campaigns.services import transport_api
 from campaigns.sms_text.encoding import split_message
+from plumbing.slot_lease import SlotLease
+from smpp_transport import bind_slot
 from smpp_transport.adapter import to_outbound, to_outcome, to_receipt
 from smpp_transport.bind import Bind, BindAuthError, BindConfig
 from smpp_transport.health import Heartbeat
@@ -35,6 +37,7 @@ _bind: Bind | None = None
 _account: transport_api.AccountSettings | None = None
 _writer: InboxWriter | None = None
 _heartbeat: Heartbeat | None = None
+_lease: SlotLease | None = None
 CHANNEL = "sms"
 
 
@@ -57,23 +60,38 @@ def bind_config(account: transport_api.AccountSettings, mode: str) -> BindConfig
     )
 
 
-def open_bind(system_id: str, mode: str) -> Bind:
+class SlotNotLeased(Exception):
+    """The worker was asked to stop while it waited for its bind slot."""
+
+
+def open_bind(
+    system_id: str, mode: str, *, slot: int | None = None, should_stop: Callable[[], bool] = lambda: False
+) -> Bind:
     """Open this process's bind for ``system_id`` (idempotent).
+
+    With a ``slot``, first wait for its lease (docs/operations.md, *Bind slots*): raises
+    :class:`SlotNotLeased` if ``should_stop`` says so first. A lease lost later (its
+    connection broke: the slot may already be someone else's) stops the bind at once and
+    then the worker (fencing).
 
     Every deliver_sm the bind receives (receipts and MO, on any bind of the system_id)
     goes through an :class:`InboxWriter`: stored in groups, acknowledged after commit. A
     bind that sends (``trx``, ``tx``) is registered with the domain as its ``sms`` sender.
     """
-    global _bind, _account, _writer, _heartbeat
+    global _bind, _account, _writer, _heartbeat, _lease
     with _lock:
         if _bind is not None:
             return _bind
         account = transport_api.account_settings(system_id=system_id)
+        if slot is not None and _lease is None:
+            _lease = bind_slot.hold_slot(account.id, system_id, slot, on_lost=_fence, should_stop=should_stop)
+            if _lease is None:
+                raise SlotNotLeased(f"{system_id}/{slot}")
         _writer = InboxWriter(account_id=account.id, to_receipt=lambda pdu: to_receipt(pdu, account.message_id_format))
         bind = Bind(bind_config(account, mode), on_deliver=_writer.submit, name=f"{system_id}/{mode}")
         try:
             bind.start(wait=True, timeout=30)
-        except BindAuthError as exc:
+        except BindAuthError as exc:  # bad credentials; a bind refused for capacity retries
             transport_api.stop_account_smpp(system_id=system_id, reason=f"bind refused: {exc}")
             logger.error("account %s: the SMSC refused the credentials; sending stopped", system_id)
         except TimeoutError:
@@ -93,8 +111,16 @@ def close_bind(drain_s: float = 0.0) -> None:
     _close()
 
 
+def _fence(reason: str) -> None:
+    """The slot's lease is gone: unbind now (a few seconds at most), then stop the worker."""
+    bind = _bind
+    if bind is not None:
+        bind.stop(timeout=5)
+    bind_slot.stop_this_worker(f"slot lease lost ({reason}); bind stopped")
+
+
 def _close() -> None:
-    global _bind, _writer, _heartbeat
+    global _bind, _writer, _heartbeat, _lease
     with _lock:
         if _bind is not None:
             _bind.stop(timeout=30)
@@ -105,6 +131,9 @@ def _close() -> None:
         if _writer is not None:
             _writer.close()
             _writer = None
+        if _lease is not None:  # after the unbind: the slot is free only once we are gone
+            _lease.release()
+            _lease = None
 
 
 class SmppSender:
@@ -146,7 +175,16 @@ class BindStep(bootsteps.StartStopStep):
             # The bind's reader thread must get the GIL back quickly after each recv, or
             # responses queue behind batch preparation and the window stalls.
             sys.setswitchinterval(settings.SMPP_GIL_SWITCH_S)
-            open_bind(system_id, settings.SMPP_BIND_MODE)
+            try:
+                # Blocks until this worker's slot is leased: it consumes nothing before.
+                open_bind(
+                    system_id,
+                    settings.SMPP_BIND_MODE,
+                    slot=bind_slot.configured_slot(),
+                    should_stop=bind_slot.worker_stopping,
+                )
+            except SlotNotLeased:
+                raise SystemExit(0) from None
             # Everything loaded so far (Django, Celery, the bind) lives as long as the
             # process: move it out of the collector's reach, so that a full collection
             # takes a millisecond, not tens, and never stalls the pacer mid-second.

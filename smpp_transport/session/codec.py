@@ -63,13 +63,10 @@ ESME_RX_T_APPN: Final = consts.SMPP_ESME_RX_T_APPN
 #: Pause the whole bind and resend the same part.
 THROTTLE_STATUSES: Final = frozenset({consts.SMPP_ESME_RTHROTTLED, consts.SMPP_ESME_RMSGQFUL})
 #: Bad credentials: stop, never loop.
-AUTH_STATUSES: Final = frozenset(
-    {
-        consts.SMPP_ESME_RBINDFAIL,
-        consts.SMPP_ESME_RINVPASWD,
-        consts.SMPP_ESME_RINVSYSID,
-    }
-)
+AUTH_STATUSES: Final = frozenset({consts.SMPP_ESME_RINVPASWD, consts.SMPP_ESME_RINVSYSID})
+#: Bind refused for capacity (too many binds for the system_id, "bind failed"): wait and
+#: try again with a long backoff; another session of the account may close.
+BIND_CAPACITY_STATUSES: Final = frozenset({consts.SMPP_ESME_RBINDFAIL})
 #: The SMSC's own trouble, not the message's: the part may be sent again later.
 TRANSIENT_STATUSES: Final = frozenset(
     {

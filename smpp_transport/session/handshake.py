@@ -12,7 +12,7 @@ import time
 from smpp_transport.session import codec
 from smpp_transport.session.codec import ProtocolError, status_name
 from smpp_transport.session.transport import PduClient, Transport, open_transport
-from smpp_transport.session.types import BindAuthError, BindConfig
+from smpp_transport.session.types import BindAuthError, BindConfig, BindRefused
 
 __all__ = ["open_bound_transport"]
 
@@ -20,7 +20,8 @@ __all__ = ["open_bound_transport"]
 def open_bound_transport(config: BindConfig, client: PduClient) -> tuple[Transport, bytearray, str]:
     """Return (transport, bytes already read after bind_resp, the SMSC's system_id).
 
-    Raises BindAuthError when the SMSC refuses the credentials, OSError (timeouts, refused
+    Raises BindAuthError when the SMSC refuses the credentials, BindRefused (an OSError)
+    when it refuses the bind for capacity (ESME_RBINDFAIL), OSError (timeouts, refused
     connections, TLS verification failures, other bind refusals) or ProtocolError for
     everything worth another attempt.
     """
@@ -71,4 +72,6 @@ def check_bind_status(config: BindConfig, status: int) -> None:
     name = status_name(status)
     if status in codec.AUTH_STATUSES:
         raise BindAuthError(f"{config.address} refused system_id {config.system_id!r}: {name}")
+    if status in codec.BIND_CAPACITY_STATUSES:
+        raise BindRefused(f"{config.address} refused a bind of {config.system_id!r}: {name} (too many binds?)")
     raise ConnectionError(f"bind refused: {name}")

@@ -11,6 +11,7 @@ from typing import Literal
 
 __all__ = [
     "BindAuthError",
+    "BindRefused",
     "BindConfig",
     "InboundPdu",
     "OutboundPart",
@@ -29,10 +30,16 @@ _MAX_SYSTEM_TYPE = 12
 
 
 class BindAuthError(Exception):
-    """The SMSC refused our credentials (ESME_RINVPASWD, ESME_RINVSYSID, ESME_RBINDFAIL).
+    """The SMSC refused our credentials (ESME_RINVPASWD, ESME_RINVSYSID).
 
     Retrying would only lock the account or page the provider's NOC: the bind stops.
     """
+
+
+class BindRefused(ConnectionError):
+    """The SMSC refused the bind for capacity (ESME_RBINDFAIL: too many binds, or a bind
+    it cannot take now). Not the credentials: the bind waits and tries again, backing off
+    up to ``BindConfig.refused_backoff_max_s``."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ class BindConfig:
     connect_timeout_s: float = 10.0
     reconnect_min_s: float = 0.5
     reconnect_max_s: float = 30.0
+    #: the backoff after ESME_RBINDFAIL grows from reconnect_min_s to this (with jitter)
+    refused_backoff_max_s: float = 60.0
     throttle_pause_s: float = 1.0
     max_throttle_retries: int = 50
 
@@ -79,7 +88,14 @@ class BindConfig:
             raise ValueError("pacing_guard_s must be >= 0")
         if self.rate_per_s < 0:
             raise ValueError("rate_per_s must be >= 0 (0 = unpaced)")
-        positive = ("enquire_link_s", "response_timeout_s", "connect_timeout_s", "reconnect_max_s", "throttle_pause_s")
+        positive = (
+            "enquire_link_s",
+            "response_timeout_s",
+            "connect_timeout_s",
+            "reconnect_max_s",
+            "refused_backoff_max_s",
+            "throttle_pause_s",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0")

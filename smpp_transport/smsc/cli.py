@@ -65,6 +65,12 @@ def add_simulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log", default=None, metavar="PATH", help="JSON-lines submit log")
     parser.add_argument("--extra-tlv", action="store_true", help="add a vendor TLV (0x1400) to receipts")
     parser.add_argument("--enquire-link-timeout", type=float, default=None, help="ping/close silent binds")
+    parser.add_argument(
+        "--max-binds-per-system-id",
+        type=int,
+        default=0,
+        help="bound sessions allowed at once per system_id; more get ESME_RBINDFAIL (0 = unlimited)",
+    )
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
@@ -100,6 +106,7 @@ def config_from_options(options: Mapping[str, Any]) -> SimulatorConfig:
         log_path=options.get("log"),
         extra_tlv_in_receipts=bool(options.get("extra_tlv")),
         enquire_link_timeout_s=options.get("enquire_link_timeout"),
+        max_binds_per_system_id=options.get("max_binds_per_system_id") or 0,
         record_submits=False,
     )
 

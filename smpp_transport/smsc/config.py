@@ -69,6 +69,9 @@ class SimulatorConfig:
     long_id_destinations: dict[str, int] = field(default_factory=dict)
     #: system_id the SMSC announces in bind responses.
     smsc_system_id: str = "SMSCSIM"
+    #: bound sessions allowed at once per system_id; one more is refused with
+    #: ESME_RBINDFAIL, as providers do. 0 = unlimited.
+    max_binds_per_system_id: int = 0
 
     def __post_init__(self) -> None:
         if self.id_format not in ID_FORMATS:
@@ -81,6 +84,8 @@ class SimulatorConfig:
             raise ValueError("long_id_destinations lengths must be >= 1")
         if self.rate_per_bind < 0:
             raise ValueError("rate_per_bind must be >= 0")
+        if self.max_binds_per_system_id < 0:
+            raise ValueError("max_binds_per_system_id must be >= 0 (0 = unlimited)")
         validate_outcomes(self.outcomes)
 
     @property

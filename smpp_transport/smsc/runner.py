@@ -87,6 +87,10 @@ class SimulatorThread(ServerThread):
         """Current binds: bind_id, system_id, bind_type ("tx", "rx", "trx"), peer."""
         return [dict(b) for b in self._server.bound]
 
+    def max_binds_seen(self, system_id: str) -> int:
+        """The most sessions ``system_id`` had bound at once since the simulator started."""
+        return self._server.max_bound_per_system_id.get(system_id, 0)
+
     def wait_for_binds(self, n: int, timeout: float = 5.0) -> bool:
         """Wait until at least ``n`` binds are bound."""
         return self.wait_for(lambda: len(self._server.bound) >= n, timeout)

@@ -53,6 +53,7 @@ COUNTER_NAMES = (
     "requeued_on_drop",
     "enquire_links",
     "generic_nacks",
+    "bind_refusals",
 )
 
 _encode = pdu.encode_pdu
@@ -73,6 +74,8 @@ class SMSCServer:
         self.sessions: set[BindSession] = set()
         self.router = DeliveryRouter(self.counters, config.receipt_retry_delay_s, self.changed)
         self.bound: tuple[dict[str, Any], ...] = ()
+        #: system_id -> the most sessions it had bound at once (tests: "never more than 4")
+        self.max_bound_per_system_id: dict[str, int] = {}
         self._rng = random.Random(config.seed)
         self._outcomes = OutcomePicker(config.outcomes, self._rng)
         # A random base keeps ids unique across process restarts too (the demo's database
@@ -160,6 +163,19 @@ class SMSCServer:
             return pdu.ESME_RINVSYSID
         return pdu.ESME_ROK if expected == password else pdu.ESME_RINVPASWD
 
+    def bound_count(self, system_id: str) -> int:
+        """Sessions of ``system_id`` bound now."""
+        return sum(1 for s in self.sessions if s.bind_type is not None and s.system_id == system_id)
+
+    def bind_capacity_status(self, system_id: str) -> int:
+        """ESME_RBINDFAIL when ``system_id`` already has its most sessions bound."""
+        limit = self.config.max_binds_per_system_id
+        if limit and self.bound_count(system_id) >= limit:
+            self.counters["bind_refusals"] += 1
+            logger.info("bind of %s refused: %d sessions bound already (limit %d)", system_id, limit, limit)
+            return pdu.ESME_RBINDFAIL
+        return pdu.ESME_ROK
+
     def session_opened(self, session: BindSession) -> None:
         """Count a new connection (not bound yet)."""
         self.sessions.add(session)
@@ -172,7 +188,19 @@ class SMSCServer:
         if session.bind_type != "tx":
             self.router.add_receiver(session)
         self._refresh_bound()
-        logger.info("bind %s: %s %s from %s", session.bind_id, session.system_id, session.bind_type, session.peer)
+        count = self.bound_count(session.system_id or "")
+        most = self.max_bound_per_system_id[session.system_id or ""] = max(
+            count, self.max_bound_per_system_id.get(session.system_id or "", 0)
+        )
+        logger.info(
+            "bind %s: %s %s from %s (%d bound for the system_id, most %d)",
+            session.bind_id,
+            session.system_id,
+            session.bind_type,
+            session.peer,
+            count,
+            most,
+        )
 
     def session_closed(self, session: BindSession) -> None:
         """Forget a bind (idempotent) and requeue the deliver_sm it never acknowledged."""

@@ -190,6 +190,8 @@ class BindSession(asyncio.Protocol):
             status = exc.status
         else:
             status = self.server.authenticate(request.system_id, request.password)
+            if not status:
+                status = self.server.bind_capacity_status(request.system_id)
         if status:
             self.server.counters["bind_failures"] += 1
             return _encode(resp_id, status, sequence)

@@ -3,6 +3,11 @@
 Transceiver accounts get ``binds`` TRX bind workers; transmitter + receiver accounts get
 ``binds`` TX bind workers and ``binds`` RX receivers. Each bind worker is
 ``celery -A config worker -Q smpp.<system_id> -P threads`` with one bind of its own.
+
+Several hosts may run this command for the same accounts: worker *i* binds only while it
+holds slot *i*'s lease in PostgreSQL (``smpp_transport/bind_slot.py``), so at most
+``binds`` sessions per account (and ``binds`` receivers) exist across all hosts; the
+others wait, and take over the slots of a host that dies.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from django.db import close_old_connections
 from campaigns.services import transport_api
 from config.celery import account_queues
 from plumbing.supervisor import Supervisor, db_env
+from smpp_transport.bind_slot import RX_SLOT_BASE
 
 logger = logging.getLogger(__name__)
 
@@ -44,8 +50,9 @@ def bind_worker_argv(system_id: str, index: int, *, concurrency: int, loglevel: 
     ]
 
 
-def receiver_argv(system_id: str) -> list[str]:
-    return [sys.executable, "manage.py", "smpp_receiver", "--system-id", system_id]
+def receiver_argv(system_id: str, index: int | None = None) -> list[str]:
+    argv = [sys.executable, "manage.py", "smpp_receiver", "--system-id", system_id]
+    return argv if index is None else [*argv, "--slot", str(RX_SLOT_BASE + index)]
 
 
 class Command(BaseCommand):
@@ -84,6 +91,7 @@ class Command(BaseCommand):
                         {
                             "SMPP_BIND_SYSTEM_ID": account.system_id,
                             "SMPP_BIND_MODE": account.mode,
+                            "SMPP_BIND_SLOT": str(i),
                             **db_env(f"bind.{account.system_id}.{i}", settings.BIND_WORKER_DB_POOL_MAX_SIZE),
                             **metrics_env(f"bind.{account.system_id}.{i}"),
                         },
@@ -92,7 +100,7 @@ class Command(BaseCommand):
                         name = f"rx.{account.system_id}.{i}"
                         supervisor.add(
                             name,
-                            receiver_argv(account.system_id),
+                            receiver_argv(account.system_id, i),
                             {**metrics_env(name), **db_env(name, settings.BIND_WORKER_DB_POOL_MAX_SIZE)},
                         )
 

@@ -7,7 +7,7 @@ import threading
 
 from django.core.management.base import BaseCommand
 
-from smpp_transport import worker
+from smpp_transport import bind_slot, worker
 
 
 class Command(BaseCommand):
@@ -15,11 +15,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--system-id", required=True)
+        parser.add_argument("--slot", default="", help="lease this bind slot before binding (run_bind_workers sets it)")
 
     def handle(self, *args, **options) -> None:
         stop = threading.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-        worker.open_bind(options["system_id"], "rx")
+        try:
+            worker.open_bind(
+                options["system_id"], "rx", slot=bind_slot.configured_slot(options["slot"]), should_stop=stop.is_set
+            )
+        except worker.SlotNotLeased:
+            return
         stop.wait()
         worker.close_bind()

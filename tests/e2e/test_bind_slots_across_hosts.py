@@ -1,0 +1,92 @@
+"""Two "hosts" (two ``run_bind_workers`` supervisors, each in its own process group) for one
+2-bind account: the SMSC never sees more than 2 sessions, and when the host holding the
+slots dies, the other host's waiting workers bind within 30 s.
+
+Real processes, PostgreSQL (the leases), RabbitMQ (the workers' broker) and sockets to the
+simulator. The simulator has no limit of its own here, so only the leases keep the count.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import uuid
+
+import pytest
+from django.db import connection
+
+from smpp_transport.smsc import SimulatorConfig, SimulatorThread
+from tests.e2e.harness import Platform, wait_until
+from tests.factories import AccountFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.timeout(300)]
+
+
+def _leases_held(system_id: str) -> int:
+    """Lease connections of the account's bind workers that hold their lock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE %s",
+            [f"lease bind {system_id}/%"],
+        )
+        return cursor.fetchone()[0]
+
+
+def _waiting(platform: Platform, host: str) -> int:
+    """How many of ``host``'s workers said they wait for a slot held elsewhere."""
+    log = platform.tmp / f"{host}.log"
+    return log.read_text(errors="replace").count("held elsewhere; waiting") if log.exists() else 0
+
+
+def _bound(sim: SimulatorThread, system_id: str) -> int:
+    return len(_bind_ids(sim, system_id))
+
+
+def _bind_ids(sim: SimulatorThread, system_id: str) -> set[int]:
+    return {b["bind_id"] for b in sim.binds() if b["system_id"] == system_id}
+
+
+def test_two_hosts_never_bind_more_than_the_account_allows_and_take_over_a_dead_hosts_slots(tmp_path) -> None:
+    system_id = f"x{uuid.uuid4().hex[:10]}"
+    sim = SimulatorThread(SimulatorConfig(accounts={system_id: "pw"}, rate_per_bind=0)).start()
+    AccountFactory(system_id=system_id, smpp_password="pw", smpp_port=sim.port, binds=2)
+    platform = Platform(tmp_path, extra_env={"SLOT_LEASE_HEARTBEAT_S": "1"})
+    argv = [sys.executable, "manage.py", "run_bind_workers", "--system-id", system_id, "--concurrency", "1"]
+    try:
+        platform.start("host-a", argv)
+        try:
+            wait_until(lambda: _bound(sim, system_id) == 2, timeout=120, what="host a's two binds")
+            platform.start("host-b", argv)
+            wait_until(lambda: _waiting(platform, "host-b") == 2, timeout=120, what="host b's workers waiting")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}\n{platform.logs()}") from None
+        assert _bound(sim, system_id) == 2 and sim.max_binds_seen(system_id) == 2 and _leases_held(system_id) == 2
+
+        host_a = _bind_ids(sim, system_id)
+        killed_at = time.monotonic()
+        platform.kill("host-a")  # every process of host a, at once (no unbind, no unlock)
+        try:
+            wait_until(lambda: len(_bind_ids(sim, system_id) - host_a) == 2, timeout=30, what="two new sessions")
+        except TimeoutError as exc:
+            raise TimeoutError(f"host b did not take the slots: {exc}\n{platform.logs()}") from None
+        takeover_s = time.monotonic() - killed_at
+        assert takeover_s < 30
+        assert not _bind_ids(sim, system_id) & host_a
+        wait_until(lambda: _leases_held(system_id) == 2, timeout=10, what="host b's leases")
+        assert sim.max_binds_seen(system_id) == 2, "more sessions than the account's binds"
+        print(f"takeover {takeover_s:.1f}s")
+    finally:
+        platform.stop()
+        sim.stop()
+    # nothing of either host is left connected (its leases included)
+    wait_until(lambda: _sessions(system_id) == 0, timeout=15, what="the hosts' database sessions to close")
+
+
+def _sessions(system_id: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE %s OR application_name LIKE %s",
+            [f"lease bind {system_id}/%", f"bind.{system_id}.%"],
+        )
+        return cursor.fetchone()[0]
