@@ -6,6 +6,7 @@ suite's); it seeds and reads through small scripts and psycopg instead.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import subprocess
@@ -14,8 +15,9 @@ import textwrap
 from pathlib import Path
 
 import psycopg
+import pytest
 
-from tests.e2e.harness import ROOT, Platform
+from tests.e2e.harness import ROOT, Platform, wait_until
 from tests.faults.private_services import PrivatePostgres, PrivateRabbit
 
 SEED = """
@@ -25,7 +27,8 @@ spec = json.loads(sys.argv[1])
 out = []
 for a in spec:
     account = Account.objects.create(name=a["system_id"], system_id=a["system_id"], smpp_password=a["password"],
-        smpp_port=a["port"], binds=a["binds"], bind_mode=a["bind_mode"], rate_per_bind=a["rate"],
+        smpp_host=a.get("host", "127.0.0.1"), smpp_port=a["port"], binds=a["binds"], bind_mode=a["bind_mode"],
+        rate_per_bind=a["rate"],
         source_addr="Faults", source_addr_ton=5, source_addr_npi=0, enquire_link_interval=5)
     lst = RecipientList.objects.create(name=a["system_id"])
     Contact.objects.bulk_create(
@@ -47,10 +50,12 @@ for cid in sys.argv[1:]:
 
 
 class Stack:
-    def __init__(self, tmp: Path, *, broker: str = "private") -> None:
+    """``also_listen``: the services also listen there (for hosts in network namespaces)."""
+
+    def __init__(self, tmp: Path, *, broker: str = "private", also_listen: str | None = None) -> None:
         self.tmp = tmp
-        self.pg = PrivatePostgres().start()
-        self.rabbit = PrivateRabbit().start() if broker == "private" else None
+        self.pg = PrivatePostgres(also_listen).start()
+        self.rabbit = PrivateRabbit(also_listen).start() if broker == "private" else None
         env = {
             "DATABASE_URL": self.pg.url,
             "CELERY_BROKER_URL": self.rabbit.url if self.rabbit else "filesystem://",
@@ -99,3 +104,37 @@ class Stack:
                 self.rabbit.close()
             self.pg.stop()
             os.environ.pop("_FAULTS", None)
+
+
+def finish_and_check(stack: Stack, sim, campaign_id: int, n: int) -> None:
+    """The campaign completes; none of its ``n`` messages is lost; none is sent twice,
+    except messages honestly marked ``unknown`` (on the wire when a process died or the
+    database went away: SUBMIT_AMBIGUOUS_POLICY); every receipt is applied."""
+
+    def done() -> bool:
+        try:
+            rows = stack.query("SELECT status FROM campaigns_campaign WHERE id = %s", (campaign_id,))
+            return rows[0][0] == "completed"
+        except Exception:  # noqa: BLE001 - the database may be restarting
+            return False
+
+    try:
+        wait_until(done, timeout=300, interval=1.0, what="campaign completed")
+    except TimeoutError:
+        pytest.fail(
+            f"{stack.query('SELECT status, count(*) FROM campaigns_message GROUP BY 1')}\n{stack.platform.logs()}"
+        )
+    statuses = dict(
+        stack.query("SELECT status, count(*) FROM campaigns_message WHERE campaign_id = %s GROUP BY 1", (campaign_id,))
+    )
+    assert sum(statuses.values()) == n  # none lost
+    assert set(statuses) <= {"delivered", "unknown"}, statuses
+    rows = stack.query(
+        "SELECT phone FROM campaigns_message WHERE campaign_id = %s AND status = 'unknown'", (campaign_id,)
+    )
+    unknown = {phone.lstrip("+") for (phone,) in rows}
+    accepted = [r for r in sim.get_submits() if r["command_status"] == 0]
+    counts = collections.Counter(r["destination_addr"] for r in accepted)
+    assert [d for d, k in counts.items() if k > 1 and d not in unknown] == []  # none sent twice
+    assert len(counts) >= n - len(unknown)  # every delivered message was accepted by the SMSC
+    assert stack.query("SELECT count(*) FROM campaigns_receipt WHERE state = 'pending'")[0][0] == 0

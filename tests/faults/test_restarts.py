@@ -7,14 +7,12 @@ mid-campaign: the campaign completes, nothing is lost, nothing is sent twice.
 
 from __future__ import annotations
 
-import collections
 import uuid
 
 import pytest
 
 from smpp_transport.smsc import SimulatorConfig, SimulatorThread
-from tests.e2e.harness import wait_until
-from tests.faults.stack import Stack
+from tests.faults.stack import Stack, finish_and_check
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -57,45 +55,15 @@ def running(tmp_path):
         sim.stop()
 
 
-def _finish_and_check(stack: Stack, sim: SimulatorThread, campaign_id: int) -> None:
-    def done() -> bool:
-        try:
-            return stack.query("SELECT status FROM campaigns_campaign WHERE id = %s", (campaign_id,))[0][0] == (
-                "completed"
-            )
-        except Exception:  # noqa: BLE001 - the database may be restarting
-            return False
-
-    try:
-        wait_until(done, timeout=300, interval=1.0, what="campaign completed")
-    except TimeoutError:
-        pytest.fail(
-            f"{stack.query('SELECT status, count(*) FROM campaigns_message GROUP BY 1')}\n{stack.platform.logs()}"
-        )
-    statuses = dict(
-        stack.query("SELECT status, count(*) FROM campaigns_message WHERE campaign_id = %s GROUP BY 1", (campaign_id,))
-    )
-    assert sum(statuses.values()) == N  # none lost
-    assert set(statuses) <= {"delivered", "unknown"}, statuses
-    rows = stack.query(
-        "SELECT phone FROM campaigns_message WHERE campaign_id = %s AND status = 'unknown'", (campaign_id,)
-    )
-    unknown = {phone.lstrip("+") for (phone,) in rows}
-    accepted = [r for r in sim.get_submits() if r["command_status"] == 0]
-    counts = collections.Counter(r["destination_addr"] for r in accepted)
-    assert [d for d, n in counts.items() if n > 1 and d not in unknown] == []  # none sent twice
-    assert stack.query("SELECT count(*) FROM campaigns_receipt WHERE state = 'pending'")[0][0] == 0
-
-
 def test_rabbitmq_restart_mid_campaign(running) -> None:
     stack, sim, campaign_id = running
     assert sim.wait_for_submits(150, timeout=120), stack.platform.logs()
     stack.rabbit.restart()
-    _finish_and_check(stack, sim, campaign_id)
+    finish_and_check(stack, sim, campaign_id, N)
 
 
 def test_postgresql_restart_mid_campaign(running) -> None:
     stack, sim, campaign_id = running
     assert sim.wait_for_submits(150, timeout=120), stack.platform.logs()
     stack.pg.restart()
-    _finish_and_check(stack, sim, campaign_id)
+    finish_and_check(stack, sim, campaign_id, N)
