@@ -12,8 +12,14 @@ threads. Threads of a bind, and why there are exactly these:
   ``on_deliver`` *before* acknowledging a deliver_sm, so a receipt is only acked once the
   caller has stored it.
 
-Shared state sits behind one Condition; writes from both threads go through the
-transport's send lock. Outcomes per part: see ``SubmitResult``.
+``Bind`` owns two collaborators, built once and kept across reconnects: a ``Reader``
+(session/reader.py, the reader thread's work) and a ``Sender`` (session/sender.py, the
+session thread's writing). Each is handed the parts of the bind it uses: the window, the
+pacer, the config and a ``SessionState`` (session/connection.py) holding the one Condition
+all threads share, the ``stopping`` flag and ``last_error``; ``SessionState.lost()`` is how
+either of them marks a connection dead. ``Bind`` itself keeps the lifecycle: start, the
+reconnect loop with its backoff, teardown, drain and unbind. Writes from both threads go
+through the transport's send lock. Outcomes per part: see ``SubmitResult``.
 """
 
 from __future__ import annotations
@@ -26,10 +32,11 @@ from collections.abc import Callable, Sequence
 
 from smpp_transport.session import codec
 from smpp_transport.session.codec import ProtocolError, status_name
+from smpp_transport.session.connection import Connection, SessionState
 from smpp_transport.session.handshake import open_bound_transport
 from smpp_transport.session.pacing import Pacer
-from smpp_transport.session.reader import Connection, ReaderMixin
-from smpp_transport.session.sender import SenderMixin
+from smpp_transport.session.reader import Reader
+from smpp_transport.session.sender import Sender
 from smpp_transport.session.transport import PduClient
 from smpp_transport.session.types import (
     BindAuthError,
@@ -48,7 +55,7 @@ log = logging.getLogger(__name__)
 _STABLE_SESSION_S = 10.0  # a session this long resets the reconnect backoff
 
 
-class Bind(SenderMixin, ReaderMixin):
+class Bind:
     """One SMPP bind: ``start()``, ``submit()`` from any thread, ``stop()``.
 
     ``on_deliver`` runs on the reader thread for every deliver_sm / data_sm (receipt or
@@ -71,25 +78,34 @@ class Bind(SenderMixin, ReaderMixin):
     ) -> None:
         self.config = config
         self.name = name or f"{config.system_id}@{config.address}/{config.mode}"
-        self._on_deliver = on_deliver
-        self._cv = threading.Condition()
+        self._shared = SessionState()
+        self._cv = self._shared.cv
         self._pacer = Pacer(config.rate_per_s, guard_s=config.pacing_guard_s)
         self._window = SubmitWindow(config.window, self._pacer, config.max_throttle_retries)
         self._client = PduClient(config)
+        self._reader = Reader(
+            config=config,
+            name=self.name,
+            shared=self._shared,
+            window=self._window,
+            pacer=self._pacer,
+            on_deliver=on_deliver,
+        )
+        self._sender = Sender(
+            config=config,
+            name=self.name,
+            shared=self._shared,
+            window=self._window,
+            pacer=self._pacer,
+            client=self._client,
+        )
         self._thread: threading.Thread | None = None
         self._conn: Connection | None = None
         self._state = "stopped"
-        self._stopping = False
         self._stop_deadline = 0.0
-        self.last_error: str | None = None
         self._binds = 0
         self._refusals = 0
         self._reconnects = 0
-        self._delivers = 0
-        self._deliver_errors = 0
-        self._el_sent = 0
-        self._el_resps = 0
-        self._last_el_resp_at: float | None = None
 
     def __repr__(self) -> str:
         return f"<Bind {self.name} {self._state}>"
@@ -101,10 +117,20 @@ class Bind(SenderMixin, ReaderMixin):
         return self._state
 
     @property
+    def last_error(self) -> str | None:
+        """The most recent problem, kept after recovery (the Reader and Sender set it too)."""
+        return self._shared.last_error
+
+    @last_error.setter
+    def last_error(self, value: str | None) -> None:
+        self._shared.last_error = value
+
+    @property
     def stats(self) -> dict:
         """A snapshot of the counters (cheap; safe from any thread)."""
         with self._cv:
             window = self._window
+            reader = self._reader
             return {
                 "state": self._state,
                 "submits": window.submitted,
@@ -118,11 +144,11 @@ class Bind(SenderMixin, ReaderMixin):
                 "binds": self._binds,
                 "bind_refusals": self._refusals,
                 "reconnects": self._reconnects,
-                "delivers": self._delivers,
-                "deliver_errors": self._deliver_errors,
-                "enquire_link_sent": self._el_sent,
-                "enquire_link_resps": self._el_resps,
-                "last_enquire_link_resp_at": self._last_el_resp_at,
+                "delivers": reader.delivers,
+                "deliver_errors": reader.deliver_errors,
+                "enquire_link_sent": self._sender.el_sent,
+                "enquire_link_resps": reader.el_resps,
+                "last_enquire_link_resp_at": reader.last_el_resp_at,
             }
 
     def start(self, wait: bool = True, timeout: float | None = None) -> None:
@@ -135,7 +161,7 @@ class Bind(SenderMixin, ReaderMixin):
         with self._cv:
             if self._thread is not None and self._thread.is_alive():
                 raise RuntimeError(f"bind {self.name} already started")
-            self._stopping = False
+            self._shared.stopping = False
             self._set_state("connecting")
             self._thread = threading.Thread(target=self._run, name=f"smpp-bind[{self.name}]", daemon=True)
             self._thread.start()
@@ -166,7 +192,7 @@ class Bind(SenderMixin, ReaderMixin):
             return []
         with self._cv:
             batch = self._window.enqueue(parts)
-            if self._stopping or self._thread is None or self._state in ("stopped", "auth_failed"):
+            if self._shared.stopping or self._thread is None or self._state in ("stopped", "auth_failed"):
                 self._window.cancel_unsent(batch)
                 return list(batch.results)  # type: ignore[arg-type]
             self._cv.notify_all()
@@ -189,8 +215,8 @@ class Bind(SenderMixin, ReaderMixin):
             thread = self._thread
             if thread is None:
                 return
-            if not self._stopping:
-                self._stopping = True
+            if not self._shared.stopping:
+                self._shared.stopping = True
                 self._stop_deadline = deadline
                 log.info("bind %s: stopping", self.name)
             self._cv.notify_all()
@@ -216,7 +242,7 @@ class Bind(SenderMixin, ReaderMixin):
         deadline = time.monotonic() + delay
         with self._cv:
             self._set_state("backoff")
-            while not self._stopping:
+            while not self._shared.stopping:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return True
@@ -226,7 +252,7 @@ class Bind(SenderMixin, ReaderMixin):
     def _run(self) -> None:
         attempt = refused = 0
         try:
-            while not self._stopping:
+            while not self._shared.stopping:
                 with self._cv:
                     self._set_state("connecting")
                 try:
@@ -262,7 +288,7 @@ class Bind(SenderMixin, ReaderMixin):
                 refused = 0
                 started = time.monotonic()
                 self._session(Connection(transport, leftover))
-                if self._stopping:
+                if self._shared.stopping:
                     break
                 self._reconnects += 1
                 if time.monotonic() - started >= _STABLE_SESSION_S:
@@ -287,16 +313,18 @@ class Bind(SenderMixin, ReaderMixin):
             self._binds += 1
             self._pacer.reanchor()
             self._set_state("bound")
-        reader = threading.Thread(target=self._read_loop, args=(conn,), name=f"smpp-read[{self.name}]", daemon=True)
-        conn.reader = reader
-        reader.start()
+        thread = threading.Thread(
+            target=self._reader.read_loop, args=(conn,), name=f"smpp-read[{self.name}]", daemon=True
+        )
+        conn.reader = thread
+        thread.start()
         try:
-            self._pump(conn)
+            self._sender.pump(conn)
         finally:
             self._teardown(conn)
 
     def _teardown(self, conn: Connection) -> None:
-        graceful = self._stopping and conn.alive
+        graceful = self._shared.stopping and conn.alive
         if graceful:
             self._drain_and_unbind(conn)
         conn.closing = True

@@ -1,4 +1,4 @@
-"""The reader-thread half of a Bind, and the state of one connection.
+"""The reader-thread half of a Bind: the only reader of a connection's socket.
 
 One reader thread per connection is the only reader of its socket (smpplib is not
 thread-safe). It splits the byte stream into PDUs itself, accumulating partial reads so a
@@ -7,14 +7,14 @@ read timeout never drops bytes, applies runs of submit_sm_resp under one lock ac
 ``on_deliver`` has returned (ESME_RX_T_APPN if it raised, so the SMSC redelivers),
 enquire_link, unbind (then the session reconnects); unknown requests get generic_nack.
 
-``ReaderMixin`` is mixed into ``Bind``; it uses the Bind's lock and bookkeeping, declared
-below so the dependency is explicit.
+``Reader`` is built once by ``Bind`` and handed exactly what it touches: the config and
+name, the shared ``SessionState`` (lock, ``lost()``), the window and the pacer. It owns the
+counters only it writes (deliveries, enquire_link answers); ``Bind.stats`` reads them.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -23,77 +23,43 @@ from smpplib import consts
 
 from smpp_transport.session import codec
 from smpp_transport.session.codec import ProtocolError, status_name
+from smpp_transport.session.connection import Connection, SessionState
 from smpp_transport.session.pacing import Pacer
-from smpp_transport.session.transport import Transport
 from smpp_transport.session.types import BindConfig, InboundPdu
 from smpp_transport.session.window import SubmitWindow
 
-__all__ = ["Connection", "ReaderMixin"]
+__all__ = ["Reader"]
 
 log = logging.getLogger("smpp_transport.bind")
 
 
-class Connection:
-    """One connection's state; replaced on every reconnect."""
+class Reader:
+    """Reader-thread work of one ``Bind``, across its connections (see the module docstring)."""
 
-    __slots__ = (
-        "transport",
-        "buffer",
-        "reader",
-        "alive",
-        "closing",
-        "reason",
-        "last_rx",
-        "last_tx",
-        "probe",
-        "el_seq",
-        "el_deadline",
-        "unbind_seq",
-        "unbound",
-    )
+    def __init__(
+        self,
+        *,
+        config: BindConfig,
+        name: str,
+        shared: SessionState,
+        window: SubmitWindow,
+        pacer: Pacer,
+        on_deliver: Callable[[InboundPdu], object] | None,
+    ) -> None:
+        self.config = config
+        self.name = name
+        self._shared = shared
+        self._cv = shared.cv
+        self._window = window
+        self._pacer = pacer
+        self._on_deliver = on_deliver
+        self.delivers = 0
+        self.deliver_errors = 0
+        self.el_resps = 0
+        self.last_el_resp_at: float | None = None
 
-    def __init__(self, transport: Transport, buffer: bytearray) -> None:
-        now = time.monotonic()
-        self.transport = transport
-        self.buffer = buffer
-        self.reader: threading.Thread | None = None
-        self.alive = True
-        self.closing = False
-        self.reason = ""
-        self.last_rx = now
-        self.last_tx = now
-        self.probe = False
-        self.el_seq: int | None = None
-        self.el_deadline = 0.0
-        self.unbind_seq: int | None = None
-        self.unbound = False
-
-
-class ReaderMixin:
-    """Reader-thread methods of ``Bind`` (see the module docstring)."""
-
-    config: BindConfig
-    name: str
-    last_error: str | None
-    _cv: threading.Condition
-    _window: SubmitWindow
-    _pacer: Pacer
-    _on_deliver: Callable[[InboundPdu], object] | None
-    _delivers: int
-    _deliver_errors: int
-    _el_resps: int
-    _last_el_resp_at: float | None
-
-    def _lost(self, conn: Connection, reason: str) -> None:
-        """Mark the connection dead (caller holds the lock); the session thread tears down."""
-        if conn.alive:
-            conn.alive = False
-            conn.reason = reason
-            if not conn.closing:  # our own close is not an error
-                self.last_error = reason
-            self._cv.notify_all()
-
-    def _read_loop(self, conn: Connection) -> None:
+    def read_loop(self, conn: Connection) -> None:
+        """The reader thread's target: read until the connection dies, then say why."""
         buf = conn.buffer
         transport = conn.transport
         reason = "reader stopped"
@@ -117,7 +83,7 @@ class ReaderMixin:
             reason = f"reader crashed: {exc!r}"
         finally:  # whatever ended the loop, the session thread must learn of it
             with self._cv:
-                self._lost(conn, reason)
+                self._shared.lost(conn, reason)
 
     def _process(self, conn: Connection, buf: bytearray) -> None:
         """Handle every complete PDU in ``buf``; submit_sm_resp runs are applied in bulk."""
@@ -172,7 +138,7 @@ class ReaderMixin:
         """Answer a deliver_sm once its deferred handling finished (any thread)."""
         status = codec.ESME_ROK
         if done.cancelled() or done.exception() is not None:
-            self._deliver_errors += 1
+            self.deliver_errors += 1
             status = codec.ESME_RX_T_APPN
         if not conn.alive:
             return  # the SMSC resends what we did not acknowledge on a dead connection
@@ -183,7 +149,7 @@ class ReaderMixin:
         error = conn.transport.send_pdus([pdu])[1]
         if error is not None:
             with self._cv:
-                self._lost(conn, f"write failed: {error}")
+                self._shared.lost(conn, f"write failed: {error}")
 
     def _dispatch(self, conn: Connection, command_id: int, status: int, seq: int, frame: bytes) -> None:
         if command_id in (codec.DELIVER_SM, codec.DATA_SM):
@@ -195,7 +161,7 @@ class ReaderMixin:
         elif command_id == codec.UNBIND:
             self._reply(conn, codec.encode_response(codec.UNBIND_RESP, seq))
             with self._cv:
-                self._lost(conn, "unbind requested by the SMSC")
+                self._shared.lost(conn, "unbind requested by the SMSC")
         elif command_id == codec.ALERT_NOTIFICATION or command_id & codec.RESPONSE_BIT:
             log.debug("bind %s: ignoring PDU 0x%08x", self.name, command_id)
         else:
@@ -206,8 +172,8 @@ class ReaderMixin:
         with self._cv:
             if seq == conn.el_seq:
                 conn.el_seq = None
-                self._el_resps += 1
-                self._last_el_resp_at = time.time()
+                self.el_resps += 1
+                self.last_el_resp_at = time.time()
             elif seq == conn.unbind_seq:
                 conn.unbound = True
             elif command_id == codec.GENERIC_NACK:
@@ -236,13 +202,13 @@ class ReaderMixin:
             )
             status = codec.ESME_RSYSERR
         else:
-            self._delivers += 1
+            self.delivers += 1
             if self._on_deliver is not None:
                 try:
                     pending = self._on_deliver(pdu)
                 except Exception:
                     log.exception("bind %s: on_deliver failed; asking the SMSC to redeliver", self.name)
-                    self._deliver_errors += 1
+                    self.deliver_errors += 1
                     status = codec.ESME_RX_T_APPN
                 else:
                     if isinstance(pending, Future):

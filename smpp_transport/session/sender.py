@@ -1,65 +1,75 @@
 """The session-thread half of a Bind: what to write next, and writing it.
 
-The session thread is the only writer of requests. ``_pump`` waits on the bind's Condition
-for the next thing due — a part the window and the pacer allow, an enquire_link when the
-link has been idle, a response deadline — and ``_send_parts`` writes a paced part and tells
-the pacer when it went out (see session/pacing.py for why the answer matters too).
+The session thread is the only writer of requests. ``Sender.pump`` waits on the bind's
+Condition for the next thing due — a part the window and the pacer allow, an enquire_link
+when the link has been idle, a response deadline — and ``_send_parts`` writes a paced part
+and tells the pacer when it went out (see session/pacing.py for why the answer matters too).
 
-``SenderMixin`` is mixed into ``Bind`` next to ``ReaderMixin``; it uses the Bind's lock and
-bookkeeping, declared below so the dependency is explicit.
+``Sender`` is built once by ``Bind`` next to its ``Reader`` and handed exactly what it
+touches: the config and name, the shared ``SessionState`` (lock, ``stopping``, ``lost()``,
+the same object the Reader reports loss through), the window, the pacer and the PDU
+client. It owns the one counter only it writes (enquire_link sent).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable
 
 from smpp_transport.session import codec
+from smpp_transport.session.connection import Connection, SessionState
 from smpp_transport.session.pacing import Pacer
-from smpp_transport.session.reader import Connection
 from smpp_transport.session.transport import PduClient
 from smpp_transport.session.types import BindConfig
 from smpp_transport.session.window import SubmitWindow
 
-__all__ = ["SenderMixin"]
+__all__ = ["Sender"]
 
 log = logging.getLogger("smpp_transport.bind")
 
 
-class SenderMixin:
-    """Session-thread methods of ``Bind`` (see the module docstring)."""
+class Sender:
+    """Session-thread sending of one ``Bind``, across its connections (see the module docstring)."""
 
-    config: BindConfig
-    name: str
-    _cv: threading.Condition
-    _window: SubmitWindow
-    _pacer: Pacer
-    _client: PduClient
-    _stopping: bool
-    _el_sent: int
-    _lost: Callable[[Connection, str], None]  # ReaderMixin's
+    def __init__(
+        self,
+        *,
+        config: BindConfig,
+        name: str,
+        shared: SessionState,
+        window: SubmitWindow,
+        pacer: Pacer,
+        client: PduClient,
+    ) -> None:
+        self.config = config
+        self.name = name
+        self._shared = shared
+        self._cv = shared.cv
+        self._window = window
+        self._pacer = pacer
+        self._client = client
+        self.el_sent = 0
 
-    def _pump(self, conn: Connection) -> None:
+    def pump(self, conn: Connection) -> None:
         """Send while bound: parts as the window and pacer allow, enquire_link when idle."""
         cfg = self.config
         window = self._window
         can_submit = cfg.mode != "rx"
         el_idle = cfg.enquire_link_s
         cv = self._cv
+        shared = self._shared
         while True:
             entries = None
             with cv:
                 while True:
-                    if self._stopping or not conn.alive:
+                    if shared.stopping or not conn.alive:
                         return
                     now = time.monotonic()
                     if window.inflight and window.expire(now):
                         conn.probe = True  # a silent SMSC: find out now, not at the next idle
                     if conn.el_seq is not None:
                         if now >= conn.el_deadline:
-                            self._lost(conn, f"no enquire_link_resp in {cfg.response_timeout_s}s")
+                            shared.lost(conn, f"no enquire_link_resp in {cfg.response_timeout_s}s")
                             return
                     elif conn.probe or now - min(conn.last_rx, conn.last_tx) >= el_idle:
                         conn.probe = False
@@ -121,16 +131,16 @@ class SenderMixin:
             window.submitted += written
             if error is not None:
                 window.unsent(built[written:])
-                self._lost(conn, f"write failed: {error}")
+                self._shared.lost(conn, f"write failed: {error}")
 
     def _send_enquire_link(self, conn: Connection) -> None:
         seq, pdu = codec.build_request(self._client, "enquire_link")
         with self._cv:
             conn.el_seq = seq
             conn.el_deadline = time.monotonic() + self.config.response_timeout_s
-            self._el_sent += 1
+            self.el_sent += 1
         conn.last_tx = time.monotonic()
         error = conn.transport.send_pdus([pdu])[1]
         if error is not None:
             with self._cv:
-                self._lost(conn, f"write failed: {error}")
+                self._shared.lost(conn, f"write failed: {error}")
