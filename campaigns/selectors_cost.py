@@ -78,10 +78,12 @@ class PriceTable:
 
 def price_table(account_id: int | None) -> PriceTable:
     """The account's prices (one small query)."""
-    rows = list(SegmentPrice.objects.filter(account_id=account_id).values_list("country", "price", "currency"))
-    default = next((price for country, price, _ in rows if not country), None)
-    currency = rows[0][2] if rows else ""
-    return PriceTable(default, {country: price for country, price, _ in rows if country}, currency)
+    rows = list(
+        SegmentPrice.objects.filter(account_id=account_id).values_list("country", "price", "currency", named=True)
+    )
+    default = next((r.price for r in rows if not r.country), None)
+    currency = rows[0].currency if rows else ""
+    return PriceTable(default, {r.country: r.price for r in rows if r.country}, currency)
 
 
 @lru_cache(maxsize=4096)

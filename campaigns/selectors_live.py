@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connection
@@ -89,7 +90,21 @@ class LiveFigures:
         return asdict(self) | {"sendable": self.sendable, "delivery_rate": self.delivery_rate}
 
 
-def count_by_status(campaign_id: int) -> dict[str, tuple[int, int]]:
+class StatusCount(NamedTuple):
+    """One status's figures in :func:`count_by_status` (a tuple: compares equal to one)."""
+
+    messages: int
+    segments: int
+
+
+class _StatusRow(NamedTuple):
+    status: str
+    messages: int
+    segments: int
+    deltas: int  # rollup rows summed (0 without the rollup): many means time to compact
+
+
+def count_by_status(campaign_id: int) -> dict[str, StatusCount]:
     """``{status: (messages, segments)}``: on PostgreSQL the sum of the campaign's status
     deltas (a few thousand rows at most, folded when more), elsewhere a GROUP BY."""
     if connection.vendor != "postgresql":
@@ -100,12 +115,12 @@ def count_by_status(campaign_id: int) -> dict[str, tuple[int, int]]:
         sql = f"SELECT status, SUM(messages), SUM(segments), COUNT(*) FROM {table} WHERE campaign_id = %s"
     with connection.cursor() as cursor:
         cursor.execute(sql + " GROUP BY status", [campaign_id])
-        rows = cursor.fetchall()
-    if sum(r[3] for r in rows) > status_counts.COMPACT_ABOVE:
+        rows = [_StatusRow(*row) for row in cursor.fetchall()]
+    if sum(r.deltas for r in rows) > status_counts.COMPACT_ABOVE:
         # The one write in a selector, on purpose: folding the rollup changes no figure,
         # and doing it where the rows are summed keeps them few without another job.
         status_counts.compact(campaign_id=campaign_id)
-    return {status: (int(n), int(segments)) for status, n, segments, _ in rows if n}
+    return {r.status: StatusCount(int(r.messages), int(r.segments)) for r in rows if r.messages}
 
 
 def live_figures(campaign: Campaign, *, fresh: bool = False) -> LiveFigures:
@@ -122,14 +137,19 @@ def live_figures(campaign: Campaign, *, fresh: bool = False) -> LiveFigures:
 def _compute(campaign: Campaign) -> LiveFigures:
     counts = count_by_status(campaign.id)
 
-    def total(statuses: tuple[str, ...] | list[str], i: int = 0) -> int:
-        return sum(counts.get(s, (0, 0))[i] for s in statuses)
+    none = StatusCount(0, 0)
+
+    def total(statuses: tuple[str, ...] | list[str]) -> int:
+        return sum(counts.get(s, none).messages for s in statuses)
+
+    def segments(statuses: tuple[str, ...] | list[str]) -> int:
+        return sum(counts.get(s, none).segments for s in statuses)
 
     now = time.time()
-    sent, sent_segments = total(SENT_STATUSES), total(SENT_STATUSES, 1)
+    sent, sent_segments = total(SENT_STATUSES), segments(SENT_STATUSES)
     running = campaign.status == CampaignStatus.RUNNING
     rate, segments_rate, measured = _rates(campaign, now, sent, sent_segments) if running else (None, None, False)
-    waiting_segments = total(WAITING_STATUSES, 1)
+    waiting_segments = segments(WAITING_STATUSES)
     return LiveFigures(
         status=campaign.status,
         total=total(list(counts)),
@@ -140,7 +160,7 @@ def _compute(campaign: Campaign) -> LiveFigures:
         unknown=total([S.UNKNOWN]),
         suppressed=total([S.SUPPRESSED]),
         cancelled=total([S.CANCELLED]),
-        segments=total(list(counts), 1),
+        segments=segments(list(counts)),
         sent_segments=sent_segments,
         waiting_segments=waiting_segments,
         rate_per_s=rate,

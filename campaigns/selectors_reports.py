@@ -95,7 +95,7 @@ def progress_from_counts(by_status: dict[str, int]) -> Progress:
 def campaign_progress(campaign: Campaign) -> Progress:
     """One campaign's progress (the detail page's poll): from the status rollup (see
     ``selectors_live.count_by_status``), so a poll costs the same for a million messages."""
-    return progress_from_counts({s: n for s, (n, _) in count_by_status(campaign.id).items()})
+    return progress_from_counts({s: c.messages for s, c in count_by_status(campaign.id).items()})
 
 
 SETTLED = (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED, CampaignStatus.DRAFT)

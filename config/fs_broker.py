@@ -13,12 +13,29 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from pathlib import Path
 from time import monotonic
+from typing import Any
 
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
+
+
+def transport_options(broker_dir: Path) -> dict[str, Any]:
+    """CELERY_BROKER_TRANSPORT_OPTIONS for a broker in ``broker_dir``, its folders made: every
+    local process (web, beat, workers) must poll the same ones."""
+    for folder in ("processed", "queue", "control"):
+        (broker_dir / folder).mkdir(parents=True, exist_ok=True)
+    return {
+        "control_folder": str(broker_dir / "control"),
+        "data_folder_in": str(broker_dir / "queue"),
+        "data_folder_out": str(broker_dir / "queue"),
+        "processed_folder": str(broker_dir / "processed"),
+        "store_processed": False,
+        "polling_interval": 0.1,
+    }
 
 
 class Channel(filesystem.Channel):

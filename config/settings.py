@@ -11,10 +11,10 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONE, SELF
 
-from config import security
+from config import fs_broker, security
+from config.database import default_database
 from config.env import env_bool, env_credentials, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -148,40 +148,25 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 # Connection budget (docs/operations.md): a process whose DB_POOL_MAX_SIZE > 0 shares that
-# many PostgreSQL connections among all its threads (Django's psycopg pool), instead of one
-# per thread. The supervisors set it for their children (BIND_WORKER_DB_POOL_MAX_SIZE, ...).
-# The pool needs CONN_MAX_AGE = 0: a thread's connection goes back to the pool on close.
+# many PostgreSQL connections among all its threads (config/database.py). The supervisors
+# set it for their children (BIND_WORKER_DB_POOL_MAX_SIZE, ...).
 DB_POOL_MIN_SIZE = int(os.environ.get("DB_POOL_MIN_SIZE", "1"))
 DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
 DB_POOL_TIMEOUT_S = float(os.environ.get("DB_POOL_TIMEOUT_S", "30"))
 BIND_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("BIND_WORKER_DB_POOL_MAX_SIZE", "2"))
 MM4_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("MM4_WORKER_DB_POOL_MAX_SIZE", "2"))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})
-    # Through PgBouncer in transaction pooling a server-side cursor (QuerySet.iterator())
-    # would outlive its transaction's server connection: set this to 1 there.
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = os.environ.get("DB_DISABLE_SERVER_SIDE_CURSORS") == "1"
-    if os.environ.get("DB_APPLICATION_NAME"):
-        DATABASES["default"]["OPTIONS"]["application_name"] = os.environ["DB_APPLICATION_NAME"]
-    if DB_POOL_MAX_SIZE > 0:
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
-        DATABASES["default"]["OPTIONS"]["pool"] = {
-            "min_size": min(DB_POOL_MIN_SIZE, DB_POOL_MAX_SIZE),
-            "max_size": DB_POOL_MAX_SIZE,
-            "timeout": DB_POOL_TIMEOUT_S,
-        }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web process read while a worker writes; the busy timeout turns
-    # "database is locked" into a short wait; IMMEDIATE avoids lock upgrades deadlocking.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test_db.sqlite3")}
+DATABASES = {
+    "default": default_database(
+        DATABASE_URL,
+        var_dir=VAR_DIR,
+        pool_min_size=DB_POOL_MIN_SIZE,
+        pool_max_size=DB_POOL_MAX_SIZE,
+        pool_timeout_s=DB_POOL_TIMEOUT_S,
+    )
+}
+# How often run_bind_workers / run_mm4_workers re-read the accounts to run (seconds).
+SUPERVISOR_REFRESH_S = float(os.environ.get("SUPERVISOR_REFRESH_S", "30"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -207,18 +192,7 @@ SUBMIT_AMBIGUOUS_POLICY = os.environ.get("SUBMIT_AMBIGUOUS_POLICY", "unknown")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem"):
     # kombu's file-system transport: one folder shared by every local process.
-    _broker_dir = VAR_DIR / "broker"
-    (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
-    (_broker_dir / "queue").mkdir(parents=True, exist_ok=True)
-    (_broker_dir / "control").mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "control_folder": str(_broker_dir / "control"),
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        "store_processed": False,
-        "polling_interval": 0.1,
-    }
+    CELERY_BROKER_TRANSPORT_OPTIONS = fs_broker.transport_options(VAR_DIR / "broker")
 elif CELERY_BROKER_URL.startswith("amqp"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -156,7 +157,7 @@ def _sole_claimer(account_id: int) -> Iterator[bool]:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [CLAIM_LOCK_CLASS, account_id])
-        locked = cursor.fetchone()[0]
+        (locked,) = cursor.fetchone()
     try:
         yield locked
     finally:
@@ -222,7 +223,7 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
 
     Returns the ids and whether the campaign had fewer than ``limit`` due. A plain
     campaign (no personalisation, no quiet hours) is claimed in one statement; otherwise
-    the rows are read as tuples, filtered by quiet hours, personalised and their bodies
+    the rows are read as named rows, filtered by quiet hours, personalised and their bodies
     written with one UPDATE … FROM VALUES.
     """
     quiet = bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
@@ -234,9 +235,15 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
         .filter(campaign=campaign, status=S.PENDING)
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .order_by("id")
-        .values_list("id", "phone", "recipient_tz", "contact__first_name", "contact__last_name", "contact__attributes")[
-            :limit
-        ]
+        .values_list(
+            "id",
+            "phone",
+            "recipient_tz",
+            "contact__first_name",
+            "contact__last_name",
+            "contact__attributes",
+            named=True,
+        )[:limit]
     )
     exhausted = len(rows) < limit
     if quiet:
@@ -244,29 +251,35 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
     if has_variables(campaign.body):
         bodies = [
             (
-                mid,
+                row.id,
                 render(
-                    campaign.body, recipient_context(first_name=first or "", last_name=last or "", attributes=attrs)
+                    campaign.body,
+                    recipient_context(
+                        first_name=row.contact__first_name or "",
+                        last_name=row.contact__last_name or "",
+                        attributes=row.contact__attributes,
+                    ),
                 ),
             )
-            for mid, _, _, first, last, attrs in rows
+            for row in rows
         ]
         update_from_values(Message, columns=["body"], rows=bodies)
-    ids = [row[0] for row in rows]
+    ids = [row.id for row in rows]
     status.advance_messages(ids, S.QUEUED, claim=claim)
     return ids, exhausted
 
 
-def _defer_quiet(campaign: Campaign, rows: list[tuple], now: datetime) -> list[tuple]:
-    """Keep messages inside their recipient's window; give the others their opening time."""
+def _defer_quiet(campaign: Campaign, rows: list[Any], now: datetime) -> list[Any]:
+    """Keep messages inside their recipient's window; give the others their opening time.
+    ``rows`` are ``values_list(..., named=True)`` rows with ``id``, ``phone``, ``recipient_tz``."""
     allowed, deferred = [], defaultdict(list)
     for row in rows:
-        zone = row[2] or zone_for(row[1], campaign.timezone)
+        zone = row.recipient_tz or zone_for(row.phone, campaign.timezone)
         opening = next_allowed(now, zone, campaign.quiet_hours_start, campaign.quiet_hours_end)
         if opening is None:
             allowed.append(row)
         else:
-            deferred[opening].append(row[0])
+            deferred[opening].append(row.id)
     for opening, ids in deferred.items():
         Message.objects.filter(id__in=ids).update(not_before=opening, updated_at=now)
     return allowed

@@ -66,7 +66,7 @@ def claim_pending(*, campaign_id: int, limit: int, claim: int, now: datetime) ->
             f"AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s{lock}) RETURNING id",
             [S.QUEUED, claim, now, campaign_id, S.PENDING, now, limit],
         )
-        return sorted(row[0] for row in cursor.fetchall())
+        return sorted(message_id for (message_id,) in cursor.fetchall())
 
 
 def suppress_pending(messages: QuerySet[Message], *, reason: str) -> int:

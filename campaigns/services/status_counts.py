@@ -31,4 +31,5 @@ def compact(*, campaign_id: int) -> int:
             [campaign_id, campaign_id],
         )
         cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE campaign_id = %s", [campaign_id])
-        return cursor.fetchone()[0]
+        (remaining,) = cursor.fetchone()
+        return remaining

@@ -14,6 +14,7 @@ import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -60,21 +61,19 @@ def take_over(batch_ids: Sequence[int], *, now: datetime, silent_since: datetime
             f"DELETE FROM {quoted_table(BatchInFlight)} WHERE {where} RETURNING id, account_id, on_wire",
             [*params, *([silent_since] if silent_since else [])],
         )
-        taken = cursor.fetchall()
-    # An on-wire entry is [message_id, index], or [message_id, index, local id] for MMS: the id
-    # went out with the message, so its report can still settle the "unknown" part.
+        taken = [_TakenBatch(*row) for row in cursor.fetchall()]
     ambiguous = [
         PartRow(
-            message_id=entry[0],
-            account_id=account_id,
-            index=entry[1],
+            message_id=entry.message_id,
+            account_id=batch.account_id,
+            index=entry.index,
             status=S.UNKNOWN,
-            local_message_id=entry[2] if len(entry) > 2 else None,
+            local_message_id=entry.local_message_id,
             error="worker stopped before the SMSC answered",
             submitted_at=now,
         )
-        for _, account_id, on_wire in taken
-        for entry in (json.loads(on_wire) if isinstance(on_wire, str) else on_wire)
+        for batch in taken
+        for entry in _on_wire_entries(batch.on_wire)
     ]
     if ambiguous:
         if settings.SUBMIT_AMBIGUOUS_POLICY == "resend":
@@ -90,6 +89,26 @@ def take_over(batch_ids: Sequence[int], *, now: datetime, silent_since: datetime
             status.write_parts(rows, now)
             status.roll_up_answered([], {p.message_id: None for p in rows}, now=now)
     return len(taken)
+
+
+class _TakenBatch(NamedTuple):
+    id: int
+    account_id: int
+    on_wire: Any  # JSON: a list on PostgreSQL, its text on SQLite
+
+
+class _OnWire(NamedTuple):
+    message_id: int
+    index: int
+    local_message_id: str | None
+
+
+def _on_wire_entries(on_wire: Any) -> list[_OnWire]:
+    """A batch's on-wire entries (submit.mark_on_wire): [message_id, index], or [message_id,
+    index, local id] for MMS, whose id went out with the message so its report can still
+    settle the "unknown" part."""
+    entries = json.loads(on_wire) if isinstance(on_wire, str) else on_wire
+    return [_OnWire(entry[0], entry[1], entry[2] if len(entry) > 2 else None) for entry in entries]
 
 
 def release_messages(message_ids: Sequence[int], *, now: datetime) -> None:

@@ -1,5 +1,5 @@
 """What the marketer is told before sending (issue 14, section 4), through the API: the same
-rules as the admin (tests/admin/test_marketer_checks.py), asserted on the database."""
+rules as the admin (tests/admin/test_marketer_*.py), asserted on the database."""
 
 from __future__ import annotations
 

@@ -1,11 +1,16 @@
 """What every resource view shares: role permissions, bounded ids, validated query filters,
-and no query parameter that reaches a secret."""
+no query parameter that reaches a secret, and one way to read a body and answer.
+
+A resource with the five operations is a :class:`CrudViewSet`; its writes go through the
+``perform_*`` hooks (or an overridden ``create``) to the services, and every refusal is an
+``ApplicationError`` or a ``ValidationError``, which ``campaigns.api.errors`` maps to 4xx.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import serializers, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -47,6 +52,30 @@ class ResourceViewSet(viewsets.GenericViewSet):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         refuse_secret_params(request, self.get_queryset().model)
+
+    def validated(self, serializer_class: type[serializers.Serializer], **context: Any) -> dict[str, Any]:
+        # The request body checked by ``serializer_class`` (a bad one is a 400 naming the
+        # fields), with the view's serializer context plus ``context``.
+        payload = serializer_class(data=self.request.data, context={**self.get_serializer_context(), **context})
+        payload.is_valid(raise_exception=True)
+        return payload.validated_data
+
+    def respond(self, instance: Any, code: int = status.HTTP_200_OK) -> Response:
+        # ``instance`` as this view's serializer shows it.
+        return Response(self.get_serializer(instance).data, status=code)
+
+
+class CrudViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ResourceViewSet,
+):
+    # List, create, read, change and delete; a subclass puts its service calls in the
+    # ``perform_*`` hooks.
+    pass
 
 
 def query_filters(request: Request, serializer_class: type[serializers.Serializer]) -> dict[str, Any]:

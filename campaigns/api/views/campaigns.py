@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +27,7 @@ from campaigns.api.serializers.campaigns import (
     TestSendSerializer,
 )
 from campaigns.api.serializers.stats import CampaignLiveStatsSerializer
-from campaigns.api.views.base import FilteredListMixin, ResourceViewSet
+from campaigns.api.views.base import CrudViewSet, FilteredListMixin
 from campaigns.errors import ApplicationError
 from campaigns.models import Campaign
 from campaigns.selectors_stats import campaign_live_stats
@@ -55,15 +55,7 @@ def _action_schema(summary: str, request: Any = None, code: int = 200) -> Callab
     partial_update=extend_schema(summary="Change a campaign (draft, scheduled or paused)", tags=TAGS),
     destroy=extend_schema(summary="Delete a campaign (not while it is sending)", tags=TAGS),
 )
-class CampaignViewSet(
-    FilteredListMixin,
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ResourceViewSet,
-):
+class CampaignViewSet(FilteredListMixin, CrudViewSet):
     """Campaigns; the status changes only through the action routes (schedule, send-now, pause, …)."""
 
     serializer_class = CampaignSerializer
@@ -96,36 +88,32 @@ class CampaignViewSet(
             )
         instance.delete()
 
-    def _respond(self, campaign: Campaign, code: int = status.HTTP_200_OK) -> Response:
-        return Response(CampaignSerializer(campaign, context=self.get_serializer_context()).data, status=code)
-
     @_action_schema("Schedule (or reschedule) a draft", ScheduleSerializer)
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def schedule(self, request: Request, pk: str | None = None) -> Response:
         campaign = self.get_object()
-        payload = ScheduleSerializer(data=request.data, context={"campaign": campaign})
-        payload.is_valid(raise_exception=True)
-        return self._respond(campaign_actions.schedule(campaign=campaign, at=payload.validated_data["scheduled_at"]))
+        at = self.validated(ScheduleSerializer, campaign=campaign)["scheduled_at"]
+        return self.respond(campaign_actions.schedule(campaign=campaign, at=at))
 
     @_action_schema("Start sending now")
     @action(detail=True, methods=["post"], url_path="send-now", permission_classes=CAN_SEND)
     def send_now(self, request: Request, pk: str | None = None) -> Response:
-        return self._respond(campaign_actions.send_now(campaign=self.get_object()))
+        return self.respond(campaign_actions.send_now(campaign=self.get_object()))
 
     @_action_schema("Pause: stop new submits (queued messages go back to pending)")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def pause(self, request: Request, pk: str | None = None) -> Response:
-        return self._respond(campaign_actions.pause(campaign=self.get_object()))
+        return self.respond(campaign_actions.pause(campaign=self.get_object()))
 
     @_action_schema("Resume a paused campaign")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def resume(self, request: Request, pk: str | None = None) -> Response:
-        return self._respond(campaign_actions.resume(campaign=self.get_object()))
+        return self.respond(campaign_actions.resume(campaign=self.get_object()))
 
     @_action_schema("Cancel for good (unsent messages are cancelled)")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        return self._respond(campaign_actions.cancel(campaign=self.get_object()))
+        return self.respond(campaign_actions.cancel(campaign=self.get_object()))
 
     @_action_schema(
         "Send a test to a few numbers (a separate test campaign), personalised as one recipient",
@@ -135,21 +123,19 @@ class CampaignViewSet(
     @action(detail=True, methods=["post"], url_path="test-send", permission_classes=CAN_SEND)
     def test_send(self, request: Request, pk: str | None = None) -> Response:
         campaign = self.get_object()
-        payload = TestSendSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        data = payload.validated_data
+        data = self.validated(TestSendSerializer)
         test = campaign_actions.send_test(campaign=campaign, phones=data["phones"], contact_id=data.get("contact"))
-        return self._respond(test, status.HTTP_201_CREATED)
+        return self.respond(test, status.HTTP_201_CREATED)
 
     @_action_schema("Duplicate as a new draft", code=201)
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND_A_COPY)
     def duplicate(self, request: Request, pk: str | None = None) -> Response:
-        return self._respond(campaign_actions.duplicate(campaign=self.get_object()), status.HTTP_201_CREATED)
+        return self.respond(campaign_actions.duplicate(campaign=self.get_object()), status.HTTP_201_CREATED)
 
     @_action_schema("New draft campaign of the recipients whose messages failed", code=201)
     @action(detail=True, methods=["post"], url_path="resend-failed", permission_classes=CAN_SEND_A_COPY)
     def resend_failed(self, request: Request, pk: str | None = None) -> Response:
-        return self._respond(campaign_actions.resend_failed(campaign=self.get_object()), status.HTTP_201_CREATED)
+        return self.respond(campaign_actions.resend_failed(campaign=self.get_object()), status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Counts per status, delivery rate, live rate and ETA, failure reasons, countries",

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -18,20 +18,9 @@ from campaigns.api.serializers.audience import (
     OptOutSerializer,
     OptOutUpdateSerializer,
 )
-from campaigns.api.views.base import FilteredListMixin, ResourceViewSet
+from campaigns.api.views.base import CrudViewSet, FilteredListMixin
 from campaigns.models import Contact, OptOut
 from campaigns.services import optouts
-
-
-class CrudViewSet(
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ResourceViewSet,
-):
-    """List, create, read, change and delete."""
 
 
 @extend_schema_view(
@@ -83,11 +72,8 @@ class OptOutViewSet(FilteredListMixin, CrudViewSet):
         return selectors.opt_out_list(account_id=filters.get("account"), phone=filters.get("phone"))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        payload = self.get_serializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        opt_out, created = optouts.add_optout(**payload.validated_data)
-        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        return Response(self.get_serializer(opt_out).data, status=code)
+        opt_out, created = optouts.add_optout(**self.validated(self.get_serializer_class()))
+        return self.respond(opt_out, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def perform_destroy(self, instance: OptOut) -> None:
         optouts.remove_optout(optout=instance)

@@ -11,7 +11,6 @@ import io
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,7 +24,7 @@ from campaigns.api.serializers.audience import (
     ImportResultSerializer,
     RecipientListSerializer,
 )
-from campaigns.api.views.base import ResourceViewSet
+from campaigns.api.views.base import CrudViewSet
 from campaigns.models import RecipientList
 from campaigns.services import contacts_import
 
@@ -42,14 +41,7 @@ TAGS = ["lists"]
     partial_update=extend_schema(summary="Rename or describe a recipient list", tags=TAGS),
     destroy=extend_schema(summary="Delete a recipient list and its contacts", tags=TAGS),
 )
-class RecipientListViewSet(
-    mixins.ListModelMixin,
-    mixins.CreateModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    mixins.DestroyModelMixin,
-    ResourceViewSet,
-):
+class RecipientListViewSet(CrudViewSet):
     """Recipient lists; contacts are added one by one, in bulk as JSON, or from a CSV file."""
 
     serializer_class = RecipientListSerializer
@@ -66,9 +58,8 @@ class RecipientListViewSet(
     @action(detail=True, methods=["post"], url_path="contacts", permission_classes=CAN_ADD_CONTACTS)
     def add_contacts(self, request: Request, pk: str | None = None) -> Response:
         recipient_list = self.get_object()
-        payload = BulkContactsSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        result = contacts_import.add_contacts(recipient_list=recipient_list, rows=payload.validated_data["contacts"])
+        rows = self.validated(BulkContactsSerializer)["contacts"]
+        result = contacts_import.add_contacts(recipient_list=recipient_list, rows=rows)
         return Response(ImportResultSerializer(result).data)
 
     @extend_schema(
@@ -86,10 +77,9 @@ class RecipientListViewSet(
     )
     def import_csv(self, request: Request, pk: str | None = None) -> Response:
         recipient_list = self.get_object()
-        payload = ContactImportSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        upload = payload.validated_data["file"]
-        mapping = payload.validated_data.get("mapping")
+        data = self.validated(ContactImportSerializer)
+        upload = data["file"]
+        mapping = data.get("mapping")
         if mapping is None:
             # Guess from the header, read from a copy of the first block: open_csv's text
             # wrapper would close the upload itself when it is dropped.

@@ -59,12 +59,10 @@ class CampaignMediaViewSet(
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         campaign = self.campaign()
-        payload = MediaUploadSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
+        upload = self.validated(MediaUploadSerializer)["file"]
         require_editable(campaign)
-        upload = payload.validated_data["file"]
         media = add_media(campaign=campaign, file=upload, name=upload.name, declared_type=upload.content_type or "")
-        return Response(CampaignMediaSerializer(media).data, status=status.HTTP_201_CREATED)
+        return self.respond(media, status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: CampaignMedia) -> None:
         require_editable(instance.campaign)

@@ -156,7 +156,7 @@ class _Inserter:
                 list_id = self.list_id
                 for phone, first, last, attributes in rows:
                     copy.write_row((list_id, phone, first, last, attributes, now))
-        return {row[0] for row in rows}
+        return {phone for phone, _, _, _ in rows}
 
     def _staged(self, rows: list[tuple[str, str, str, str]], now: Any) -> set[str]:
         with transaction.atomic():
@@ -171,7 +171,7 @@ class _Inserter:
                     f"INSERT INTO {self.columns} SELECT %s, p, f, l, a::jsonb, %s FROM {_STAGE} {self.tail}",
                     [self.list_id, now],
                 )
-                return {r[0] for r in cursor.fetchall()}
+                return {phone for (phone,) in cursor.fetchall()}
 
     def _values(self, rows: list[tuple[str, str, str, str]], now: Any) -> set[str]:
         inserted: set[str] = set()
@@ -184,7 +184,7 @@ class _Inserter:
                 for phone, first, last, attributes in part:
                     params += [self.list_id, phone, first, last, attributes, stamp]
                 cursor.execute(f"INSERT INTO {self.columns} VALUES {values} {self.tail}", params)
-                inserted.update(r[0] for r in cursor.fetchall())
+                inserted.update(phone for (phone,) in cursor.fetchall())
         return inserted
 
 

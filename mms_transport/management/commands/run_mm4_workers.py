@@ -74,4 +74,4 @@ class Command(BaseCommand):
                     },
                 )
 
-        supervisor.run(refresh=refresh)
+        supervisor.run(refresh=refresh, refresh_every_s=settings.SUPERVISOR_REFRESH_S)

@@ -104,4 +104,4 @@ class Command(BaseCommand):
                             {**metrics_env(name), **db_env(name, settings.BIND_WORKER_DB_POOL_MAX_SIZE)},
                         )
 
-        supervisor.run(refresh=refresh)
+        supervisor.run(refresh=refresh, refresh_every_s=settings.SUPERVISOR_REFRESH_S)
