@@ -70,7 +70,9 @@ def test_four_batch_threads_and_receipts_share_a_pool_of_two(tmp_path) -> None:
         with SimulatorThread(config) as sim:
             campaign = _make_campaign(system_id, sim.port, RECIPIENTS, rate=50, binds=1)
             platform.start_dispatch_worker()
-            platform.start_bind_worker(system_id, 0, DB_POOL_MAX_SIZE="2", DB_POOL_TIMEOUT_S="3", DB_APPLICATION_NAME=name)
+            platform.start_bind_worker(
+                system_id, 0, DB_POOL_MAX_SIZE="2", DB_POOL_TIMEOUT_S="3", DB_APPLICATION_NAME=name
+            )
             assert sim.wait_for_binds(1, timeout=60), platform.logs()
             platform.start_beat()
             with BackendSampler(name) as sampler:
