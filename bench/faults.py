@@ -8,11 +8,15 @@ transceiver binds, account B transmitter binds plus receiver binds (the DLR rece
 `manage.py run_bind_workers` supervises them, as in production. Faults, on a schedule:
 SIGKILL of a random bind worker, SIGKILL of a DLR receiver, a simulator restart, a
 RabbitMQ restart, a PostgreSQL restart, a throttling storm (a tenth of the cap for 20 s),
-receipts arriving before submit responses, and duplicate receipts.
+receipts arriving before submit responses, duplicate receipts, and a PostgreSQL outage of
+a few seconds while the supervisor refreshes its accounts (every second here).
 
 Printed: messages, final (each status counted), unknown, lost (expected minus accounted
 for), duplicates (parts the simulator accepted twice, outside those marked unknown),
-receipts_unapplied, elapsed_s, and the fault log.
+receipts_unapplied, elapsed_s, the fault log, and the processes: ``processes_alive`` (each
+platform process at the end; a supervisor's children may have been restarted, and
+``bind_children`` counts those running), ``outlived_stack`` (any process of the stack still
+alive 5 s after it was stopped: must be empty).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 import django  # noqa: E402
 
 django.setup()
+
+from _procs import alive, descendants  # noqa: E402
 
 from smpp_transport.smsc import SimulatorConfig, SimulatorThread  # noqa: E402
 from tests.e2e.harness import wait_until  # noqa: E402
@@ -121,7 +127,7 @@ def main() -> None:
         )
         p = stack.platform
         p.start_dispatch_worker()
-        p.start("binds", [sys.executable, "manage.py", "run_bind_workers"])
+        p.start("binds", [sys.executable, "manage.py", "run_bind_workers"], SUPERVISOR_REFRESH_S="1")
         p.start("receipts", [sys.executable, "manage.py", "apply_receipts"])
         assert sim.wait_for_binds(6, timeout=120), p.logs()
         p.start_beat()
@@ -139,6 +145,7 @@ def main() -> None:
             (95, "receipts before responses (resp delay 1.5 s)", lambda: (sim.set_resp_delay(1.5), "on")[1]),
             (105, "responses on time again", lambda: (sim.set_resp_delay(0.0), "off")[1]),
             (110, "duplicate receipts", lambda: duplicate_receipts(sim, rng)),
+            (115, "PostgreSQL away for 5 s while the supervisor refreshes", lambda: database_outage(stack, 5.0)),
         ]
         for at, what, action in schedule:
             delay = started + at - time.monotonic()
@@ -165,10 +172,25 @@ def main() -> None:
         except TimeoutError:
             note("receipt inbox not drained after 120 s")
         elapsed = time.monotonic() - started
-        print(json.dumps(results(stack, sim, campaigns, args.messages, elapsed, log)))
+        result = results(stack, sim, campaigns, args.messages, elapsed, log)
+        result["processes_alive"] = {name: proc.poll() is None for name, proc in p.procs.items()}
+        result["bind_children"] = len(descendants(p.procs["binds"].pid))
+        everything = {pid for proc in p.procs.values() for pid in [proc.pid, *descendants(proc.pid)]}
     finally:
         stack.close()
         sim.stop()
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in everything) and time.monotonic() < deadline:
+        time.sleep(0.1)  # a bounded poll of /proc
+    result["outlived_stack"] = sorted(pid for pid in everything if alive(pid))
+    print(json.dumps(result))
+
+
+def database_outage(stack: Stack, seconds: float) -> str:
+    stack.pg._ctl("stop")
+    time.sleep(seconds)  # the fault's length, not synchronisation
+    stack.pg._ctl("start")
+    return f"stopped {seconds:.0f} s, started"
 
 
 def duplicate_receipts(sim: SimulatorThread, rng: random.Random) -> str:

@@ -32,39 +32,12 @@ import threading
 import time
 from pathlib import Path
 
+from _procs import descendants, proc_stat
 from _setup import drop_database, setup_django, use_bench_database
 from dispatch import keep_logs, make_campaign, run_platform  # sets the bench's broker and queue
 from smpp_bind import SYSTEM_ID, free_port, max_in_window, start_simulator, stop_simulator
 
 DB = "bench_scale"
-TICK = os.sysconf("SC_CLK_TCK")
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
-
-
-def _proc_stat(pid: int) -> tuple[int, float, int] | None:
-    """(parent pid, user+system CPU seconds, RSS in kB) of a live process, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK, int(fields[21]) * PAGE_KB
-
-
-def _descendants(root: int) -> dict[int, tuple[float, int]]:
-    """Every live descendant of ``root``: pid → (CPU seconds, RSS kB)."""
-    stats = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit() and (st := _proc_stat(int(entry))) is not None:
-            stats[int(entry)] = st
-    children: dict[int, list[int]] = collections.defaultdict(list)
-    for pid, (ppid, _, _) in stats.items():
-        children[ppid].append(pid)
-    out, todo = {}, list(children[root])
-    while todo:
-        pid = todo.pop()
-        out[pid] = stats[pid][1:]
-        todo.extend(children[pid])
-    return out
 
 
 class Sampler:
@@ -94,8 +67,8 @@ class Sampler:
             self.peak_connections = max(self.peak_connections, cursor.fetchone()[0])
         cpu: dict[str, float] = {}
         for kind, pid in self.kinds.items():
-            own = _proc_stat(pid)
-            below = _descendants(pid)
+            own = proc_stat(pid)
+            below = descendants(pid)
             if kind == "bind_workers":  # the supervisor's children; the supervisor on its own
                 cpu[kind] = sum(c for c, _ in below.values())
                 self.max_bind_rss_kb = max([self.max_bind_rss_kb, *(r for _, r in below.values())])
