@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 
 import psycopg
@@ -143,3 +144,19 @@ def test_a_slot_beyond_the_accounts_binds_is_not_bound_until_the_account_has_as_
     thread.join(20)
     assert not thread.is_alive() and not errors
     wait_until(lambda: worker._bind.state == "bound", timeout=15, what="bound on slot 3")
+
+
+def test_test_connection_says_at_once_that_the_provider_takes_no_more_binds(account_and_sim) -> None:
+    from smpp_transport.probe import probe
+
+    account, sim = account_and_sim
+    other = Bind(BindConfig("127.0.0.1", sim.port, account.system_id, "pw", rate_per_s=0))
+    other.start(timeout=10)
+    try:
+        started = time.monotonic()
+        check = probe(account.system_id)
+        assert time.monotonic() - started < 5
+    finally:
+        other.stop(timeout=5)
+    assert not check.ok and "accepts no more binds" in check.summary and "ESME_RBINDFAIL" in check.summary
+    assert Account.objects.get(pk=account.pk).smpp_stopped_reason == ""
