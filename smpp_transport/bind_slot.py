@@ -78,6 +78,7 @@ def hold_slot(
     has fewer binds than when this worker was started) is not taken until it has as many."""
     told = False
     while slot % RX_SLOT_BASE >= binds():
+        connections.close_all()  # a worker that waits holds no connection of Django's
         if not told:
             logger.warning("bind %s/%d: the account has fewer binds now; not binding", system_id, slot)
             told = True
@@ -86,6 +87,7 @@ def hold_slot(
                 return None
             time.sleep(0.5)
     lease = lease_for(account_id, system_id, slot)
+    connections.close_all()
     if not lease.acquire(should_stop=should_stop):
         lease.release()
         return None
