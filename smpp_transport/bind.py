@@ -151,12 +151,13 @@ class Bind:
                 "last_enquire_link_resp_at": reader.last_el_resp_at,
             }
 
-    def start(self, wait: bool = True, timeout: float | None = None) -> None:
+    def start(self, wait: bool = True, timeout: float | None = None, *, fail_on_refusal: bool = False) -> None:
         """Connect and bind in the background; with ``wait``, return once bound.
 
         Raises BindAuthError on refused credentials and TimeoutError if not bound within
         ``timeout`` (default connect + response timeout); the bind keeps retrying in the
-        background in that case, so the caller may wait again or ``stop()``.
+        background in that case, so the caller may wait again or ``stop()``. With
+        ``fail_on_refusal`` a bind refused for capacity raises BindRefused at once (a probe).
         """
         with self._cv:
             if self._thread is not None and self._thread.is_alive():
@@ -172,6 +173,8 @@ class Bind:
         deadline = time.monotonic() + timeout
         with self._cv:
             while self._state not in ("bound", "auth_failed", "stopped"):
+                if fail_on_refusal and self._refusals:
+                    raise BindRefused(self.last_error)
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError(f"bind {self.name} not bound after {timeout:.1f}s: {self.last_error}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -26,6 +27,7 @@ logger = logging.getLogger(__name__)
 #: receivers (RX binds of a transmitter + receiver account) lease slots from here on, so
 #: their sessions are counted apart from the transmitters'
 RX_SLOT_BASE = 512
+_RECHECK_BINDS_S = 30.0
 
 
 def configured_slot(slot: str | int | None = None) -> int | None:
@@ -63,11 +65,29 @@ def worker_stopping() -> bool:
 
 
 def hold_slot(
-    account_id: int, system_id: str, slot: int, *, on_lost: Callable[[str], None], should_stop: Callable[[], bool]
+    account_id: int,
+    system_id: str,
+    slot: int,
+    *,
+    binds: Callable[[], int],
+    on_lost: Callable[[str], None],
+    should_stop: Callable[[], bool],
 ) -> SlotLease | None:
     """Wait for the slot (None if asked to stop first); once held, ``on_lost`` runs when a
-    heartbeat finds the lease gone."""
+    heartbeat finds the lease gone. A slot beyond the account's ``binds()`` (the account
+    has fewer binds than when this worker was started) is not taken until it has as many."""
+    told = False
+    while slot % RX_SLOT_BASE >= binds():
+        connections.close_all()  # a worker that waits holds no connection of Django's
+        if not told:
+            logger.warning("bind %s/%d: the account has fewer binds now; not binding", system_id, slot)
+            told = True
+        for _ in range(int(_RECHECK_BINDS_S / 0.5)):
+            if should_stop():
+                return None
+            time.sleep(0.5)
     lease = lease_for(account_id, system_id, slot)
+    connections.close_all()
     if not lease.acquire(should_stop=should_stop):
         lease.release()
         return None

@@ -12,7 +12,7 @@ import time
 
 from campaigns.services import transport_api
 from smpp_transport.bind import Bind
-from smpp_transport.session.types import BindAuthError
+from smpp_transport.session.types import BindAuthError, BindRefused
 
 PROBE_TIMEOUT_S = 10.0
 
@@ -25,13 +25,17 @@ def probe(system_id: str) -> transport_api.ConnectionCheck:
     bind = Bind(bind_config(account, "tx"), name=f"{system_id}/probe")
     started = time.monotonic()
     try:
-        bind.start(wait=True, timeout=PROBE_TIMEOUT_S)
+        bind.start(wait=True, timeout=PROBE_TIMEOUT_S, fail_on_refusal=True)
         elapsed = round((time.monotonic() - started) * 1000)
         return transport_api.ConnectionCheck(
             True, f"Bound to {where} as {system_id} in {elapsed} ms: the SMSC accepted the login.", elapsed
         )
     except BindAuthError as exc:
         return transport_api.ConnectionCheck(False, f"{where} refused the login of {system_id}: {exc}.")
+    except BindRefused as exc:
+        return transport_api.ConnectionCheck(
+            False, f"{where} accepts no more binds of {system_id} now (all its sessions are in use?): {exc}."
+        )
     except TimeoutError:
         detail = bind.last_error or "no answer"
         return transport_api.ConnectionCheck(

@@ -84,9 +84,17 @@ def open_bind(
             return _bind
         account = transport_api.account_settings(system_id=system_id)
         if slot is not None and _lease is None:
-            _lease = bind_slot.hold_slot(account.id, system_id, slot, on_lost=_fence, should_stop=should_stop)
+            _lease = bind_slot.hold_slot(
+                account.id,
+                system_id,
+                slot,
+                binds=lambda: transport_api.account_settings(system_id=system_id).binds,
+                on_lost=_fence,
+                should_stop=should_stop,
+            )
             if _lease is None:
                 raise SlotNotLeased(f"{system_id}/{slot}")
+            account = transport_api.account_settings(system_id=system_id)  # as it is now, after the wait
         _writer = InboxWriter(account_id=account.id, to_receipt=lambda pdu: to_receipt(pdu, account.message_id_format))
         bind = Bind(bind_config(account, mode), on_deliver=_writer.submit, name=f"{system_id}/{mode}")
         try:

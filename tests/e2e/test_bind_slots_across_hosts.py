@@ -90,3 +90,61 @@ def _sessions(system_id: str) -> int:
             [f"lease bind {system_id}/%", f"bind.{system_id}.%"],
         )
         return cursor.fetchone()[0]
+
+
+def test_a_receiver_binds_only_once_it_holds_its_slot(tmp_path) -> None:
+    """The RX receivers of a transmitter + receiver account lease slots 512 + i."""
+    from plumbing.slot_lease import SlotLease
+    from smpp_transport.management.commands.run_bind_workers import receiver_argv
+
+    system_id = f"r{uuid.uuid4().hex[:10]}"
+    sim = SimulatorThread(SimulatorConfig(accounts={system_id: "pw"}, rate_per_bind=0)).start()
+    account = AccountFactory(system_id=system_id, smpp_password="pw", smpp_port=sim.port, binds=1, bind_mode="tx_rx")
+    argv = receiver_argv(system_id, 0)
+    assert argv[-2:] == ["--slot", "512"]
+    holder = SlotLease(resource=account.id, slot=512, params=connection.get_connection_params())
+    assert holder.acquire(timeout=5)
+    platform = Platform(tmp_path)
+    try:
+        platform.start("rx", argv)
+        try:
+            wait_until(lambda: _waiting(platform, "rx") == 1, timeout=60, what="the receiver waiting")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}\n{platform.logs()}") from None
+        assert sim.counters["connections"] == 0
+        holder.release()
+        wait_until(lambda: [b["bind_type"] for b in sim.binds()] == ["rx"], timeout=30, what="the rx bind")
+    finally:
+        holder.release()
+        platform.stop()
+        sim.stop()
+
+
+def test_a_bind_worker_waiting_for_its_slot_stops_warmly_on_sigterm(tmp_path) -> None:
+    import signal
+
+    from plumbing.slot_lease import SlotLease
+    from smpp_transport.management.commands.run_bind_workers import bind_worker_argv
+
+    system_id = f"w{uuid.uuid4().hex[:10]}"
+    sim = SimulatorThread(SimulatorConfig(accounts={system_id: "pw"}, rate_per_bind=0)).start()
+    account = AccountFactory(system_id=system_id, smpp_password="pw", smpp_port=sim.port, binds=1)
+    holder = SlotLease(resource=account.id, slot=0, params=connection.get_connection_params())
+    assert holder.acquire(timeout=5)
+    platform = Platform(tmp_path)
+    try:
+        argv = bind_worker_argv(system_id, 0, concurrency=1, loglevel="INFO")
+        worker = platform.start("bind", argv, SMPP_BIND_SYSTEM_ID=system_id, SMPP_BIND_SLOT="0")
+        try:
+            wait_until(lambda: _waiting(platform, "bind") == 1, timeout=60, what="the worker waiting")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}\n{platform.logs()}") from None
+        asked = time.monotonic()
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=20) == 0, platform.logs()
+        print(f"stopped {time.monotonic() - asked:.1f}s after SIGTERM")
+        assert sim.counters["connections"] == 0
+    finally:
+        holder.release()
+        platform.stop()
+        sim.stop()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 
 import psycopg
@@ -127,3 +128,35 @@ def test_a_worker_asked_to_stop_while_waiting_gives_up_the_wait(account_and_sim,
     assert not thread.is_alive()
     assert len(errors) == 1 and isinstance(errors[0], worker.SlotNotLeased)
     assert worker._bind is None and sim.counters["connections"] == 0
+
+
+def test_a_slot_beyond_the_accounts_binds_is_not_bound_until_the_account_has_as_many(
+    account_and_sim, monkeypatch, caplog
+) -> None:
+    account, sim = account_and_sim  # binds = 2: slots 0 and 1
+    monkeypatch.setattr(bind_slot, "_RECHECK_BINDS_S", 0.5)
+    caplog.set_level(logging.INFO, logger="smpp_transport.bind_slot")
+    thread, errors = _open_in_thread(system_id=account.system_id, slot=3)
+    wait_until(lambda: "fewer binds" in caplog.text, timeout=15, what="the worker holding back")
+    assert thread.is_alive() and sim.counters["connections"] == 0
+    account.binds = 4
+    account.save()
+    thread.join(20)
+    assert not thread.is_alive() and not errors
+    wait_until(lambda: worker._bind.state == "bound", timeout=15, what="bound on slot 3")
+
+
+def test_test_connection_says_at_once_that_the_provider_takes_no_more_binds(account_and_sim) -> None:
+    from smpp_transport.probe import probe
+
+    account, sim = account_and_sim
+    other = Bind(BindConfig("127.0.0.1", sim.port, account.system_id, "pw", rate_per_s=0))
+    other.start(timeout=10)
+    try:
+        started = time.monotonic()
+        check = probe(account.system_id)
+        assert time.monotonic() - started < 5
+    finally:
+        other.stop(timeout=5)
+    assert not check.ok and "accepts no more binds" in check.summary and "ESME_RBINDFAIL" in check.summary
+    assert Account.objects.get(pk=account.pk).smpp_stopped_reason == ""
