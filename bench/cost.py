@@ -37,7 +37,7 @@ def main() -> None:
     from campaigns.models import Campaign, SegmentPrice
     from campaigns.selectors_cost import cost_by_country, estimated_cost, spent_cost
 
-    campaign = Campaign.objects.get(pk=build(args.messages))
+    campaign = Campaign.objects.get(pk=build(args.messages)[0])  # the completed one
     for country, price in (("", "0.0400"), ("GB", "0.0350"), ("DE", "0.0700")):
         SegmentPrice.objects.create(account=campaign.account, country=country, price=Decimal(price), currency="EUR")
     result: dict[str, object] = {"messages": args.messages}

@@ -1,7 +1,7 @@
 """Time the delivery report, its live figures and the campaign list on 1,000,000-message
 campaigns (one completed, one running); one JSON line.
 
-    .venv/bin/python bench/report_page.py [--messages 1000000] [--requests 20]
+    .venv/bin/python bench/report_page.py [--messages 1000000] [--requests 20] [--prices]
 
 The campaign is built with set-based SQL (like bench/fanout.py): one part per message, an
 outcome mix of delivered / undelivered (receipt err codes) / failed (SMPP command statuses) /
@@ -17,7 +17,10 @@ request, in parallel with the rest of the page); "breakdown" the country/operato
 (also its own request). "live" is what a running campaign's report page polls every two
 seconds (counts, rate, ETA), on a second campaign of --messages with half still pending,
 cache cleared before every request; "live_polled" is four viewers polling it every two
-seconds (what they get from the two-second cache). BENCH_DB names the database.
+seconds (what they get from the two-second cache). ``--prices`` gives the account a default
+price and prices for GB and DE (as bench/cost.py), so the cost figures are counted (grouped
+by number prefix): "cost" is the report's cost fragment (its own request), cache cleared
+before every request; without ``--prices`` the account has none. BENCH_DB names the database.
 """
 
 from __future__ import annotations
@@ -159,6 +162,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--prices", action="store_true", help="set segment prices (default, GB, DE)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--reuse", action="store_true", help="reuse a kept database (skip building)")
     args = parser.parse_args()
@@ -172,10 +176,10 @@ def main() -> None:
     from django.conf import settings
     from django.contrib.auth.models import Group, User
     from django.test import Client
-    from django.urls import reverse
+    from django.urls import NoReverseMatch, reverse
     from django.utils import timezone
 
-    from campaigns.models import Campaign
+    from campaigns.models import Campaign, SegmentPrice
 
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
     if args.reuse:
@@ -184,6 +188,13 @@ def main() -> None:
         started = time.perf_counter()
         campaign_id, running_id = build(args.messages)
         build_s = time.perf_counter() - started
+    account_id = Campaign.objects.get(pk=campaign_id).account_id
+    SegmentPrice.objects.filter(account_id=account_id).delete()
+    if args.prices:
+        from decimal import Decimal
+
+        for country, price in (("", "0.0400"), ("GB", "0.0350"), ("DE", "0.0700")):
+            SegmentPrice.objects.create(account_id=account_id, country=country, price=Decimal(price), currency="EUR")
     user, _ = User.objects.get_or_create(username="bench-operator", defaults={"is_staff": True})
     user.groups.add(Group.objects.get(name="operator"))
     client = Client()
@@ -193,6 +204,10 @@ def main() -> None:
     chart_url = reverse("admin:campaigns_campaign_timeline", args=[campaign_id])
     live_url = reverse("admin:campaigns_campaign_report_live", args=[running_id])
     breakdown_url = reverse("admin:campaigns_campaign_report_breakdown", args=[campaign_id])
+    try:
+        cost_url = reverse("admin:campaigns_campaign_report_cost", args=[campaign_id])
+    except NoReverseMatch:  # a tree from before the cost fragment: the page counts it inline
+        cost_url = ""
     from campaigns.selectors import campaign_stats
     from campaigns.selectors_live import count_by_status
 
@@ -211,10 +226,12 @@ def main() -> None:
         "report": timed(client, report_url, args.requests, cold=True),
         "report_cached": timed(client, report_url, args.requests),
         "breakdown": timed(client, breakdown_url, args.requests, cold=True),
+        **({"cost": timed(client, cost_url, args.requests, cold=True)} if cost_url else {}),
         "report_chart": timed(client, chart_url, args.requests, cold=True),
         "report_chart_cached": timed(client, chart_url, args.requests),
         "changelist": timed(client, changelist_url, args.requests, cold=True),
         "changelist_cached": timed(client, changelist_url, args.requests),
+        "prices": args.prices,
         "loadavg_1m": round(os.getloadavg()[0], 2),
         "at": timezone.now().isoformat(timespec="seconds"),
     }

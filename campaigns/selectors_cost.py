@@ -5,8 +5,10 @@ its price for the destination country. Messages carry no country column, so the 
 is read from the number: the database groups the messages by the first digits of the
 number (``PREFIX_LEN`` characters of the E.164 string, a few hundred groups for a million
 messages), and each group's country comes from ``phonenumbers`` for one number of the
-group. Calling codes of one country (most) need no parse at all. An account with one price
-for every country needs no grouping: one SUM over the campaign's (campaign, status) index.
+group. Calling codes of one country (most) need no parse at all. One pass serves all three
+figures: the GROUP BY sums both the spent and the planned segments, and its counts are
+cached together. An account with one price for every country needs no number at all: the
+figures come off the status rollup (``selectors_live.count_by_status``, a few rows).
 
 - ``estimated_cost``: every segment the campaign will send (its messages once they exist,
   suppressed and cancelled ones left out; before that, the recipients of its lists times
@@ -17,7 +19,8 @@ for every country needs no grouping: one SUM over the campaign's (campaign, stat
 - ``cost_by_country``: the spent cost per destination country (ISO code).
 
 Figures are ``Decimal`` in the account's currency; ``None`` when the account has no price.
-A completed campaign's figures are final and cached for an hour; others for 5 s.
+The counts of a completed campaign are final and cached for an hour; others for 5 s
+(``fresh=True`` recounts: the report's "Recount now").
 """
 
 from __future__ import annotations
@@ -29,11 +32,13 @@ from functools import lru_cache
 
 import phonenumbers
 from django.core.cache import cache
-from django.db.models import Aggregate, Count, Min, QuerySet, Sum
-from django.db.models.functions import Left
+from django.db import connection
+from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models.functions import Collate, Left
 
 from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message, MessagePart, SegmentPrice
 from campaigns.selectors import SENT_STATUSES
+from campaigns.selectors_live import count_by_status
 from campaigns.sms_text.encoding import EncodingError, analyse
 from campaigns.statuses import MessageStatus
 
@@ -132,55 +137,91 @@ def _priced(units: dict[str, int], prices: PriceTable) -> tuple[dict[str, Decima
     return costs, complete
 
 
-def _grouped(queryset: QuerySet, phone: str, amount: Aggregate, by_country: bool) -> dict[str, int]:
-    """``amount`` per country (numbers grouped by prefix), or all under ``ANY_COUNTRY`` when
-    the account has one price for every country (one aggregate, no grouping)."""
-    if not by_country:
-        return {ANY_COUNTRY: int(queryset.aggregate(n=amount)["n"] or 0)}
-    rows = (
-        queryset.annotate(prefix=Left(phone, PREFIX_LEN))
-        .values("prefix")
-        .annotate(sample=Min(phone), n=amount)
-        .values_list("sample", "n")
-        .order_by()
-    )
-    return _by_country(rows)
+def _planned_from_messages(campaign: Campaign) -> bool:
+    """Whether the estimate counts the campaign's messages (they exist) or its recipients."""
+    return campaign.materialised_at is not None or Message.objects.filter(campaign=campaign).exists()
 
 
-def _merge(*parts: dict[str, int]) -> dict[str, int]:
-    merged: dict[str, int] = defaultdict(int)
-    for part in parts:
-        for country, n in part.items():
-            merged[country] += n
-    return dict(merged)
-
-
-def spent_segments_by_country(campaign: Campaign, *, by_country: bool = True) -> dict[str, int]:
-    """Accepted segments per destination country: the segments of the messages in a sent
-    status (all their parts were accepted; the (campaign, status) index finds them), plus the
-    accepted parts of messages that failed after part of them went (rare, and few rows)."""
-    sent = Message.objects.filter(campaign=campaign, status__in=SENT_STATUSES)
-    partial = MessagePart.objects.filter(
+def _partial_parts(campaign: Campaign) -> QuerySet:
+    """The accepted parts of messages that failed after part of them went (rare, few rows:
+    the (campaign, status) index finds the failed messages)."""
+    return MessagePart.objects.filter(
         message__campaign=campaign,
         message__status=MessageStatus.FAILED,
         message__segments__gt=1,
         status__in=SENT_STATUSES,
     )
-    return _merge(
-        _grouped(sent, "phone", Sum("segments"), by_country),
-        _grouped(partial, "message__phone", Count("id"), by_country),
+
+
+def _flat_segments(campaign: Campaign) -> tuple[dict[str, int], dict[str, int] | None]:
+    """(spent, planned or None) under ``ANY_COUNTRY``, read off the status rollup (the
+    live figures' few rows, not the messages) plus the partial parts: one price for every
+    country needs no number at all."""
+    by_status = count_by_status(campaign.pk)
+    spent = sum(segments for status, (_, segments) in by_status.items() if status in SENT_STATUSES)
+    spent += _partial_parts(campaign).count()
+    planned = sum(segments for status, (_, segments) in by_status.items() if status not in NOT_SENDING)
+    return {ANY_COUNTRY: spent}, ({ANY_COUNTRY: planned} if by_status else None)
+
+
+def _sample(field: str) -> Min:
+    """One number of a prefix group: its minimum in the "C" collation (bytes) on PostgreSQL,
+    a byte compare per row where a linguistic collation (en_US) is several times slower; for
+    numbers ("+" and digits) it is the same number. SQLite compares bytes and has no "C"."""
+    return Min(Collate(field, "C")) if connection.vendor == "postgresql" else Min(field)
+
+
+def _prefix_segments(campaign: Campaign) -> tuple[dict[str, int], dict[str, int] | None]:
+    """(spent, planned or None) per country in one pass over the messages: one GROUP BY on
+    the number prefix with both sums (``FILTER``) where there used to be one scan per figure.
+    The sample number is the minimum in bytes (:func:`_sample`)."""
+    rows = (
+        Message.objects.filter(campaign=campaign)
+        .exclude(status__in=NOT_SENDING)
+        .annotate(prefix=Left("phone", PREFIX_LEN))
+        .values("prefix")
+        .annotate(
+            sample=_sample("phone"),
+            spent=Sum("segments", filter=Q(status__in=SENT_STATUSES)),
+            planned=Sum("segments"),
+        )
+        .values_list("sample", "spent", "planned")
+        .order_by()
     )
+    spent: dict[str, int] = defaultdict(int)
+    planned: dict[str, int] = defaultdict(int)
+    for sample, sent_n, planned_n in rows:
+        country = country_of(sample)
+        if sent_n is not None:  # a prefix with nothing sent yet is no spent country
+            spent[country] += int(sent_n)
+        planned[country] += int(planned_n or 0)
+    partial = (
+        _partial_parts(campaign)
+        .annotate(prefix=Left("message__phone", PREFIX_LEN))
+        .values("prefix")
+        .annotate(sample=_sample("message__phone"), n=Count("id"))
+        .values_list("sample", "n")
+        .order_by()
+    )
+    for country, n in _by_country(partial).items():
+        spent[country] += n
+    return dict(spent), (dict(planned) if planned else None)
 
 
-def planned_segments_by_country(campaign: Campaign, *, by_country: bool = True) -> dict[str, int]:
-    """Segments the campaign will send per country: its messages once they exist, else its
-    recipients times the segments of its text (the builder's estimate)."""
-    messages = Message.objects.filter(campaign=campaign).exclude(status__in=NOT_SENDING)
-    if campaign.materialised_at is not None or messages.exists():
-        return _grouped(messages, "phone", Sum("segments"), by_country)
-    per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body)
-    recipients = recipients_by_country(list(campaign.recipient_lists.values_list("id", flat=True)))
-    return {country: count * per_message for country, count in recipients.items()}
+def campaign_segments(campaign: Campaign, *, by_country: bool = True) -> tuple[dict[str, int], dict[str, int]]:
+    """(spent, planned) segments per destination country, or all under ``ANY_COUNTRY`` when
+    the account has one price for every country. Spent: the segments of the messages in a
+    sent status (all their parts were accepted) plus the accepted parts of messages that
+    failed half-way. Planned: the messages not suppressed, cancelled or failed once they
+    exist; before that, the recipients of the lists times the segments of the text."""
+    spent, planned = (_prefix_segments if by_country else _flat_segments)(campaign)
+    if planned is None and not _planned_from_messages(campaign):
+        per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body)
+        recipients = recipients_by_country(list(campaign.recipient_lists.values_list("id", flat=True)))
+        planned = {country: count * per_message for country, count in recipients.items()}
+        if not by_country:
+            planned = {ANY_COUNTRY: sum(planned.values())}
+    return spent, planned or {}
 
 
 def recipients_by_country(list_ids: list[int]) -> dict[str, int]:
@@ -211,58 +252,55 @@ def cost_of(units: dict[str, int], account_id: int | None) -> Cost | None:
     """The price of ``units`` (segments per country) on the account; None without prices,
     or when a country has no price and the account no default (a partial sum would mislead)."""
     prices = price_table(account_id)
-    if prices.empty:
-        return None
-    costs, complete = _priced(units, prices)
-    if not complete:
-        return None
-    return Cost(sum(costs.values(), Decimal("0")), prices.currency)
+    return None if prices.empty else _priced_total(units, prices)
 
 
-def _cached(campaign: Campaign, name: str, compute):  # noqa: ANN001, ANN202
-    """A completed campaign's cost is final: kept an hour. Others are recounted at most
-    every LIVE_CACHE_S (a GROUP BY over every message: the report and the stats poll)."""
+def _cached_segments(campaign: Campaign, by_country: bool, fresh: bool) -> tuple[dict[str, int], dict[str, int]]:
+    """:func:`campaign_segments`, shared by the three figures and kept as counts (priced on
+    each read, so a new price shows at once). A completed campaign's counts are final: kept
+    an hour. Others are recounted at most every LIVE_CACHE_S (the report and the stats poll)."""
     final = campaign.status == CampaignStatus.COMPLETED
     stamp = campaign.completed_at.timestamp() if final and campaign.completed_at else campaign.status
-    key = f"cost:{name}:{campaign.pk}:{stamp}"
-    value = cache.get(key)
+    key = f"cost:segments:{int(by_country)}:{campaign.pk}:{stamp}"
+    value = None if fresh else cache.get(key)
     if value is None:
-        value = ("v", compute())
+        value = campaign_segments(campaign, by_country=by_country)
         cache.set(key, value, FINAL_CACHE_S if final else LIVE_CACHE_S)
-    return value[1]
+    return value
 
 
-def _total(campaign: Campaign, name: str, segments_by_country) -> Cost | None:  # noqa: ANN001
-    """``segments_by_country(campaign, by_country=…)`` priced and cached; None at once when the
-    account has no price (nothing to count: saves a GROUP BY over every message)."""
+def _total(campaign: Campaign, which: int, fresh: bool) -> Cost | None:
+    """Spent (``which`` 0) or planned (1) segments priced; None at once when the account has
+    no price (nothing to count: saves a GROUP BY over every message)."""
     prices = price_table(campaign.account_id)
     if prices.empty:
         return None
-    by_country = bool(prices.by_country)
-    return _cached(
-        campaign, name, lambda: cost_of(segments_by_country(campaign, by_country=by_country), campaign.account_id)
-    )
+    units = _cached_segments(campaign, bool(prices.by_country), fresh)[which]
+    return _priced_total(units, prices)
 
 
-def estimated_cost(campaign: Campaign) -> Cost | None:
+def _priced_total(units: dict[str, int], prices: PriceTable) -> Cost | None:
+    costs, complete = _priced(units, prices)
+    return Cost(sum(costs.values(), Decimal("0")), prices.currency) if complete else None
+
+
+def estimated_cost(campaign: Campaign, *, fresh: bool = False) -> Cost | None:
     """What sending the whole campaign costs at the account's prices (None: no price)."""
-    return _total(campaign, "estimated", planned_segments_by_country)
+    return _total(campaign, 1, fresh)
 
 
-def spent_cost(campaign: Campaign) -> Cost | None:
+def spent_cost(campaign: Campaign, *, fresh: bool = False) -> Cost | None:
     """What the segments the provider accepted cost (None: no price)."""
-    return _total(campaign, "spent", spent_segments_by_country)
+    return _total(campaign, 0, fresh)
 
 
-def cost_by_country(campaign: Campaign) -> dict[str, Decimal]:
+def cost_by_country(campaign: Campaign, *, fresh: bool = False) -> dict[str, Decimal]:
     """The spent cost per destination country (ISO code); countries without a price are
     left out. Empty when the account has no prices."""
-
-    def compute() -> dict[str, Decimal]:
-        prices = price_table(campaign.account_id)
-        return {} if prices.empty else _priced(spent_segments_by_country(campaign), prices)[0]
-
-    return _cached(campaign, "by-country", compute)
+    prices = price_table(campaign.account_id)
+    if prices.empty:
+        return {}
+    return _priced(_cached_segments(campaign, True, fresh)[0], prices)[0]
 
 
 def preview_cost(*, account_id: int | None, list_ids: list[int], per_message: float) -> Cost | None:

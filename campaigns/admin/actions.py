@@ -20,6 +20,7 @@ from campaigns.models import Campaign, Contact
 from campaigns.selectors_reports import preview_contacts
 from campaigns.services import campaign_actions
 from campaigns.services.personalise import missing_variables, recipient_context, variables_without_default
+from campaigns.services.resend import UNKNOWN_RISK
 from campaigns.statuses import C
 
 SEND, ADD = "send", "add"
@@ -35,6 +36,14 @@ class CampaignAction:
     done: str
     style: str = ""
     confirm: str = ""
+    option: ActionOption | None = None  # an opt-in checkbox beside the button, off by default
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    name: str
+    label: str
+    help: str
 
 
 def _schedule(campaign: Campaign, request: HttpRequest) -> Campaign:
@@ -72,6 +81,13 @@ def _test_send(campaign: Campaign, request: HttpRequest) -> Campaign:
                 "it came out empty in the test, as it will for that recipient.",
             )
     return test
+
+
+def _resend_failed(campaign: Campaign, request: HttpRequest) -> Campaign:
+    """Resend to failed; the form's "include unknown" box (off by default) adds the messages
+    that got no receipt by the deadline, at the risk the box states (UNKNOWN_RISK)."""
+    include_unknown = request.POST.get("include_unknown") in ("1", "on", "true")
+    return campaign_actions.resend_failed(campaign=campaign, include_unknown=include_unknown)
 
 
 def _tags(names: list[str]) -> str:
@@ -134,8 +150,13 @@ ACTIONS: dict[str, CampaignAction] = {
             "Resend to failed",
             (C.RUNNING, C.PAUSED, C.COMPLETED, C.CANCELLED),
             SEND,
-            lambda c, r: campaign_actions.resend_failed(campaign=c),
+            _resend_failed,
             "A new draft with the failed recipients was created: check it, then send it.",
+            option=ActionOption(
+                "include_unknown",
+                "also to unknown (no receipt by the deadline): may send twice",
+                UNKNOWN_RISK + " Off by default.",
+            ),
         ),
         CampaignAction(
             "duplicate",

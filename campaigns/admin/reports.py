@@ -4,7 +4,8 @@ Everything reads through selectors: the live figures (``selectors_live``: one in
 count, cached two seconds while running), the reasons (``selectors_failures``), the timeline
 and the country/operator breakdown (each on its own request, since each reads every row).
 The page refreshes its figures in place from ``live_view`` while the campaign runs; the
-Failures table and the breakdown arrive as fragments on their own requests.
+Failures table, the breakdown and the cost line (a GROUP BY over every message when the
+account has country prices) arrive as fragments on their own requests.
 """
 
 from __future__ import annotations
@@ -120,12 +121,12 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
         live_url=reverse("admin:campaigns_campaign_report_live", args=[campaign.pk]),
         breakdown_url=reverse("admin:campaigns_campaign_report_breakdown", args=[campaign.pk]) + query,
         failures_url=reverse("admin:campaigns_campaign_report_failures", args=[campaign.pk]) + query,
+        cost_url=reverse("admin:campaigns_campaign_report_cost", args=[campaign.pk]) + query,
         chart_url=reverse("admin:campaigns_campaign_timeline", args=[campaign.pk]) + ("?fresh=1" if fresh else ""),
         export_url=reverse("admin:campaigns_campaign_export", args=[campaign.pk]),
         export_failures_url=reverse("admin:campaigns_campaign_export_failures", args=[campaign.pk]),
         change_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
     )
-    context["cost"] = report_cost(request, campaign)  # the cost line (report_cost.html)
     return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
 
 
@@ -145,10 +146,19 @@ def failures_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
     )
 
 
+def cost_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
+    """The cost line, as a fragment the report page loads on its own: with country prices it
+    groups every message by number prefix (0.4–0.9 s on a million), which the page itself
+    must not wait for."""
+    cost = report_cost(request, campaign, fresh=request.GET.get("fresh") == "1")
+    return TemplateResponse(request, "admin/campaigns/campaign/report_cost.html", {"cost": cost})
+
+
 def breakdown_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
     """The country and operator tables, as a fragment the report page loads on its own."""
-    breakdown = campaign_breakdown(campaign, fresh=request.GET.get("fresh") == "1")
-    costs = cost_by_country(campaign)
+    fresh = request.GET.get("fresh") == "1"
+    breakdown = campaign_breakdown(campaign, fresh=fresh)
+    costs = cost_by_country(campaign, fresh=fresh)
     if costs:
         currency = price_table(campaign.account_id).currency
         breakdown = {
@@ -206,5 +216,6 @@ def report_urls(model_admin, url) -> list:  # type: ignore[no-untyped-def]
         url("<path:object_id>/report/live/", on(live_view), "report_live"),
         url("<path:object_id>/report/breakdown/", on(breakdown_view), "report_breakdown"),
         url("<path:object_id>/report/failures/", on(failures_view), "report_failures"),
+        url("<path:object_id>/report/cost/", on(cost_view), "report_cost"),
         url("<path:object_id>/export/failures/", on(export_failures_view), "export_failures"),
     ]

@@ -20,8 +20,8 @@ from campaigns.services.dispatch import start_campaign
 from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import template_problems
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
-from campaigns.services.resend import failed_recipients_list, fit_name
-from campaigns.statuses import FAILURE_STATUSES, C
+from campaigns.services.resend import failed_recipients_list, fit_name, resend_statuses
+from campaigns.statuses import C
 
 logger = logging.getLogger(__name__)
 
@@ -197,17 +197,22 @@ def _validate_test(campaign: Campaign) -> None:
         raise ApplicationError("The account is inactive.", field="account")
 
 
-def resend_failed(*, campaign: Campaign) -> Campaign:
+def resend_failed(*, campaign: Campaign, include_unknown: bool = False) -> Campaign:
     """A new draft campaign to the recipients whose messages failed in this one.
 
     Its recipients are a list of their own (see :mod:`campaigns.services.resend`), so the
-    draft shows, previews, edits and sends like any other draft.
+    draft shows, previews, edits and sends like any other draft. ``include_unknown`` adds
+    the messages that got no receipt by the deadline (opt-in: they may have arrived, and
+    would then arrive twice).
     """
-    if not Message.objects.filter(campaign=campaign, status__in=FAILURE_STATUSES).exists():
-        raise ApplicationError("No failed messages to resend.", code="nothing_to_do")
+    statuses = resend_statuses(include_unknown=include_unknown)
+    if not Message.objects.filter(campaign=campaign, status__in=statuses).exists():
+        what = "failed or unknown" if include_unknown else "failed"
+        raise ApplicationError(f"No {what} messages to resend.", code="nothing_to_do")
+    suffix = " (resend to failed and unknown)" if include_unknown else " (resend to failed)"
     with transaction.atomic():
-        recipients, _ = failed_recipients_list(campaign=campaign)
-        resend = _copy(campaign, name=fit_name(campaign.name, " (resend to failed)"), resend_of=campaign, is_test=False)
+        recipients, _ = failed_recipients_list(campaign=campaign, include_unknown=include_unknown)
+        resend = _copy(campaign, name=fit_name(campaign.name, suffix), resend_of=campaign, is_test=False)
         resend.recipient_lists.set([recipients])
         _copy_media(campaign, resend)
     resend.refresh_from_db()

@@ -145,9 +145,9 @@ def test_builder_preview_shows_the_estimated_cost(marketer_client) -> None:
 def test_report_page_shows_spent_and_estimated_cost(marketer_client) -> None:
     campaign = _priced_campaign(default="2")
     _messages(campaign, [(UK + "000001", S.DELIVERED, 1, [S.DELIVERED]), (UK + "000002", S.QUEUED, 1, [])])
-    page = marketer_client.get(reverse("admin:campaigns_campaign_report", args=[campaign.pk])).content.decode()
-    assert 'data-figure="spent-cost">2.00 EUR<' in page and 'data-figure="estimated-cost">4.00 EUR<' in page
-    bare = marketer_client.get(reverse("admin:campaigns_campaign_report", args=[CampaignFactory().pk]))
+    line = marketer_client.get(reverse("admin:campaigns_campaign_report_cost", args=[campaign.pk])).content.decode()
+    assert 'data-figure="spent-cost">2.00 EUR<' in line and 'data-figure="estimated-cost">4.00 EUR<' in line
+    bare = marketer_client.get(reverse("admin:campaigns_campaign_report_cost", args=[CampaignFactory().pk]))
     assert "No price per segment" in bare.content.decode()
 
 

@@ -30,6 +30,7 @@ from campaigns.api.serializers.common import (
 from campaigns.api.serializers.cost import CostSerializer
 from campaigns.models import Account, Campaign, CampaignStatus, RecipientList
 from campaigns.services.personalise import template_problems
+from campaigns.services.resend import UNKNOWN_RISK
 from campaigns.statuses import MessageStatus
 
 LOCAL_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?")
@@ -217,3 +218,11 @@ class CampaignFilters(serializers.Serializer):
         choices=CampaignStatus.choices, required=False, allow_blank=True, help_text="Only this state."
     )
     is_test = QueryBooleanField(required=False, help_text="true: only test sends; false: leave them out.")
+
+
+class ResendFailedSerializer(StrictSerializer):
+    include_unknown = serializers.BooleanField(
+        default=False,
+        help_text="Also resend to the messages left `unknown` (no delivery receipt by the receipt deadline). "
+        f"Off by default: {UNKNOWN_RISK}",
+    )

@@ -23,6 +23,7 @@ from campaigns.api.permissions import SEND_CAMPAIGN, RolePermissions, requires
 from campaigns.api.serializers.campaigns import (
     CampaignFilters,
     CampaignSerializer,
+    ResendFailedSerializer,
     ScheduleSerializer,
     TestSendSerializer,
 )
@@ -132,10 +133,17 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
     def duplicate(self, request: Request, pk: str | None = None) -> Response:
         return self.respond(campaign_actions.duplicate(campaign=self.get_object()), status.HTTP_201_CREATED)
 
-    @_action_schema("New draft campaign of the recipients whose messages failed", code=201)
+    @_action_schema(
+        "New draft campaign of the recipients whose messages failed (optionally also the unknown ones)",
+        ResendFailedSerializer,
+        201,
+    )
     @action(detail=True, methods=["post"], url_path="resend-failed", permission_classes=CAN_SEND_A_COPY)
     def resend_failed(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.resend_failed(campaign=self.get_object()), status.HTTP_201_CREATED)
+        campaign = self.get_object()
+        payload = self.validated(ResendFailedSerializer)
+        resend = campaign_actions.resend_failed(campaign=campaign, include_unknown=payload["include_unknown"])
+        return self.respond(resend, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Counts per status, delivery rate, live rate and ETA, failure reasons, countries",

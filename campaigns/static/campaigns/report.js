@@ -1,5 +1,6 @@
 /* Delivery report: refresh the live figures in place while the campaign runs, reload the
- * timeline image with them, and fetch the country/operator breakdown on its own request.
+ * timeline image with them, and fetch the Failures table, the country/operator breakdown and
+ * the cost line each on its own request.
  * Plain JavaScript, no library; nothing happens when the page lacks the elements.
  */
 "use strict";
@@ -67,7 +68,7 @@
     setTimeout(poll, POLL_MS);
   }
 
-  /* The Failures table and the country/operator breakdown: fragments on their own requests. */
+  /* The Failures table, the country/operator breakdown and the cost: fragments on their own requests. */
   function setUpFragments() {
     document.querySelectorAll("[data-fragment-url]").forEach((box) => {
       const body = box.querySelector("[data-fragment-body]");
