@@ -182,12 +182,12 @@ class Account(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.system_id})"
 
+    def __repr__(self) -> str:
+        return f"<Account {self.pk}: {self.system_id}>"
+
     def clean(self) -> None:
         if (self.frequency_cap is None) != (self.frequency_cap_days is None):
             raise ValidationError("Give both the frequency cap and its window in days, or neither.")
-
-    def __repr__(self) -> str:
-        return f"<Account {self.pk}: {self.system_id}>"
 
     @property
     def capacity_per_s(self) -> int:
