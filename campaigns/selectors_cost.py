@@ -35,6 +35,7 @@ from django.db.models.functions import Left
 from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message, MessagePart, SegmentPrice
 from campaigns.selectors import SENT_STATUSES
 from campaigns.sms_text.encoding import EncodingError, analyse
+from campaigns.sms_text.smart_encoding import smart_encode
 from campaigns.statuses import MessageStatus
 
 PREFIX_LEN = 7  # "+" and six digits: enough to tell NANP, +7 and +44's islands apart
@@ -176,7 +177,7 @@ def planned_segments_by_country(campaign: Campaign, *, by_country: bool = True) 
     messages = Message.objects.filter(campaign=campaign).exclude(status__in=NOT_SENDING)
     if campaign.materialised_at is not None or messages.exists():
         return _grouped(messages, "phone", Sum("segments"), by_country)
-    per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body)
+    per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body, campaign.smart_encoding)
     recipients = recipients_by_country(list(campaign.recipient_lists.values_list("id", flat=True)))
     return {country: count * per_message for country, count in recipients.items()}
 
@@ -197,10 +198,11 @@ def recipients_by_country(list_ids: list[int]) -> dict[str, int]:
     return _by_country(rows)
 
 
-def _segments_of(body: str) -> int:
-    """SMS segments of ``body`` as the binds will cut it (1 for a text that cannot be encoded)."""
+def _segments_of(body: str, smart_encoding: bool = True) -> int:
+    """SMS segments of ``body`` as the binds will cut it, smart encoding included when the
+    campaign has it (1 for a text that cannot be encoded)."""
     try:
-        return analyse(body).segments
+        return analyse(smart_encode(body) if smart_encoding else body).segments
     except EncodingError:
         return 1
 

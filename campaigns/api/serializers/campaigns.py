@@ -104,6 +104,7 @@ class CampaignSerializer(StrictModelSerializer):
             "account",
             "sender",
             "body",
+            "smart_encoding",
             "mms_subject",
             "recipient_lists",
             "timezone",

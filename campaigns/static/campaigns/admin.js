@@ -36,6 +36,8 @@
       if (field) data.append(name, field.value);
       else if (fixed[name] !== undefined) data.append(name, fixed[name]);
     });
+    const smart = form.elements.namedItem("smart_encoding");  // a checkbox: its value is "on" either way
+    if (smart) data.append("smart_encoding", smart.checked ? "1" : "0");
     form.querySelectorAll("input[name=recipient_lists]:checked").forEach((box) => data.append("recipient_lists", box.value));
     const select = form.querySelector("select[name=recipient_lists]");
     if (select) Array.from(select.selectedOptions).forEach((o) => data.append("recipient_lists", o.value));
@@ -78,6 +80,7 @@
       why.append(el("span", { class: "cd-quiet" }, "Replace them to fit 160 characters per SMS instead of 70."));
       panel.append(why);
     }
+    renderSmartEncoding(panel, p.smart_encoding);
     p.problems.forEach((problem) => panel.append(el("p", { class: "errornote" }, problem)));
     renderVariableWarnings(panel, p.variable_warnings || []);
     if (p.samples.length) {
@@ -96,6 +99,17 @@
       });
       panel.append(list);
     }
+  }
+
+  /* Smart encoding: what it replaced (or would) and the segments saved, "3 → 1 segment per message". */
+  function renderSmartEncoding(panel, smart) {
+    if (!smart || !smart.replaced.length) return;
+    const box = el("p", { class: smart.applied ? "cd-smart cd-ok" : "cd-smart cd-quiet", id: "cd-smart-encoding" }, smart.message + " ");
+    smart.replaced.forEach((r) => {
+      box.append(el("code", { title: r.code }, r.char + " → " + r.to + (r.count > 1 ? " ×" + r.count : "")));
+      box.append(" ");
+    });
+    panel.append(box);
   }
 
   /* Variables some recipients have no value for (and no default): empty for them when sent. */
