@@ -30,6 +30,7 @@ from campaigns.forms import CampaignForm
 from campaigns.models import Account, Campaign
 from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
 from campaigns.services import campaign_actions, campaign_edits
+from campaigns.services.frequency_cap import exempt_from_cap
 from campaigns.statuses import C
 from campaigns.templatetags.campaign_admin import progress_bars, status_badge
 
@@ -329,6 +330,7 @@ class CampaignAdmin(GuardedModelAdmin):
             send_rate=int(rate) if rate.isdigit() else None,
             quiet_hours=quiet,
             smart_encoding=str(data.get("smart_encoding", "1")).lower() not in ("", "0", "false", "off"),
+            frequency_capped=not exempt_from_cap(str(data.get("campaign") or "")),
         )
         preview["media"] = preview_media(str(data.get("campaign") or ""), preview["channel"])  # media_files.py
         return JsonResponse(preview)

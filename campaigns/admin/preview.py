@@ -12,9 +12,12 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
+from django.utils import timezone
+
 from campaigns.admin.estimate import estimate, estimated_cost_text, human_duration
 from campaigns.models import Account, Channel
 from campaigns.selectors_reports import preview_contacts, recipient_count, recipients_lacking
+from campaigns.services.frequency_cap import capped_in_preview
 from campaigns.services.personalise import (
     has_variables,
     recipient_context,
@@ -43,12 +46,15 @@ def build_preview(
     send_rate: int | None,
     quiet_hours: tuple[time | None, time | None] = (None, None),
     smart_encoding: bool = True,
+    frequency_capped: bool = True,
 ) -> dict[str, Any]:
     """The preview as JSON-ready data; see the builder's JavaScript for how it is shown.
 
     With ``smart_encoding`` (SMS) each text is shown and counted as it will be sent
     (``campaigns.sms_text.smart_encoding``), and ``smart_encoding`` in the answer says what
-    was replaced and the segments saved; without it, what it would do."""
+    was replaced and the segments saved; without it, what it would do. ``frequency_cap``
+    says how many recipients the cap would suppress if it started now (``frequency_capped``
+    False: the campaign is exempt, a resend to failed recipients)."""
     problems = template_problems(body)
     contacts = preview_contacts(list_ids, limit=SAMPLED if has_variables(body) else SHOWN)
     texts = [
@@ -109,7 +115,22 @@ def build_preview(
         "problems": problems,
         "variable_warnings": variable_warnings(body, list_ids),
         "smart_encoding": smart_summary(smart, enabled=smart_on),
+        "frequency_cap": frequency_cap_summary(account, list_ids) if frequency_capped else None,
     }
+
+
+def frequency_cap_summary(account: Account | None, list_ids: list[int]) -> dict[str, Any] | None:
+    """The rule and how many of the recipients it would suppress now (None: no rule)."""
+    cap, capped = capped_in_preview(account=account, list_ids=list_ids, now=timezone.now())
+    if cap is None:
+        return None
+    rule = cap.reason.removeprefix("frequency cap: ")
+    scope = "this account's campaigns" if cap.account_id else "all campaigns"
+    who = "recipient" if capped == 1 else "recipients"
+    days = "day" if cap.days == 1 else f"{cap.days} days"
+    got = f"already got {cap.messages} message{'' if cap.messages == 1 else 's'} in the last {days} from {scope}"
+    message = f"{capped:,} {who} {got}: they will be skipped." if capped else "no recipient is at the cap."
+    return {"rule": rule, "capped": capped, "message": message}
 
 
 def smart_summary(results: list[SmartEncoding], *, enabled: bool) -> dict[str, Any]:

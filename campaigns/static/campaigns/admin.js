@@ -62,6 +62,7 @@
         p.samples[0].per_segment + " characters per SMS)" : ""));
     }
     fact("Recipients", number(p.recipients) + (p.recipients ? " (before opt-outs)" : ""));
+    if (p.frequency_cap) fact("Frequency cap", p.frequency_cap.rule + ": " + p.frequency_cap.message, p.frequency_cap.capped ? "cd-warn" : "");
     fact("Total segments", (p.total_is_estimate ? "≈ " : "") + number(p.total_segments) + (p.channel === "mms" ? " MMS" : " SMS"));
     fact("Estimated cost", p.estimated_cost ? (p.total_is_estimate ? "≈ " : "") + p.estimated_cost : "no price set for this account");
     fact("Estimated duration", p.estimated_duration + (p.pace_per_s ? " at " + number(p.pace_per_s) + "/s" : "") +
