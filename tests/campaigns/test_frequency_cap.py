@@ -7,6 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection, connections
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +17,7 @@ from campaigns.selectors_reports import suppressed_by_reason
 from campaigns.services.frequency_cap import FREQUENCY_LOCK_CLASS, capped_in_preview
 from campaigns.services.materialise import materialise_recipients
 from campaigns.statuses import MessageStatus as S
-from tests.admin.conftest import _fresh_cache, marketer_client  # noqa: F401
+from tests.admin.conftest import _fresh_cache, marketer_client, operator_client  # noqa: F401
 from tests.e2e.harness import wait_until
 from tests.factories import AccountFactory, RecipientListFactory
 
@@ -197,3 +198,26 @@ def test_two_campaigns_materialising_at_once_cannot_both_exceed() -> None:
     assert Message.objects.filter(
         campaign__in=[first, second], status=S.SUPPRESSED, reason="frequency cap: 1 in 7 days"
     ).count() == len(phones)
+
+
+@pytest.mark.django_db
+def test_account_admin_shows_the_rule_and_wants_both_halves(operator_client) -> None:  # noqa: F811
+    account = AccountFactory()
+    url = reverse("admin:campaigns_account_change", args=[account.pk])
+    page = operator_client.get(url).content.decode()
+    assert 'name="frequency_cap"' in page and 'name="frequency_cap_days"' in page
+    account.frequency_cap = 3
+    with pytest.raises(ValidationError, match="both"):
+        account.full_clean()
+    account.frequency_cap_days = 7
+    account.full_clean()
+
+
+def test_platform_setting_is_checked(settings) -> None:
+    from campaigns.services.frequency_cap import platform_cap
+
+    settings.FREQUENCY_CAP = "3/7"
+    assert platform_cap().reason == "frequency cap: 3 in 7 days"
+    settings.FREQUENCY_CAP = "three a week"
+    with pytest.raises(ImproperlyConfigured):
+        platform_cap()
