@@ -30,7 +30,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
-from campaigns.sms_text.encoding import TextAnalysis, analyse
+from campaigns.sms_text.encoding import _PART_CAPACITY, _SINGLE_CAPACITY, GSM7, UCS2, TextAnalysis, analyse
 from campaigns.sms_text.gsm_alphabet import CHAR_TO_SEPTETS
 
 __all__ = ["SUBSTITUTIONS", "SmartEncoding", "explain", "smart_encode"]
@@ -122,11 +122,30 @@ def smart_encode(text: str, *, concat: str = "udh8") -> str:
     return _decide(text, candidate, concat)[0]
 
 
+_GSM: Final = frozenset(CHAR_TO_SEPTETS)
+_TWO_SEPTETS: Final = tuple(char for char, septets in CHAR_TO_SEPTETS.items() if len(septets) == 2)
+
+
 @lru_cache(maxsize=4096)
 def _decide(text: str, candidate: str, concat: str) -> tuple[str, str]:
-    """(text to send, why the original is kept or "") for a text that has substitutions."""
-    if any(char not in CHAR_TO_SEPTETS for char in candidate):
+    """(text to send, why the original is kept or "") for a text that has substitutions.
+
+    Mostly decided without cutting either text into parts, which matters for personalised
+    texts (each one new to the cache): a candidate that fits one GSM SMS can never cost
+    more than the original."""
+    if not _GSM.issuperset(candidate):
         return text, "the message needs UCS-2 anyway (it has characters with no GSM equivalent)"
+    septets = len(candidate) + sum(candidate.count(char) for char in _TWO_SEPTETS)
+    if septets <= _SINGLE_CAPACITY[GSM7]:
+        return candidate, ""
+    # Cheap bounds first: the original is all BMP (every character is GSM or in the table),
+    # so it takes exactly ceil(n / part) UCS-2 parts; a GSM part closes with at least
+    # part - 1 septets (an escape pair is never split), so the candidate takes at most
+    # ceil(septets / (part - 1)) parts. Only when they overlap are both cut for real.
+    units = len(text)
+    ucs2 = 1 if units <= _SINGLE_CAPACITY[UCS2] else -(-units // _PART_CAPACITY[concat][UCS2])
+    if -(-septets // (_PART_CAPACITY[concat][GSM7] - 1)) <= ucs2:
+        return candidate, ""
     if analyse(candidate, concat=concat).segments > analyse(text, concat=concat).segments:
         return text, "the replacements would make the message longer in segments"
     return candidate, ""
