@@ -80,6 +80,7 @@ STARTED_READONLY = (
     "channel",
     "account",
     "recipient_lists",
+    "smart_encoding",
     "schedule_display",
     "scheduled_local",
     *DETAILS,
@@ -246,6 +247,7 @@ class CampaignAdmin(GuardedModelAdmin):
         if obj is not None and obj.pk and campaign_edits.has_started(obj):
             lists = list(obj.recipient_lists.values_list("id", flat=True))
             fixed |= {"channel": obj.channel, "account": obj.account_id, "recipient_lists": lists}
+            fixed["smart_encoding"] = "1" if obj.smart_encoding else "0"
         return format_html(
             '<div id="cd-preview" class="cd-preview" aria-live="polite" data-fixed="{}">'
             '<p class="cd-quiet">{}</p></div>',
@@ -262,8 +264,9 @@ class CampaignAdmin(GuardedModelAdmin):
         )
         return format_html(
             '<p class="cd-edit-scope" id="cd-edit-scope">Changes to the text, sender, send rate, quiet hours and '
-            "validity apply to the <strong>{}</strong> messages not yet sent; {}. The channel, account and "
-            "recipients are fixed once sending has started (duplicate the campaign to change them). "
+            "validity apply to the <strong>{}</strong> messages not yet sent; {}. The channel, account, "
+            "smart encoding and recipients are fixed once sending has started (duplicate the campaign to "
+            "change them). "
             "Press <em>Resume</em> to continue sending.</p>",
             f"{unsent:,}",
             kept,

@@ -38,6 +38,7 @@
     });
     const smart = form.elements.namedItem("smart_encoding");  // a checkbox: its value is "on" either way
     if (smart) data.append("smart_encoding", smart.checked ? "1" : "0");
+    else if (fixed.smart_encoding !== undefined) data.append("smart_encoding", fixed.smart_encoding);
     form.querySelectorAll("input[name=recipient_lists]:checked").forEach((box) => data.append("recipient_lists", box.value));
     const select = form.querySelector("select[name=recipient_lists]");
     if (select) Array.from(select.selectedOptions).forEach((o) => data.append("recipient_lists", o.value));
