@@ -114,7 +114,7 @@ def build_preview(
         "estimated_cost": estimated_cost_text(account=account, list_ids=list_ids, per_message=per_message),
         "problems": problems,
         "variable_warnings": variable_warnings(body, list_ids),
-        "smart_encoding": smart_summary(smart, enabled=smart_on),
+        "smart_encoding": None if channel == Channel.MMS else smart_summary(smart, enabled=smart_on),
         "frequency_cap": frequency_cap_summary(account, list_ids) if frequency_capped else None,
     }
 

@@ -74,3 +74,8 @@ def test_cost_estimate_follows_the_option() -> None:
         campaign.recipient_lists.add(lst)
     assert estimated_cost(smart).amount == Decimal("0.04")  # 4 × 1 segment
     assert estimated_cost(plain).amount == Decimal("0.12")  # 4 × 3 segments
+
+
+def test_mms_preview_has_no_smart_encoding(marketer_client) -> None:
+    data = _preview(marketer_client, body=BODY, channel="mms")
+    assert data["smart_encoding"] is None and data["samples"][0]["text"] == BODY
