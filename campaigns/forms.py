@@ -120,6 +120,7 @@ class CampaignForm(forms.ModelForm):
             "account",
             "sender",
             "body",
+            "smart_encoding",
             "mms_subject",
             "recipient_lists",
             "timezone",

@@ -40,6 +40,7 @@ from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message
 from campaigns.selectors import SENT_STATUSES
 from campaigns.selectors_live import count_by_status
 from campaigns.sms_text.encoding import EncodingError, analyse
+from campaigns.sms_text.smart_encoding import smart_encode
 from campaigns.statuses import MessageStatus
 
 PREFIX_LEN = 7  # "+" and six digits: enough to tell NANP, +7 and +44's islands apart
@@ -216,7 +217,7 @@ def campaign_segments(campaign: Campaign, *, by_country: bool = True) -> tuple[d
     exist; before that, the recipients of the lists times the segments of the text."""
     spent, planned = (_prefix_segments if by_country else _flat_segments)(campaign)
     if planned is None and not _planned_from_messages(campaign):
-        per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body)
+        per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body, campaign.smart_encoding)
         recipients = recipients_by_country(list(campaign.recipient_lists.values_list("id", flat=True)))
         planned = {country: count * per_message for country, count in recipients.items()}
         if not by_country:
@@ -240,10 +241,11 @@ def recipients_by_country(list_ids: list[int]) -> dict[str, int]:
     return _by_country(rows)
 
 
-def _segments_of(body: str) -> int:
-    """SMS segments of ``body`` as the binds will cut it (1 for a text that cannot be encoded)."""
+def _segments_of(body: str, smart_encoding: bool = True) -> int:
+    """SMS segments of ``body`` as the binds will cut it, smart encoding included when the
+    campaign has it (1 for a text that cannot be encoded)."""
     try:
-        return analyse(body).segments
+        return analyse(smart_encode(body) if smart_encoding else body).segments
     except EncodingError:
         return 1
 

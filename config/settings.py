@@ -239,6 +239,14 @@ if RECEIPT_DEADLINE_S <= 0 or RECEIPT_DEADLINE_GRACE_S < 0:
 # in the worker's memory until they are recorded).
 SUBMIT_DB_RETRY_S = float(os.environ.get("SUBMIT_DB_RETRY_S", "120"))
 IDEMPOTENCY_KEY_TTL_DAYS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_DAYS", "7"))
+# Platform-wide frequency cap, "N/D": a recipient gets at most N marketing messages in D days
+# across every account's campaigns (an account's own cap replaces it). Empty: no cap.
+# See campaigns/services/frequency_cap.py and docs/marketers.md.
+FREQUENCY_CAP = os.environ.get("FREQUENCY_CAP", "").strip()
+if FREQUENCY_CAP and not (
+    FREQUENCY_CAP.count("/") == 1 and all(p.strip().isdigit() and int(p) > 0 for p in FREQUENCY_CAP.split("/"))
+):
+    raise ValueError(f"FREQUENCY_CAP must look like 3/7 (3 messages in 7 days), not {FREQUENCY_CAP!r}")
 
 # --- Transport workers -----------------------------------------------------------------
 # Which account (and bind mode) this process binds for: set per child by run_bind_workers /

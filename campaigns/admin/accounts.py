@@ -58,6 +58,15 @@ class AccountAdmin(AccountHealthMixin, GuardedModelAdmin):  # health + test conn
                 )
             },
         ),
+        (
+            "Marketing rules",
+            {
+                "fields": (("frequency_cap", "frequency_cap_days"),),
+                "description": "A recipient gets at most this many messages from this account's campaigns "
+                "in that many days (test sends, API sends and resends to failed recipients excluded). "
+                "See the marketers' guide, docs/marketers.md.",
+            },
+        ),
     )
 
     # A read-only admin page renders every field's value, secrets included: people who may

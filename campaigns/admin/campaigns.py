@@ -30,6 +30,7 @@ from campaigns.forms import CampaignForm
 from campaigns.models import Account, Campaign
 from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
 from campaigns.services import campaign_actions, campaign_edits
+from campaigns.services.frequency_cap import exempt_from_cap
 from campaigns.statuses import C
 from campaigns.templatetags.campaign_admin import progress_bars, status_badge
 
@@ -37,7 +38,7 @@ LIVE = (C.SCHEDULED, C.RUNNING, C.PAUSED)
 DETAILS = ("is_test", "resend_of", "created_by", "created_at", "started_at", "completed_at", "materialised_at")
 EDIT_FIELDSETS = (
     (None, {"fields": ("name", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "preview_panel", "mms_subject")}),
+    ("Message", {"fields": ("body", "smart_encoding", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",
@@ -56,7 +57,7 @@ EDIT_FIELDSETS = (
 STARTED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("edit_scope", "name", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "preview_panel", "mms_subject")}),
+    ("Message", {"fields": ("body", "smart_encoding", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",
@@ -79,6 +80,7 @@ STARTED_READONLY = (
     "channel",
     "account",
     "recipient_lists",
+    "smart_encoding",
     "schedule_display",
     "scheduled_local",
     *DETAILS,
@@ -86,7 +88,7 @@ STARTED_READONLY = (
 LOCKED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("name", "status", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "mms_subject")}),
+    ("Message", {"fields": ("body", "smart_encoding", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",
@@ -245,6 +247,7 @@ class CampaignAdmin(GuardedModelAdmin):
         if obj is not None and obj.pk and campaign_edits.has_started(obj):
             lists = list(obj.recipient_lists.values_list("id", flat=True))
             fixed |= {"channel": obj.channel, "account": obj.account_id, "recipient_lists": lists}
+            fixed["smart_encoding"] = "1" if obj.smart_encoding else "0"
         return format_html(
             '<div id="cd-preview" class="cd-preview" aria-live="polite" data-fixed="{}">'
             '<p class="cd-quiet">{}</p></div>',
@@ -261,8 +264,9 @@ class CampaignAdmin(GuardedModelAdmin):
         )
         return format_html(
             '<p class="cd-edit-scope" id="cd-edit-scope">Changes to the text, sender, send rate, quiet hours and '
-            "validity apply to the <strong>{}</strong> messages not yet sent; {}. The channel, account and "
-            "recipients are fixed once sending has started (duplicate the campaign to change them). "
+            "validity apply to the <strong>{}</strong> messages not yet sent; {}. The channel, account, "
+            "smart encoding and recipients are fixed once sending has started (duplicate the campaign to "
+            "change them). "
             "Press <em>Resume</em> to continue sending.</p>",
             f"{unsent:,}",
             kept,
@@ -328,6 +332,8 @@ class CampaignAdmin(GuardedModelAdmin):
             list_ids=list_ids,
             send_rate=int(rate) if rate.isdigit() else None,
             quiet_hours=quiet,
+            smart_encoding=str(data.get("smart_encoding", "1")).lower() not in ("", "0", "false", "off"),
+            frequency_capped=not exempt_from_cap(str(data.get("campaign") or "")),
         )
         preview["media"] = preview_media(str(data.get("campaign") or ""), preview["channel"])  # media_files.py
         return JsonResponse(preview)

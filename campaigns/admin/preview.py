@@ -12,9 +12,12 @@ from __future__ import annotations
 from datetime import time
 from typing import Any
 
+from django.utils import timezone
+
 from campaigns.admin.estimate import estimate, estimated_cost_text, human_duration
 from campaigns.models import Account, Channel
 from campaigns.selectors_reports import preview_contacts, recipient_count, recipients_lacking
+from campaigns.services.frequency_cap import capped_in_preview
 from campaigns.services.personalise import (
     has_variables,
     recipient_context,
@@ -22,7 +25,8 @@ from campaigns.services.personalise import (
     template_problems,
     variables_without_default,
 )
-from campaigns.sms_text.encoding import EncodingError, analyse
+from campaigns.sms_text.encoding import EncodingError
+from campaigns.sms_text.smart_encoding import SmartEncoding, explain
 
 SHOWN = 5
 SAMPLED = 200
@@ -41,8 +45,16 @@ def build_preview(
     list_ids: list[int],
     send_rate: int | None,
     quiet_hours: tuple[time | None, time | None] = (None, None),
+    smart_encoding: bool = True,
+    frequency_capped: bool = True,
 ) -> dict[str, Any]:
-    """The preview as JSON-ready data; see the builder's JavaScript for how it is shown."""
+    """The preview as JSON-ready data; see the builder's JavaScript for how it is shown.
+
+    With ``smart_encoding`` (SMS) each text is shown and counted as it will be sent
+    (``campaigns.sms_text.smart_encoding``), and ``smart_encoding`` in the answer says what
+    was replaced and the segments saved; without it, what it would do. ``frequency_cap``
+    says how many recipients the cap would suppress if it started now (``frequency_capped``
+    False: the campaign is exempt, a resend to failed recipients)."""
     problems = template_problems(body)
     contacts = preview_contacts(list_ids, limit=SAMPLED if has_variables(body) else SHOWN)
     texts = [
@@ -52,13 +64,16 @@ def build_preview(
         )
         for c in contacts
     ] or [("", render(body, {}))]
-    samples, forcing, segment_counts = [], {}, []
-    for phone, text in texts:
+    samples, forcing, segment_counts, smart = [], {}, [], []
+    smart_on = smart_encoding and channel != Channel.MMS
+    for phone, written in texts:
         try:
-            analysis = analyse(text)
+            result = explain(written)
         except EncodingError as exc:
             problems.append(str(exc))
             continue
+        smart.append(result)
+        text, analysis = (result.text, result.after) if smart_on else (written, result.before)
         segment_counts.append(analysis.segments)
         for char in analysis.ucs2_chars:
             forcing.setdefault(char, _char_info(char))
@@ -99,6 +114,52 @@ def build_preview(
         "estimated_cost": estimated_cost_text(account=account, list_ids=list_ids, per_message=per_message),
         "problems": problems,
         "variable_warnings": variable_warnings(body, list_ids),
+        "smart_encoding": None if channel == Channel.MMS else smart_summary(smart, enabled=smart_on),
+        "frequency_cap": frequency_cap_summary(account, list_ids) if frequency_capped else None,
+    }
+
+
+def frequency_cap_summary(account: Account | None, list_ids: list[int]) -> dict[str, Any] | None:
+    """The rule and how many of the recipients it would suppress now (None: no rule)."""
+    cap, capped = capped_in_preview(account=account, list_ids=list_ids, now=timezone.now())
+    if cap is None:
+        return None
+    rule = cap.reason.removeprefix("frequency cap: ")
+    scope = "this account's campaigns" if cap.account_id else "all campaigns"
+    who = "recipient" if capped == 1 else "recipients"
+    days = "day" if cap.days == 1 else f"{cap.days} days"
+    got = f"already got {cap.messages} message{'' if cap.messages == 1 else 's'} in the last {days} from {scope}"
+    message = f"{capped:,} {who} {got}: they will be skipped." if capped else "no recipient is at the cap."
+    return {"rule": rule, "capped": capped, "message": message}
+
+
+def smart_summary(results: list[SmartEncoding], *, enabled: bool) -> dict[str, Any]:
+    """What smart encoding replaces in the sampled texts and what it saves, as the builder
+    says it ("3 → 1 segment per message", the first sample's figures; ``saved_total`` over
+    every sample). When it is off the same figures say what it would do."""
+    replaced: dict[str, dict[str, Any]] = {}  # count: in the first sampled message that has it
+    for result in results:
+        for char, to, count in result.replaced:
+            replaced.setdefault(char, {**_char_info(char), "to": to or "(removed)", "count": count})
+    first = results[0] if results else None
+    before, after = (first.before.segments, first.after.segments) if first else (0, 0)
+    change = f"{before} → {after} segment{'' if after == 1 else 's'} per message"
+    if not replaced or first is None:
+        message = ""
+    elif not first.applied:
+        message = f"Smart encoding leaves the text as written: {first.why_not}."
+    elif enabled:
+        message = f"Smart encoding: {change}."
+    else:
+        message = f"Smart encoding is off; on, it would give {change}."
+    return {
+        "enabled": enabled,
+        "applied": bool(enabled and first and first.applied),
+        "replaced": list(replaced.values()),
+        "segments_before": before,
+        "segments_after": after,
+        "saved_total": sum(r.segments_saved for r in results),
+        "message": message,
     }
 
 

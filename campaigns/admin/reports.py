@@ -30,7 +30,7 @@ from campaigns.selectors_breakdown import PORTING_NOTE, campaign_breakdown
 from campaigns.selectors_cost import Cost, cost_by_country, price_table
 from campaigns.selectors_failures import REASON_STATUSES, ReasonGroup
 from campaigns.selectors_live import LiveFigures, live_figures
-from campaigns.selectors_reports import EXPORT_COLUMNS, message_export_rows
+from campaigns.selectors_reports import EXPORT_COLUMNS, message_export_rows, suppressed_by_reason
 from campaigns.selectors_stats import cached_failure_reasons
 from campaigns.selectors_timeline import campaign_timeline
 from campaigns.statuses import MessageStatus
@@ -127,6 +127,7 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
         export_failures_url=reverse("admin:campaigns_campaign_export_failures", args=[campaign.pk]),
         change_url=reverse("admin:campaigns_campaign_change", args=[campaign.pk]),
     )
+    context["suppressed_reasons"] = suppressed_by_reason(campaign) if live.suppressed else []
     return TemplateResponse(request, "admin/campaigns/campaign/report.html", context)
 
 

@@ -37,7 +37,7 @@ def drop(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("campaigns", "0017_segment_prices"),
+        ("campaigns", "0019_frequency_cap_smart_encoding"),
     ]
 
     operations = [migrations.RunPython(create, drop)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
@@ -132,6 +133,22 @@ class Account(models.Model):
     mms_rate = models.PositiveIntegerField(
         verbose_name="MMS rate", default=5, help_text="Maximum MMS per second for this account."
     )
+    frequency_cap = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=(
+            "Optional: a recipient gets at most this many marketing messages from this account's campaigns in "
+            "the days below; the excess are suppressed when a campaign starts. Empty: the platform-wide rule "
+            "(FREQUENCY_CAP), if any."
+        ),
+    )
+    frequency_cap_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(366)],
+        help_text="The frequency cap's window in days (e.g. 7).",
+    )
     active = models.BooleanField(default=True, help_text="Inactive accounts send nothing and hold no binds.")
     smpp_stopped_reason = models.CharField(
         verbose_name="SMPP stopped reason",
@@ -167,6 +184,10 @@ class Account(models.Model):
 
     def __repr__(self) -> str:
         return f"<Account {self.pk}: {self.system_id}>"
+
+    def clean(self) -> None:
+        if (self.frequency_cap is None) != (self.frequency_cap_days is None):
+            raise ValidationError("Give both the frequency cap and its window in days, or neither.")
 
     @property
     def capacity_per_s(self) -> int:

@@ -71,6 +71,14 @@ class Campaign(models.Model):
         blank=True,
         help_text="How long the network keeps trying to deliver (e.g. 1 day). Empty: the provider's default.",
     )
+    smart_encoding = models.BooleanField(
+        default=True,
+        help_text=(
+            "Replace characters that only look like GSM ones (curly quotes, dashes, special spaces, ellipsis, "
+            "fullwidth letters) so the SMS stays in GSM: 160 characters per SMS instead of 70. Applied only when "
+            "it saves or costs no segment; emoji and letters such as ł or Ж are never changed."
+        ),
+    )
     is_test = models.BooleanField(default=False, help_text="Test sends are kept out of reports and statistics.")
     is_single_send = models.BooleanField(
         default=False,

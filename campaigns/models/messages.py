@@ -63,6 +63,9 @@ class Message(models.Model):
                 name="message_awaiting_receipt_idx",
                 condition=models.Q(status=MessageStatus.ACCEPTED),
             ),
+            # The frequency cap (campaigns/services/frequency_cap.py): a recipient's messages
+            # of the last days, one index range per number, stopping at the N-th.
+            models.Index(fields=["phone", "created_at"], name="message_phone_created_idx"),
         ]
 
     def __str__(self) -> str:

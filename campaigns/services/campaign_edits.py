@@ -30,10 +30,17 @@ from campaigns.models import Campaign, Message, MessagePart
 from campaigns.statuses import C, MessageStatus
 
 EDITABLE_STATUSES = (C.DRAFT, C.SCHEDULED, C.PAUSED)
-FIXED_ONCE_STARTED = ("channel", "account", "recipient_lists")
+# Smart encoding too: a message begun under it has parts cut from the replaced text, and a
+# part retried later must come from the same cut (campaigns/services/submit.py).
+FIXED_ONCE_STARTED = ("channel", "account", "recipient_lists", "smart_encoding")
 TEXT_FIELDS = frozenset({"body"})
 TIMING_FIELDS = frozenset({"quiet_hours_start", "quiet_hours_end", "timezone"})
-FIELD_LABELS = {"channel": "channel", "account": "account", "recipient_lists": "recipient lists"}
+FIELD_LABELS = {
+    "channel": "channel",
+    "account": "account",
+    "recipient_lists": "recipient lists",
+    "smart_encoding": "smart encoding",
+}
 
 
 def is_editable(campaign: Campaign) -> bool:

@@ -4,6 +4,8 @@ A million contacts must not pass through Python: the database deduplicates numbe
 appear on several lists (the lowest contact id wins), marks opted-out and malformed
 numbers as suppressed with a reason, and ``ON CONFLICT DO NOTHING`` makes a second run a
 no-op. Bodies are personalised later, per batch, when messages are claimed for sending.
+A frequency cap, when one applies, then suppresses the numbers already at it, in one more
+statement (``campaigns.services.frequency_cap``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from django.utils import timezone
 
 from campaigns.models import Account, Campaign, Contact, Message, OptOut
 from campaigns.services import status
+from campaigns.services.frequency_cap import apply_frequency_cap
 from campaigns.services.personalise import has_variables
 from campaigns.statuses import MessageStatus
 
@@ -98,6 +101,7 @@ def materialise_recipients(*, campaign: Campaign) -> int:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
                 inserted = max(cursor.rowcount, 0)
+            apply_frequency_cap(campaign=campaign, now=now)  # one UPDATE, under its lock until commit
         Campaign.objects.filter(id=campaign.id, materialised_at__isnull=True).update(materialised_at=now)
     return inserted
 

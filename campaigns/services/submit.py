@@ -29,13 +29,14 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
-from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Message, MessagePart
+from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Channel, Message, MessagePart
 from campaigns.services import pace
 from campaigns.services.bulk_sql import member_of, quoted_table
 from campaigns.services.senders import BatchPlan, PartToSend, Sender
 from campaigns.services.status import roll_up_answered
 from campaigns.services.submit_recovery import hold_off_sweeper, release_messages, take_over
 from campaigns.services.submit_writes import record_submit_results
+from campaigns.sms_text.smart_encoding import smart_encode
 from campaigns.statuses import S
 from plumbing.db import hand_back_connection
 
@@ -292,7 +293,7 @@ def _parts_to_send(rows: list[QueuedMessage], campaigns: dict[int, Campaign], se
     payloads: dict[int, Sequence[object]] = {}
     for r in rows:
         c = campaigns[r.campaign_id]
-        text = r.body or c.body
+        text = text_to_send(r.body, c)
         if not r.has_parts:
             payloads[r.id] = segment(text, ref=r.id) or [None]
             keys.extend((r.id, i, len(payloads[r.id])) for i in range(1, len(payloads[r.id]) + 1))
@@ -300,7 +301,7 @@ def _parts_to_send(rows: list[QueuedMessage], campaigns: dict[int, Campaign], se
     for mid, index, total in sorted(keys):
         r = by_id[mid]
         c = campaigns[r.campaign_id]
-        text = r.body or c.body
+        text = text_to_send(r.body, c)
         if mid not in payloads:  # a part to retry: the same cut as when the message was first sent
             payloads[mid] = segment(text, ref=mid) or [None]
         out.append(
@@ -322,6 +323,18 @@ def _parts_to_send(rows: list[QueuedMessage], campaigns: dict[int, Campaign], se
             )
         )
     return out
+
+
+def text_to_send(body: str, campaign: Campaign) -> str:
+    """The text a message goes out with: its personalised body (or the campaign's), with
+    smart encoding when the campaign has it (SMS only: look-alike characters become GSM
+    ones when that never adds a segment, ``campaigns.sms_text.smart_encoding``). Applied
+    here, once, as the text is cut into parts, so a retried part gets the same cut; the
+    stored body stays as written, as the builder's preview shows it beside the result."""
+    text = body or campaign.body
+    if campaign.smart_encoding and campaign.channel == Channel.SMS:
+        return smart_encode(text)
+    return text
 
 
 def running_campaigns(campaign_ids: Iterable[int]) -> set[int]:

@@ -138,9 +138,15 @@ def test_marketer_imports_builds_sends_and_reads_the_report(
     page.select_option("#id_account", label=f"Simulated SMSC ({system_id})")
     page.get_by_label("Spring customers").check()
     page.fill("#id_body", "Hi {{ first_name }}, don’t miss our spring sale!")
+    # Smart encoding (on by default) turns the curly apostrophe into ' and the text stays GSM.
+    expect(page.locator("#cd-preview [data-fact=Encoding]")).to_have_text("GSM-7")
+    expect(page.locator("#cd-smart-encoding")).to_contain_text("’ → '")
+    expect(page.locator("#cd-preview .cd-bubble").first).to_have_text("Hi Ann, don't miss our spring sale!")
+    page.uncheck("#id_smart_encoding")
     expect(page.locator("#cd-preview [data-fact=Encoding]")).to_have_text("UCS-2")
     expect(page.locator("#cd-ucs2-reason")).to_contain_text("U+2019")
     page.locator("#cd-preview").screenshot(path=str(shoot("03-builder-preview").with_name("03a-preview-ucs2.png")))
+    page.check("#id_smart_encoding")
     # A variable nobody has: the builder says so before anything is sent.
     page.fill("#id_body", "Hi {{ first_name }}, the {{ shop }} sale starts now!")
     expect(page.locator("#cd-variable-warnings [data-variable=shop]")).to_contain_text(

@@ -105,6 +105,7 @@ class CampaignSerializer(StrictModelSerializer):
             "account",
             "sender",
             "body",
+            "smart_encoding",
             "mms_subject",
             "recipient_lists",
             "timezone",
@@ -202,7 +203,7 @@ class CampaignStatsSerializer(serializers.Serializer):
     sent = serializers.IntegerField(help_text="Accepted by the provider (whatever happened next).")
     delivered = serializers.IntegerField()
     failed = serializers.IntegerField(help_text="Failed, rejected, undelivered or expired.")
-    suppressed = serializers.IntegerField(help_text="Not sent: opted out or invalid number.")
+    suppressed = serializers.IntegerField(help_text="Not sent: opted out, invalid number or frequency cap.")
     cancelled = serializers.IntegerField()
     delivery_rate = serializers.FloatField(allow_null=True, help_text="delivered / sent; null before any is sent.")
     by_status = serializers.DictField(

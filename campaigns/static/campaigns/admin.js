@@ -36,6 +36,9 @@
       if (field) data.append(name, field.value);
       else if (fixed[name] !== undefined) data.append(name, fixed[name]);
     });
+    const smart = form.elements.namedItem("smart_encoding");  // a checkbox: its value is "on" either way
+    if (smart) data.append("smart_encoding", smart.checked ? "1" : "0");
+    else if (fixed.smart_encoding !== undefined) data.append("smart_encoding", fixed.smart_encoding);
     form.querySelectorAll("input[name=recipient_lists]:checked").forEach((box) => data.append("recipient_lists", box.value));
     const select = form.querySelector("select[name=recipient_lists]");
     if (select) Array.from(select.selectedOptions).forEach((o) => data.append("recipient_lists", o.value));
@@ -60,6 +63,7 @@
         p.samples[0].per_segment + " characters per SMS)" : ""));
     }
     fact("Recipients", number(p.recipients) + (p.recipients ? " (before opt-outs)" : ""));
+    if (p.frequency_cap) fact("Frequency cap", p.frequency_cap.rule + ": " + p.frequency_cap.message, p.frequency_cap.capped ? "cd-warn" : "");
     fact("Total segments", (p.total_is_estimate ? "≈ " : "") + number(p.total_segments) + (p.channel === "mms" ? " MMS" : " SMS"));
     fact("Estimated cost", p.estimated_cost ? (p.total_is_estimate ? "≈ " : "") + p.estimated_cost : "no price set for this account");
     fact("Estimated duration", p.estimated_duration + (p.pace_per_s ? " at " + number(p.pace_per_s) + "/s" : "") +
@@ -78,6 +82,7 @@
       why.append(el("span", { class: "cd-quiet" }, "Replace them to fit 160 characters per SMS instead of 70."));
       panel.append(why);
     }
+    renderSmartEncoding(panel, p.smart_encoding);
     p.problems.forEach((problem) => panel.append(el("p", { class: "errornote" }, problem)));
     renderVariableWarnings(panel, p.variable_warnings || []);
     if (p.samples.length) {
@@ -96,6 +101,17 @@
       });
       panel.append(list);
     }
+  }
+
+  /* Smart encoding: what it replaced (or would) and the segments saved, "3 → 1 segment per message". */
+  function renderSmartEncoding(panel, smart) {
+    if (!smart || !smart.replaced.length) return;
+    const box = el("p", { class: smart.applied ? "cd-smart cd-ok" : "cd-smart cd-quiet", id: "cd-smart-encoding" }, smart.message + " ");
+    smart.replaced.forEach((r) => {
+      box.append(el("code", { title: r.code }, r.char + " → " + r.to + (r.count > 1 ? " ×" + r.count : "")));
+      box.append(" ");
+    });
+    panel.append(box);
   }
 
   /* Variables some recipients have no value for (and no default): empty for them when sent. */
