@@ -10,6 +10,13 @@ import campaigns.fields
 import campaigns.models.webhooks
 
 
+def sync_role_permissions(apps, schema_editor):
+    """The operator role gets the webhook models' permissions (campaigns/roles.py)."""
+    from campaigns.roles import sync_roles
+
+    sync_roles(apps)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0017_segment_prices"),
@@ -178,4 +185,5 @@ class Migration(migrations.Migration):
             model_name="webhookdelivery",
             constraint=models.UniqueConstraint(fields=("event", "endpoint"), name="webhook_delivery_once"),
         ),
+        migrations.RunPython(sync_role_permissions, migrations.RunPython.noop),
     ]
