@@ -380,6 +380,8 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "campaigns.statuses.MessageStatus",
         "ChannelEnum": "campaigns.models.campaigns.Channel",
         "OptOutSourceEnum": "campaigns.models.audience.OptOutSource",
+        "WebhookEventTypeEnum": "campaigns.models.webhooks.WebhookEventType",
+        "WebhookDeliveryStatusEnum": "campaigns.models.webhooks.DeliveryStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
