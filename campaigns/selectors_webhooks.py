@@ -8,7 +8,8 @@ from campaigns.models import WebhookDelivery, WebhookEndpoint
 
 
 def webhook_endpoint_list() -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.order_by("id")
+    """Endpoints made through /webhooks/ (not the per-send callback_url ones, seen in the admin)."""
+    return WebhookEndpoint.objects.filter(signed_by=None).order_by("id")
 
 
 def webhook_delivery_list(*, endpoint_id: int, status: str | None = None) -> QuerySet[WebhookDelivery]:

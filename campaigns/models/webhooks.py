@@ -57,6 +57,14 @@ class WebhookEndpoint(models.Model):
         help_text="Only events of this campaign (empty: every campaign).",
     )
     api_sends_only = models.BooleanField(default=False, help_text="Only messages of API sends (POST /api/v1/send/).")
+    signed_by = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="callbacks",
+        help_text="A send's callback_url: signed with this endpoint's secret (its own secret is unused).",
+    )
     active = models.BooleanField(default=True)
     disabled_reason = models.CharField(
         max_length=255, blank=True, help_text="Why delivery stopped (set when it failed for too long)."
@@ -81,6 +89,11 @@ class WebhookEndpoint(models.Model):
 
     def __repr__(self) -> str:
         return f"<WebhookEndpoint {self.pk}: {self.url}>"
+
+    @property
+    def signing_secret(self) -> str:
+        """The secret that signs this endpoint's POSTs (a callback's: its signing endpoint's)."""
+        return self.signed_by.secret if self.signed_by_id else self.secret
 
 
 class WebhookEvent(models.Model):

@@ -72,7 +72,11 @@ def claim_due(*, limit: int, now: datetime) -> list[WebhookDelivery]:
             [now + timedelta(seconds=settings.WEBHOOKS_LEASE_S), DeliveryStatus.PENDING, now, limit],
         )
         ids = [row[0] for row in cursor.fetchall()]
-    return list(WebhookDelivery.objects.filter(id__in=ids).select_related("event", "endpoint").order_by("id"))
+    return list(
+        WebhookDelivery.objects.filter(id__in=ids)
+        .select_related("event", "endpoint", "endpoint__signed_by")
+        .order_by("id")
+    )
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -100,7 +104,7 @@ def post(delivery: WebhookDelivery) -> Outcome:
         "User-Agent": "campaign-dispatch-webhooks/1",
         "X-Webhook-Id": str(delivery.event.public_id),
         "X-Webhook-Timestamp": timestamp,
-        "X-Signature-256": signature(delivery.endpoint.secret, timestamp, body),
+        "X-Signature-256": signature(delivery.endpoint.signing_secret, timestamp, body),
     }
     ids = {"delivery_id": delivery.id, "endpoint_id": delivery.endpoint_id}
     timeout = (settings.WEBHOOKS_CONNECT_TIMEOUT_S, settings.WEBHOOKS_READ_TIMEOUT_S)

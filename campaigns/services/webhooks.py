@@ -66,4 +66,35 @@ def rotate_secret(endpoint: WebhookEndpoint) -> str:
 
 def default_endpoint(user: AbstractBaseUser) -> WebhookEndpoint | None:
     """The endpoint whose secret signs ``user``'s per-message callback_url: their oldest active one."""
-    return WebhookEndpoint.objects.filter(owner=user, active=True).order_by("id").first()
+    return WebhookEndpoint.objects.filter(owner=user, active=True, signed_by=None).order_by("id").first()
+
+
+def signing_endpoint_for_callback(*, user: AbstractBaseUser, url: str) -> WebhookEndpoint:
+    """The endpoint that will sign a send's ``callback_url`` (checked before the send is made)."""
+    validate_url(url)
+    endpoint = default_endpoint(user)
+    if endpoint is None:
+        raise ApplicationError(
+            "callback_url is signed with the secret of your oldest active webhook endpoint, and you have none: "
+            "create one first (POST /api/v1/webhooks/).",
+            field="callback_url",
+            code="no_signing_endpoint",
+        )
+    return endpoint
+
+
+def add_callback(*, campaign_id: int, url: str, signed_by: WebhookEndpoint) -> WebhookEndpoint:
+    """An endpoint for one API send's message: its campaign's message.status events only.
+
+    Call it in the transaction that makes the send, so that its first status change has it.
+    """
+    endpoint = WebhookEndpoint.objects.create(
+        owner=signed_by.owner,
+        url=url,
+        description=f"callback_url of API send campaign {campaign_id}",
+        events=["message.status"],
+        campaign_id=campaign_id,
+        signed_by=signed_by,
+    )
+    forget_endpoints()
+    return endpoint

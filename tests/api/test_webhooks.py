@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from campaigns.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from campaigns.models import Message, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from campaigns.services.webhook_outbox import forget_endpoints
 
 pytestmark = pytest.mark.django_db
@@ -76,3 +76,27 @@ def test_deliveries_of_an_endpoint(operator: APIClient) -> None:
 
 def test_marketers_and_viewers_cannot_see_webhooks(marketer: APIClient, viewer: APIClient) -> None:
     assert marketer.get(URL).status_code == 403 and viewer.get(URL).status_code == 403
+
+
+def test_callback_url_of_a_send_is_signed_with_the_callers_default_endpoint(operator: APIClient, account) -> None:
+    from django.contrib.auth.models import Permission
+
+    operator.user.user_permissions.add(*Permission.objects.filter(codename__in=["add_campaign", "send_campaign"]))
+    send = {"account": account.id, "phone": "+447911000777", "body": "hi", "callback_url": "http://127.0.0.1:9/cb"}
+    refused = operator.post("/api/v1/send/", send)
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "callback_url"  # no endpoint yet
+    assert not Message.objects.exists()  # refused before anything was made
+    default = operator.post(URL, {"url": "http://127.0.0.1:9/all", "events": ["campaign.status"]}).json()
+    sent = operator.post("/api/v1/send/", send, HTTP_IDEMPOTENCY_KEY="k-1")
+    assert sent.status_code == 201, sent.json()
+    callback = WebhookEndpoint.objects.get(signed_by_id=default["id"])
+    message = Message.objects.get(id=sent.json()["id"])
+    assert (callback.url, callback.campaign_id, callback.events) == (
+        "http://127.0.0.1:9/cb",
+        message.campaign_id,
+        ["message.status"],
+    )
+    assert callback.signing_secret == default["secret"]
+    assert operator.post("/api/v1/send/", send, HTTP_IDEMPOTENCY_KEY="k-1").status_code == 201  # replayed
+    assert WebhookEndpoint.objects.filter(signed_by_id=default["id"]).count() == 1
+    assert [e["id"] for e in operator.get(URL).json()["results"]] == [default["id"]]  # callbacks are not listed

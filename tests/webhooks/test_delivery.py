@@ -155,3 +155,18 @@ def test_ssrf_private_destinations_are_refused_at_save_and_at_connect(settings) 
         assert receiver.requests_seen == 0
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == DeliveryStatus.PENDING and "loopback" in delivery.last_error
+
+
+def test_a_callback_is_signed_with_its_signing_endpoints_secret() -> None:
+    with Receiver() as receiver:
+        default = _endpoint("http://127.0.0.1:9/never-used")
+        default.active = False  # its own events are not wanted here, its secret still signs
+        default.save()
+        message = MessageFactory(status=S.PENDING)
+        from campaigns.services.webhooks import add_callback
+
+        add_callback(campaign_id=message.campaign_id, url=receiver.url, signed_by=default)
+        status.advance_messages([message.id], S.QUEUED)
+        assert deliver_due() == 1
+        (got,) = receiver.received
+        assert verify(SECRET, got.headers, got.body) and got.json["message"]["id"] == message.id
