@@ -190,19 +190,29 @@ def _track_endpoints(outcomes: list[Outcome], *, now: datetime) -> None:
         forget_endpoints()
 
 
+_pool: dict[int, ThreadPoolExecutor] = {}
+
+
+def _senders() -> ThreadPoolExecutor:
+    """The process's POSTing threads, kept: each keeps its connections to the endpoints alive."""
+    size = max(1, settings.WEBHOOKS_PARALLEL)
+    if size not in _pool:
+        _pool[size] = ThreadPoolExecutor(max_workers=size, thread_name_prefix="webhook-post")
+    return _pool[size]
+
+
 def deliver_due(*, budget_s: float = 30.0) -> int:
     """Deliver what is due, batch after batch, for at most about ``budget_s``; returns POSTs made."""
     started, made = time.monotonic(), 0
-    with ThreadPoolExecutor(max_workers=max(1, settings.WEBHOOKS_PARALLEL)) as pool:
-        while time.monotonic() - started < budget_s:
-            deliveries = claim_due(limit=settings.WEBHOOKS_BATCH, now=timezone.now())
-            if not deliveries:
-                break
-            outcomes = list(pool.map(post, deliveries))
-            record(deliveries, outcomes, now=timezone.now())
-            made += len(deliveries)
-            if len(deliveries) < settings.WEBHOOKS_BATCH:
-                break
+    while time.monotonic() - started < budget_s:
+        deliveries = claim_due(limit=settings.WEBHOOKS_BATCH, now=timezone.now())
+        if not deliveries:
+            break
+        outcomes = list(_senders().map(post, deliveries))
+        record(deliveries, outcomes, now=timezone.now())
+        made += len(deliveries)
+        if len(deliveries) < settings.WEBHOOKS_BATCH:
+            break
     return made
 
 
