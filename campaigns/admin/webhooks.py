@@ -34,6 +34,7 @@ class WebhookEndpointForm(forms.ModelForm):
 
     def clean_url(self) -> str:
         try:
+            webhooks.require_postgresql()
             return webhooks.validate_url(self.cleaned_data["url"])
         except ApplicationError as exc:
             raise forms.ValidationError(exc.message) from None

@@ -9,7 +9,8 @@ them. When no endpoint is active (the common case) the call costs no statement a
 :func:`webhooks_wanted` is an EXISTS cached for ``WEBHOOKS_ENDPOINTS_CACHE_S`` per process
 (an endpoint made in another process starts getting events within that time).
 
-PostgreSQL only (``jsonb``, ``gen_random_uuid``), as the platform's production database is.
+PostgreSQL only (``jsonb``, ``gen_random_uuid``), as the platform's production database is: on
+SQLite (``make run`` without DATABASE_URL) nothing is emitted and endpoints cannot be made.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ _wanted: dict[str, float | bool] = {"checked_at": float("-inf"), "value": False}
 
 
 def webhooks_wanted() -> bool:
-    """Whether any endpoint is active (cached per process, see the module)."""
+    """Whether any endpoint is active (cached per process, see the module); never on SQLite."""
+    if connection.vendor != "postgresql":
+        return False
     now = time.monotonic()
     if now - float(_wanted["checked_at"]) >= settings.WEBHOOKS_ENDPOINTS_CACHE_S:
         _wanted["value"] = WebhookEndpoint.objects.filter(active=True).exists()

@@ -11,7 +11,7 @@ import secrets as random_secrets
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 
 from campaigns.errors import ApplicationError
 from campaigns.models import WebhookEndpoint
@@ -33,13 +33,22 @@ def validate_url(url: str) -> str:
     return url
 
 
+def require_postgresql() -> None:
+    """Webhooks' outbox is written in PostgreSQL's SQL (campaigns.services.webhook_outbox)."""
+    if connection.vendor != "postgresql":
+        raise ApplicationError(
+            "Webhooks need PostgreSQL (set DATABASE_URL); this database is SQLite.", field="url", code="unsupported"
+        )
+
+
 def create_endpoint(*, owner: AbstractBaseUser | None, secret: str = "", **fields: Any) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (the one time it is returned)."""
+    require_postgresql()
     validate_url(fields["url"])
     secret = secret or new_secret()
     endpoint = WebhookEndpoint.objects.create(owner=owner, secret=secret, **fields)
-    transaction.on_commit(forget_endpoints)
     forget_endpoints()
+    transaction.on_commit(forget_endpoints)
     return endpoint, secret
 
 
@@ -71,6 +80,7 @@ def default_endpoint(user: AbstractBaseUser) -> WebhookEndpoint | None:
 
 def signing_endpoint_for_callback(*, user: AbstractBaseUser, url: str) -> WebhookEndpoint:
     """The endpoint that will sign a send's ``callback_url`` (checked before the send is made)."""
+    require_postgresql()
     validate_url(url)
     endpoint = default_endpoint(user)
     if endpoint is None:
