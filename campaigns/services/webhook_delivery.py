@@ -26,12 +26,14 @@ from email.utils import parsedate_to_datetime
 import requests
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from campaigns.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from campaigns.services.bulk_sql import quoted_table, values_source
 from campaigns.services.webhook_http import checked_session, signature
 from campaigns.services.webhook_outbox import forget_endpoints
+from campaigns.statuses import FINAL_STATUSES
 
 _local = threading.local()
 
@@ -188,6 +190,7 @@ def record(jobs: list[Job], outcomes: list[Outcome], *, now: datetime) -> None:
                 params,
             )
         _track_endpoints(outcomes, now=now)
+        _retire_finished_callbacks(jobs, outcomes)
 
 
 def _track_endpoints(outcomes: list[Outcome], *, now: datetime) -> None:
@@ -206,6 +209,24 @@ def _track_endpoints(outcomes: list[Outcome], *, now: datetime) -> None:
         )
         reason += f" (last: {last_error.get(endpoint.id, '')})"
         WebhookEndpoint.objects.filter(id=endpoint.id).update(active=False, disabled_reason=reason[:255])
+        forget_endpoints()
+
+
+def _retire_finished_callbacks(jobs: list[Job], outcomes: list[Outcome]) -> None:
+    """A send's callback endpoint is switched off once its message's final status is delivered
+    and nothing else is pending for it: otherwise every API send would leave an active
+    endpoint behind, and each status write's outbox statement would match against them all."""
+    delivered = {o.delivery_id for o in outcomes if o.ok}
+    done = {
+        job.endpoint.id
+        for job in jobs
+        if job.delivery_id in delivered and job.endpoint.signed_by_id and job.payload.get("status") in FINAL_STATUSES
+    }
+    if done:
+        pending = WebhookDelivery.objects.filter(endpoint_id=OuterRef("pk"), status=DeliveryStatus.PENDING)
+        WebhookEndpoint.objects.filter(id__in=done, active=True).exclude(Exists(pending)).update(
+            active=False, disabled_reason="Done: the message's final status was delivered."
+        )
         forget_endpoints()
 
 

@@ -170,3 +170,9 @@ def test_a_callback_is_signed_with_its_signing_endpoints_secret() -> None:
         assert deliver_due() == 1
         (got,) = receiver.received
         assert verify(SECRET, got.headers, got.body) and got.json["message"]["id"] == message.id
+        callback = WebhookEndpoint.objects.get(signed_by=default)
+        assert callback.active  # not final yet
+        status.advance_messages([message.id], S.DELIVERED)
+        assert deliver_due() == 1
+        callback.refresh_from_db()
+        assert not callback.active and callback.disabled_reason.startswith("Done")  # retired once final
