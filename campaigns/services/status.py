@@ -11,7 +11,9 @@ are explicit and named: :func:`back_to_pending` (queued → pending) and
 Each write sets ``updated_at`` to one ``now`` and, right after its UPDATE, writes the
 webhook events of the messages (or campaign) it moved with one more statement
 (:mod:`campaigns.services.webhook_outbox`; none when no endpoint is active), in the same
-transaction. Part writes emit nothing themselves: their message's roll-up does.
+transaction. Part writes emit nothing themselves: their message's roll-up does. The moved
+rows are found again by their new status and that ``now``, so a queryset handed to these
+functions must not filter on status itself (none of the callers does).
 """
 
 from __future__ import annotations
