@@ -29,7 +29,8 @@ serve:
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo_data
 	PATH="$(abspath $(BIN)):$$PATH" RECEIPT_DEADLINE_S=$${RECEIPT_DEADLINE_S:-60} \
-		MM4_RECEIVER_PLAIN_AUTH_LOOPBACK=$${MM4_RECEIVER_PLAIN_AUTH_LOOPBACK:-on} $(BIN)/python -m config.foreground $(BIN)/honcho start -f Procfile
+		MM4_RECEIVER_PLAIN_AUTH_LOOPBACK=$${MM4_RECEIVER_PLAIN_AUTH_LOOPBACK:-on} \
+		WEBHOOKS_ALLOW_PRIVATE=$${WEBHOOKS_ALLOW_PRIVATE:-on} $(BIN)/python -m config.foreground $(BIN)/honcho start -f Procfile
 
 test: install
 	$(BIN)/ruff check .

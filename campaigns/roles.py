@@ -1,6 +1,6 @@
 """The three roles, as Django groups (created by migration 0004, kept in step by it).
 
-- operator: accounts and everything else;
+- operator: accounts, webhooks and everything else;
 - marketer: lists, contacts, opt-outs, campaigns (and sending them); accounts by name only;
 - viewer: reports only (campaigns, messages and receipts, read-only).
 Secrets stay write-only for everyone, operators included.
@@ -30,7 +30,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "segmentprice",
         )
     }
-    | {"campaign": (*_ALL, "send_campaign"), "batchinflight": ("view",), "bindstatus": ("view",)},
+    | {
+        "campaign": (*_ALL, "send_campaign"),
+        "batchinflight": ("view",),
+        "bindstatus": ("view",),
+        "webhookendpoint": _ALL,
+        "webhookdelivery": ("view", "change"),  # change: redeliver
+    },
     MARKETER: {
         "account": ("view",),
         "segmentprice": ("view",),

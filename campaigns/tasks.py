@@ -18,6 +18,7 @@ from campaigns.services.receipts import adopt_ambiguous_parts, apply_receipts, o
 # The CSV import task lives in its own module; importing it here registers it with workers
 # (Celery autodiscovers ``campaigns.tasks`` only).
 from campaigns.tasks_import import import_contacts_task  # noqa: F401
+from campaigns.tasks_webhooks import deliver_webhooks_task  # noqa: F401
 from config.celery import account_queues
 
 

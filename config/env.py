@@ -31,3 +31,14 @@ def env_credentials(name: str) -> dict[str, str]:
             raise ImproperlyConfigured(f"{name}: entry {position} is not user:password")
         credentials[user.strip()] = password
     return credentials
+
+
+def env_float(name: str, default: float) -> float:
+    """A number of (e.g.) seconds from the environment; ValueError naming the variable if not one."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, not {raw!r}") from None

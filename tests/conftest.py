@@ -54,3 +54,13 @@ def _processes_share_the_secrets_keys() -> None:
     from django.conf import settings
 
     os.environ["SECRETS_KEYS"] = ",".join(settings.SECRETS_KEYS)
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_webhook_endpoints():
+    """A test's endpoints (rolled back with it) must not make the next test's status writes
+    look for them: the outbox caches "is any endpoint active?" per process for seconds."""
+    yield
+    from campaigns.services.webhook_outbox import forget_endpoints
+
+    forget_endpoints()

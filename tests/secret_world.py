@@ -16,7 +16,17 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Model
 from django.utils import timezone
 
-from campaigns.models import ApiToken, BatchInFlight, ImportJob, InboundMessage, Receipt, SegmentPrice
+from campaigns.models import (
+    ApiToken,
+    BatchInFlight,
+    ImportJob,
+    InboundMessage,
+    Receipt,
+    SegmentPrice,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from campaigns.secret_fields import models_with_secrets, secret_fields
 from smpp_transport.models import BindStatus
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, MessagePartFactory, OptOutFactory
@@ -63,8 +73,14 @@ def build_world() -> Targets:
     AccessAttempt.objects.create(**login, failures_since_start=1)
     AccessFailureLog.objects.create(**login)
     AccessLog.objects.create(**login)
+    hooks = [
+        WebhookEndpoint.objects.create(url=f"https://hooks.example.com/{n}", secret=f"hook-secret-{n}", owner=user)
+        for n, user in zip("ab", users, strict=True)
+    ]
+    event = WebhookEvent.objects.create(type="message.status", payload={"id": part.message_id})
+    WebhookDelivery.objects.create(event=event, endpoint=hooks[0], next_attempt_at=timezone.now())
     rows: dict[type[Model], list[object]] = {}
-    for rows_of in ([first, second], users, tokens):
+    for rows_of in ([first, second], users, tokens, hooks):
         rows[type(rows_of[0])] = [obj.pk for obj in rows_of]
     missing = [model for model in admin.site._registry if not model._default_manager.exists()]
     assert not missing, f"build_world has no row for {missing}: add one so the walk covers it"

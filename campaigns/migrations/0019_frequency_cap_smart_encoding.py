@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0017_segment_prices'),
+        ('campaigns', '0018_webhooks'),
     ]
 
     operations = [

@@ -8,6 +8,13 @@ from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Mes
 from campaigns.models.prices import SegmentPrice
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
 from campaigns.models.tokens import ApiToken
+from campaigns.models.webhooks import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookEventType,
+)
 
 __all__ = [
     "PROVIDER_ID_MAX_LENGTH",
@@ -21,6 +28,7 @@ __all__ = [
     "CampaignStatus",
     "Channel",
     "Contact",
+    "DeliveryStatus",
     "IdempotencyKey",
     "ImportJob",
     "ImportJobStatus",
@@ -35,4 +43,8 @@ __all__ = [
     "ReceiptState",
     "RecipientList",
     "SegmentPrice",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookEventType",
 ]

@@ -7,6 +7,13 @@ backwards and a duplicate update is a no-op by construction. The sanctioned step
 are explicit and named: :func:`back_to_pending` (queued → pending) and
 :func:`cancel_unsent`. A message's status follows its parts by one roll-up,
 :func:`roll_up` (rule: :func:`campaigns.statuses.rollup`).
+
+Each write sets ``updated_at`` to one ``now`` and, right after its UPDATE, writes the
+webhook events of the messages (or campaign) it moved with one more statement
+(:mod:`campaigns.services.webhook_outbox`; none when no endpoint is active), in the same
+transaction. Part writes emit nothing themselves: their message's roll-up does. The moved
+rows are found again by their new status and that ``now``, so a queryset handed to these
+functions must not filter on status itself (none of the callers does).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign, Message, MessagePart
 from campaigns.services.bulk_sql import member_of, quoted_table, rank_sql, values_source
+from campaigns.services.webhook_outbox import campaign_events, message_events
 from campaigns.statuses import DEADLINE_REASON_PREFIX, FINAL_STATUSES, S, rollup, statuses_below
 
 CHUNK_ROWS = 2000  # rows per statement (within SQLite's 32766 parameters with eleven columns)
@@ -35,10 +43,14 @@ def _advance(model: type[Model], ids: Iterable[int], status: str, fields: dict[s
     id_list = list(ids)
     if not id_list:
         return 0
-    values: dict[str, Any] = {"status": status, "updated_at": timezone.now(), **fields}
+    now = timezone.now()
+    values: dict[str, Any] = {"status": status, "updated_at": now, **fields}
     if status in FINAL_STATUSES and "done_at" not in values:
-        values["done_at"] = values["updated_at"]
-    return model.objects.filter(id__any=id_list, status__in=statuses_below(status)).update(**values)
+        values["done_at"] = now
+    moved = model.objects.filter(id__any=id_list, status__in=statuses_below(status)).update(**values)
+    if moved and model is Message:
+        message_events(Message.objects.filter(id__any=id_list, status=status, updated_at=now), now=now)
+    return moved
 
 
 def advance_parts(part_ids: Iterable[int], status: str, **fields: Any) -> int:
@@ -66,12 +78,19 @@ def claim_pending(*, campaign_id: int, limit: int, claim: int, now: datetime) ->
             f"AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s{lock}) RETURNING id",
             [S.QUEUED, claim, now, campaign_id, S.PENDING, now, limit],
         )
-        return sorted(message_id for (message_id,) in cursor.fetchall())
+        ids = sorted(message_id for (message_id,) in cursor.fetchall())
+    if ids:
+        message_events(Message.objects.filter(id__any=ids, status=S.QUEUED, updated_at=now), now=now)
+    return ids
 
 
 def suppress_pending(messages: QuerySet[Message], *, reason: str) -> int:
     """Messages not yet claimed become ``suppressed`` (an opt-out arrived meanwhile)."""
-    return messages.filter(status=S.PENDING).update(status=S.SUPPRESSED, reason=reason, updated_at=timezone.now())
+    now = timezone.now()
+    moved = messages.filter(status=S.PENDING).update(status=S.SUPPRESSED, reason=reason, updated_at=now)
+    if moved:
+        message_events(messages.filter(status=S.SUPPRESSED, updated_at=now), now=now)
+    return moved
 
 
 # -- the sanctioned steps back -----------------------------------------------------------
@@ -87,14 +106,20 @@ def back_to_pending(messages: QuerySet[Message], *, now: datetime, not_before: d
     fields: dict[str, Any] = {"status": S.PENDING, "claim": None, "updated_at": now}
     if not_before is not None:
         fields["not_before"] = not_before
-    return messages.filter(status=S.QUEUED).update(**fields)
+    moved = messages.filter(status=S.QUEUED).update(**fields)
+    if moved:
+        message_events(messages.filter(status=S.PENDING, updated_at=now), now=now)
+    return moved
 
 
 def cancel_unsent(messages: QuerySet[Message], *, reason: str, now: datetime) -> int:
     """Messages not handed to a transport yet (pending, queued) are cancelled with their campaign."""
-    return messages.filter(status__in=[S.PENDING, S.QUEUED]).update(
+    moved = messages.filter(status__in=[S.PENDING, S.QUEUED]).update(
         status=S.CANCELLED, reason=reason, updated_at=now, done_at=now
     )
+    if moved:
+        message_events(messages.filter(status=S.CANCELLED, updated_at=now), now=now)
+    return moved
 
 
 def cancel_pending_parts(message_ids: Sequence[int], *, now: datetime) -> int:
@@ -109,11 +134,15 @@ def cancel_pending_parts(message_ids: Sequence[int], *, now: datetime) -> int:
 
 def move_campaign(campaign_id: int, status: str, *, only_from: Collection[str] | None = None, **fields: Any) -> int:
     """Set a campaign's status (and ``fields``), if it is still in one of ``only_from``
-    (None: whatever it is; the caller checked). Returns 1 if it moved, else 0."""
+    (None: whatever it is; the caller checked). Returns 1 if it moved, else 0; a move
+    writes its ``campaign.status`` event."""
     campaigns = Campaign.objects.filter(id=campaign_id)
     if only_from is not None:
         campaigns = campaigns.filter(status__in=list(only_from))
-    return campaigns.update(status=status, **fields)
+    moved = campaigns.update(status=status, **fields)
+    if moved:
+        campaign_events(Campaign.objects.filter(id=campaign_id, status=status), now=timezone.now())
+    return moved
 
 
 # -- parts as answered -------------------------------------------------------------------
@@ -297,12 +326,16 @@ def roll_up(
             sets.append("reason = CASE WHEN reason LIKE %s THEN '' ELSE reason END")
             params.append(f"{DEADLINE_REASON_PREFIX}%")
         for start in range(0, len(ids), CHUNK_ROWS):
-            ids_sql, id_params = member_of("id", ids[start : start + CHUNK_ROWS])
+            chunk = ids[start : start + CHUNK_ROWS]
+            ids_sql, id_params = member_of("id", chunk)
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"UPDATE {table} SET {', '.join(sets)} WHERE {ids_sql} AND {below_sql}",
                     [*params, *id_params, *below],
                 )
+                moved = cursor.rowcount
+            if moved:
+                message_events(Message.objects.filter(id__any=chunk, status=status, updated_at=now), now=now)
     return by_status
 
 

@@ -145,3 +145,17 @@ def test_the_admin_form_refuses_a_long_smpp_password() -> None:
     form = AccountForm(data=data, instance=account)
     assert not form.is_valid()
     assert form.errors["smpp_password"] == ["Ensure this value has at most 8 characters (it has 9)."]
+
+
+def test_a_webhook_signing_secret_is_encrypted_at_rest() -> None:
+    from campaigns.models import WebhookEndpoint
+
+    assert WebhookEndpoint.SECRET_FIELDS == ("secret",)
+    endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/in", secret="whsec_plain_1234")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT secret FROM {WebhookEndpoint._meta.db_table} WHERE id = %s", [endpoint.pk])
+        (stored,) = cursor.fetchone()
+    assert "whsec_plain_1234" not in stored and stored.startswith("gAAAAA")
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == "whsec_plain_1234"
+    with pytest.raises(FieldError):
+        list(WebhookEndpoint.objects.filter(secret__startswith="w"))

@@ -33,3 +33,9 @@ class SingleSendSerializer(StrictSerializer):
     subject = StrictCharField(
         max_length=200, allow_blank=True, required=False, default="", help_text="MMS only: the subject line."
     )
+    callback_url = serializers.URLField(
+        max_length=1000,
+        required=False,
+        help_text="POST this message's status changes here, signed with the secret of your oldest active "
+        "webhook endpoint (docs/api.md, Webhooks).",
+    )

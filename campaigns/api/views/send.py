@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -14,7 +15,8 @@ from rest_framework.views import APIView
 from campaigns.api.permissions import SEND_CAMPAIGN, requires
 from campaigns.api.serializers.messages import MessageSerializer
 from campaigns.api.serializers.send import SingleSendSerializer
-from campaigns.services.single_send import KEY_FIELD, send_single
+from campaigns.services import webhooks
+from campaigns.services.single_send import KEY_FIELD, SingleSend, send_single
 
 # Printable ASCII without spaces, like the IETF draft's examples (UUIDs, ULIDs, hashes).
 KEY_PATTERN = re.compile(r"[!-~]{1,255}")
@@ -66,7 +68,17 @@ class SingleSendView(APIView):
         payload = SingleSendSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        result = send_single(
+        callback = data.get("callback_url")
+        signer = webhooks.signing_endpoint_for_callback(user=request.user, url=callback) if callback else None
+        with transaction.atomic():  # the callback exists before the message can change status
+            result = self._send(request, data, key)
+            if signer is not None and not result.replayed:
+                webhooks.add_callback(campaign_id=result.message.campaign_id, url=callback, signed_by=signer)
+        headers = {REPLAYED_HEADER: "true"} if result.replayed else {}
+        return Response(MessageSerializer(result.message).data, status=status.HTTP_201_CREATED, headers=headers)
+
+    def _send(self, request: Request, data: dict, key: str | None) -> SingleSend:
+        return send_single(
             user=request.user,
             account=data["account"],
             phone=data["phone"],
@@ -76,5 +88,3 @@ class SingleSendView(APIView):
             subject=data["subject"],
             idempotency_key=key,
         )
-        headers = {REPLAYED_HEADER: "true"} if result.replayed else {}
-        return Response(MessageSerializer(result.message).data, status=status.HTTP_201_CREATED, headers=headers)
