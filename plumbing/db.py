@@ -16,5 +16,9 @@ from django.db import connection
 def hand_back_connection() -> None:
     """Return this thread's connection to the pool, if the process has one and no
     transaction is open; without a pool (each close would cost a new backend) nothing."""
-    if connection.connection is not None and not connection.in_atomic_block and connection.pool is not None:
+    if (
+        connection.settings_dict.get("OPTIONS", {}).get("pool")  # PostgreSQL with a pool (SQLite has none)
+        and connection.connection is not None
+        and not connection.in_atomic_block
+    ):
         connection.close()

@@ -76,7 +76,10 @@ def body_of(job: Job) -> bytes:
 
 def claim_due(*, limit: int, now: datetime) -> list[Job]:
     """Up to ``limit`` due deliveries of active endpoints, leased to this worker (committed), read
-    with their events in the same statement; their (few) endpoints in one more read."""
+    with their events in the same statement; their (few) endpoints in one more read. Webhooks
+    need PostgreSQL (the outbox writes nothing on SQLite, the demo's database): nothing there."""
+    if connection.vendor != "postgresql":
+        return []
     table, endpoints = quoted_table(WebhookDelivery), quoted_table(WebhookEndpoint)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
