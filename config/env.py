@@ -42,3 +42,13 @@ def env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ValueError(f"{name} must be a number, not {raw!r}") from None
+
+
+def env_count_per_days(name: str) -> str:
+    """A rate like ``3/7`` (3 messages in 7 days), both parts positive whole numbers; empty
+    when unset. Anything else stops the start-up with a clear message."""
+    value = os.environ.get(name, "").strip()
+    parts = value.split("/")
+    if value and not (len(parts) == 2 and all(p.strip().isdigit() and int(p) > 0 for p in parts)):
+        raise ValueError(f"{name} must look like 3/7 (3 messages in 7 days), not {value!r}")
+    return value

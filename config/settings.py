@@ -15,7 +15,7 @@ from csp.constants import NONE, SELF
 
 from config import fs_broker, security
 from config.database import default_database
-from config.env import env_bool, env_credentials, env_float, env_list
+from config.env import env_bool, env_count_per_days, env_credentials, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -215,34 +215,10 @@ CELERY_BEAT_SCHEDULE = {
     "adopt-ambiguous": {"task": "campaigns.adopt_ambiguous", "schedule": 10.0},
 }
 
-# --- Status webhooks (campaigns/services/webhook_*.py, docs/api.md "Webhooks") ------------
-# Deliveries go through a queue of their own, consumed by the "webhooks" worker (Procfile).
-WEBHOOKS_QUEUE = os.environ.get("WEBHOOKS_QUEUE", "webhooks")
-# Destinations on loopback, link-local or private networks are refused (SSRF), at save time
-# and again at connect time, unless allowed: tests and `make run` (local receivers) do.
-WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
-WEBHOOKS_CONNECT_TIMEOUT_S = env_float("WEBHOOKS_CONNECT_TIMEOUT_S", 3.0)
-WEBHOOKS_READ_TIMEOUT_S = env_float("WEBHOOKS_READ_TIMEOUT_S", 10.0)
-# Retries: exponential from the base (with jitter), each wait at most the max, for at most
-# RETRY_FOR after the event; a Retry-After header (at most the max) wins over the backoff.
-WEBHOOKS_RETRY_BASE_S = env_float("WEBHOOKS_RETRY_BASE_S", 10.0)
-WEBHOOKS_RETRY_MAX_S = env_float("WEBHOOKS_RETRY_MAX_S", 3600.0)
-WEBHOOKS_RETRY_FOR_S = env_float("WEBHOOKS_RETRY_FOR_S", 24 * 3600.0)
-# An endpoint whose every attempt failed for this long is disabled, with the reason shown.
-WEBHOOKS_DISABLE_AFTER_S = env_float("WEBHOOKS_DISABLE_AFTER_S", 3 * 24 * 3600.0)
-# How long "is any endpoint active?" is cached per process (an idle platform writes nothing).
-WEBHOOKS_ENDPOINTS_CACHE_S = env_float("WEBHOOKS_ENDPOINTS_CACHE_S", 5.0)
-# Deliveries one worker takes at a time, and how long it holds them (a dead worker's return).
-WEBHOOKS_BATCH = int(env_float("WEBHOOKS_BATCH", 200))
-WEBHOOKS_LEASE_S = env_float("WEBHOOKS_LEASE_S", 120.0)
-# Parallel POSTs per worker (threads; each endpoint keeps its connections alive).
-WEBHOOKS_PARALLEL = int(env_float("WEBHOOKS_PARALLEL", 8))
-CELERY_BEAT_SCHEDULE["webhooks"] = {
-    # Retries come due on this clock; new events are kicked at once after their commit.
-    "task": "campaigns.deliver_webhooks",
-    "schedule": env_float("WEBHOOKS_BEAT_S", 2.0),
-    "options": {"queue": WEBHOOKS_QUEUE, "expires": 10},
-}
+# --- Status webhooks (config/webhook_settings.py; docs/api.md "Webhooks") ---------------
+from config.webhook_settings import *  # noqa: E402, F403 - the WEBHOOKS_* settings, by name (its __all__)
+
+CELERY_BEAT_SCHEDULE["webhooks"] = WEBHOOKS_BEAT_ENTRY  # noqa: F405
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How many seconds of sending each account is handed per tick (backpressure).
 DISPATCH_HORIZON_S = float(os.environ.get("DISPATCH_HORIZON_S", "2.0"))
@@ -271,11 +247,7 @@ IDEMPOTENCY_KEY_TTL_DAYS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_DAYS", "7"))
 # Platform-wide frequency cap, "N/D": a recipient gets at most N marketing messages in D days
 # across every account's campaigns (an account's own cap replaces it). Empty: no cap.
 # See campaigns/services/frequency_cap.py and docs/marketers.md.
-FREQUENCY_CAP = os.environ.get("FREQUENCY_CAP", "").strip()
-if FREQUENCY_CAP and not (
-    FREQUENCY_CAP.count("/") == 1 and all(p.strip().isdigit() and int(p) > 0 for p in FREQUENCY_CAP.split("/"))
-):
-    raise ValueError(f"FREQUENCY_CAP must look like 3/7 (3 messages in 7 days), not {FREQUENCY_CAP!r}")
+FREQUENCY_CAP = env_count_per_days("FREQUENCY_CAP")
 
 # --- Transport workers -----------------------------------------------------------------
 # Which account (and bind mode) this process binds for: set per child by run_bind_workers /
