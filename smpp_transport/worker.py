@@ -23,6 +23,7 @@ from django.conf import settings
 
 from campaigns.services import transport_api
 from campaigns.sms_text.encoding import split_message
+from plumbing.db import hand_back_connection
 from plumbing.slot_lease import SlotLease
 from smpp_transport import bind_slot
 from smpp_transport.adapter import to_outbound, to_outcome, to_receipt
@@ -110,6 +111,7 @@ def open_bind(
         _heartbeat = Heartbeat(bind, system_id=system_id, mode=mode, smsc=f"{account.host}:{account.port}").start()
         if mode != "rx":
             transport_api.register(CHANNEL, SmppSender(bind, account))
+        hand_back_connection()  # the worker's main thread needs no connection while it runs
         return bind
 
 
