@@ -31,3 +31,16 @@ def env_credentials(name: str) -> dict[str, str]:
             raise ImproperlyConfigured(f"{name}: entry {position} is not user:password")
         credentials[user.strip()] = password
     return credentials
+
+
+def env_count(name: str) -> int | None:
+    """A non-negative whole number, or None when the variable is unset or empty (a feature
+    that is off); ImproperlyConfigured naming the variable for anything else."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number of 0 or more (or unset), not {raw!r}")
+    return int(raw)

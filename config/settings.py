@@ -15,7 +15,7 @@ from csp.constants import NONE, SELF
 
 from config import fs_broker, security
 from config.database import default_database
-from config.env import env_bool, env_credentials, env_list
+from config.env import env_bool, env_count, env_credentials, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -239,6 +239,9 @@ if RECEIPT_DEADLINE_S <= 0 or RECEIPT_DEADLINE_GRACE_S < 0:
 # in the worker's memory until they are recorded).
 SUBMIT_DB_RETRY_S = float(os.environ.get("SUBMIT_DB_RETRY_S", "120"))
 IDEMPOTENCY_KEY_TTL_DAYS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_DAYS", "7"))
+# Campaigns with more than this many recipients need an approver's approval before they are
+# scheduled, sent or resumed (0: every campaign; unset: no approval). See docs/approval.md.
+APPROVAL_REQUIRED_ABOVE = env_count("APPROVAL_REQUIRED_ABOVE")
 
 # --- Transport workers -----------------------------------------------------------------
 # Which account (and bind mode) this process binds for: set per child by run_bind_workers /

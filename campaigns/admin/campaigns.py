@@ -160,7 +160,7 @@ class CampaignAdmin(GuardedModelAdmin):
         if change:
             campaign_edits.check_edit(campaign=obj, changed=changed)
         super().save_model(request, obj, form, change)
-        touched = campaign_edits.apply_edit(campaign=obj, changed=changed) if change else 0
+        touched = campaign_edits.apply_edit(campaign=obj, changed=changed, actor=request.user) if change else 0
         if touched:
             messages.info(
                 request,
@@ -186,7 +186,7 @@ class CampaignAdmin(GuardedModelAdmin):
             messages.error(request, "Saved as a draft. You may not schedule campaigns.")
             return page
         try:
-            campaign_actions.schedule(campaign=obj, at=obj.scheduled_at)
+            campaign_actions.schedule(campaign=obj, at=obj.scheduled_at, actor=request.user)
         except ApplicationError as exc:
             messages.error(request, f"Saved, but not scheduled: {exc.message}")
             return page

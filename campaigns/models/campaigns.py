@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from campaigns.models.history import ApprovalState
 from campaigns.statuses import CampaignStatus
 
 
@@ -93,10 +94,19 @@ class Campaign(models.Model):
     materialised_at = models.DateTimeField(
         null=True, blank=True, help_text="When the recipients were turned into messages."
     )
+    # Approval before sending (campaigns.services.approvals; off unless APPROVAL_REQUIRED_ABOVE is set).
+    approval_state = models.CharField(max_length=8, choices=ApprovalState.choices, default=ApprovalState.NONE)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("send_campaign", "Can send, schedule, pause, resume and cancel campaigns")]
+        permissions = [
+            ("send_campaign", "Can send, schedule, pause, resume and cancel campaigns"),
+            ("approve_campaign", "Can approve or reject campaigns before they are sent"),
+        ]
 
     def __str__(self) -> str:
         return self.name

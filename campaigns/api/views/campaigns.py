@@ -79,7 +79,8 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
         campaign_edits.check_edit(campaign=campaign, changed=changed)
         with transaction.atomic():
             serializer.save()
-            campaign_edits.apply_edit(campaign=campaign, changed=changed)
+            campaign_edits.apply_edit(campaign=campaign, changed=changed, actor=self.request.user)
+        campaign.refresh_from_db()  # the answer shows a withdrawn approval (and a schedule undone)
 
     def perform_destroy(self, instance: Campaign) -> None:
         if selectors.campaign_has_messages_in_flight(instance):
@@ -93,27 +94,27 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
     def schedule(self, request: Request, pk: str | None = None) -> Response:
         campaign = self.get_object()
         at = self.validated(ScheduleSerializer, campaign=campaign)["scheduled_at"]
-        return self.respond(campaign_actions.schedule(campaign=campaign, at=at))
+        return self.respond(campaign_actions.schedule(campaign=campaign, at=at, actor=request.user))
 
     @_action_schema("Start sending now")
     @action(detail=True, methods=["post"], url_path="send-now", permission_classes=CAN_SEND)
     def send_now(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.send_now(campaign=self.get_object()))
+        return self.respond(campaign_actions.send_now(campaign=self.get_object(), actor=request.user))
 
     @_action_schema("Pause: stop new submits (queued messages go back to pending)")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def pause(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.pause(campaign=self.get_object()))
+        return self.respond(campaign_actions.pause(campaign=self.get_object(), actor=request.user))
 
     @_action_schema("Resume a paused campaign")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def resume(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.resume(campaign=self.get_object()))
+        return self.respond(campaign_actions.resume(campaign=self.get_object(), actor=request.user))
 
     @_action_schema("Cancel for good (unsent messages are cancelled)")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.cancel(campaign=self.get_object()))
+        return self.respond(campaign_actions.cancel(campaign=self.get_object(), actor=request.user))
 
     @_action_schema(
         "Send a test to a few numbers (a separate test campaign), personalised as one recipient",
