@@ -334,6 +334,8 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "campaigns.statuses.MessageStatus",
         "ChannelEnum": "campaigns.models.campaigns.Channel",
         "OptOutSourceEnum": "campaigns.models.audience.OptOutSource",
+        "ApprovalStateEnum": "campaigns.models.history.ApprovalState",
+        "CampaignEventKindEnum": "campaigns.models.history.EventKind",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

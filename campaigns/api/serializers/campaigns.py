@@ -118,6 +118,9 @@ class CampaignSerializer(StrictModelSerializer):
             "created_at",
             "started_at",
             "completed_at",
+            "approval_state",
+            "approved_by",
+            "approved_at",
         ]
         read_only_fields = [
             "id",
@@ -128,7 +131,11 @@ class CampaignSerializer(StrictModelSerializer):
             "created_at",
             "started_at",
             "completed_at",
+            "approval_state",
+            "approved_by",
+            "approved_at",
         ]
+        extra_kwargs = {"approved_by": {"help_text": "Id of the approver who approved it (null unless approved)."}}
 
     def validate_timezone(self, value: str) -> str:
         if value not in _zones():

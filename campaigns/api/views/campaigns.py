@@ -20,6 +20,11 @@ from rest_framework.response import Response
 
 from campaigns import selectors
 from campaigns.api.permissions import SEND_CAMPAIGN, RolePermissions, requires
+from campaigns.api.serializers.approvals import (
+    ApprovalCommentSerializer,
+    CampaignEventSerializer,
+    RejectSerializer,
+)
 from campaigns.api.serializers.campaigns import (
     CampaignFilters,
     CampaignSerializer,
@@ -30,12 +35,14 @@ from campaigns.api.serializers.stats import CampaignLiveStatsSerializer
 from campaigns.api.views.base import CrudViewSet, FilteredListMixin
 from campaigns.errors import ApplicationError
 from campaigns.models import Campaign
+from campaigns.selectors_approvals import campaign_history
 from campaigns.selectors_stats import campaign_live_stats
-from campaigns.services import campaign_actions, campaign_edits
+from campaigns.services import approvals, campaign_actions, campaign_edits
 
 VIEW_CAMPAIGN, ADD_CAMPAIGN = "campaigns.view_campaign", "campaigns.add_campaign"
 CAN_SEND = [requires(VIEW_CAMPAIGN, SEND_CAMPAIGN)]
 CAN_SEND_A_COPY = [requires(VIEW_CAMPAIGN, ADD_CAMPAIGN, SEND_CAMPAIGN)]
+CAN_APPROVE = [requires(VIEW_CAMPAIGN, approvals.APPROVE_PERMISSION)]
 TAGS = ["campaigns"]
 
 
@@ -146,3 +153,35 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
     @action(detail=True, methods=["get"], permission_classes=[RolePermissions])
     def stats(self, request: Request, pk: str | None = None) -> Response:
         return Response(CampaignLiveStatsSerializer(campaign_live_stats(self.get_object())).data)
+
+    # --- Approval before sending (campaigns.services.approvals, docs/approval.md) -----------
+
+    @_action_schema("Ask an approver to approve the campaign before it is sent", ApprovalCommentSerializer)
+    @action(detail=True, methods=["post"], url_path="request-approval", permission_classes=CAN_SEND)
+    def request_approval(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        comment = self.validated(ApprovalCommentSerializer)["comment"]
+        return self.respond(approvals.request_approval(campaign=campaign, actor=request.user, comment=comment))
+
+    @_action_schema("Approve a campaign waiting for approval (approvers; not one's own)", ApprovalCommentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=CAN_APPROVE)
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        comment = self.validated(ApprovalCommentSerializer)["comment"]
+        return self.respond(approvals.approve(campaign=campaign, actor=request.user, comment=comment))
+
+    @_action_schema("Reject a campaign waiting for approval, saying why (approvers; not one's own)", RejectSerializer)
+    @action(detail=True, methods=["post"], permission_classes=CAN_APPROVE)
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        comment = self.validated(RejectSerializer)["comment"]
+        return self.respond(approvals.reject(campaign=campaign, actor=request.user, comment=comment))
+
+    @extend_schema(
+        summary="The campaign's history: approval steps and state moves, oldest first",
+        tags=TAGS,
+        responses={200: CampaignEventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], permission_classes=[RolePermissions])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        return Response(CampaignEventSerializer(campaign_history(self.get_object()), many=True).data)
