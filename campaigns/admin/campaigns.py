@@ -8,6 +8,7 @@ page's small script: the live preview, and the progress polls of the list and th
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -19,6 +20,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible_actions
+from campaigns.admin.approvals import approval_context, approval_view, note_withdrawal
 from campaigns.admin.base import GuardedModelAdmin
 from campaigns.admin.estimate import parse_local_time
 from campaigns.admin.kinds import KindFilter
@@ -159,8 +161,10 @@ class CampaignAdmin(GuardedModelAdmin):
         changed = {"scheduled_at" if f == "scheduled_local" else f for f in form.changed_data}
         if change:
             campaign_edits.check_edit(campaign=obj, changed=changed)
+        before = obj.approval_state
         super().save_model(request, obj, form, change)
         touched = campaign_edits.apply_edit(campaign=obj, changed=changed, actor=request.user) if change else 0
+        note_withdrawal(request, before, obj)
         if touched:
             messages.info(
                 request,
@@ -212,6 +216,7 @@ class CampaignAdmin(GuardedModelAdmin):
             and (obj is None or obj.status == C.DRAFT)
             and may_use(request, ACTIONS["schedule"], can_add=can_add),
             test_send_contacts=test_send_choices(obj) if obj else [],
+            **(approval_context(request, obj) if obj else {}),
         )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
@@ -292,6 +297,7 @@ class CampaignAdmin(GuardedModelAdmin):
             url("<path:object_id>/report/timeline.svg", self.timeline_view, "timeline"),
             url("<path:object_id>/export/", self.export_view, "export"),
             url("<path:object_id>/action/<slug:action>/", self.action_view, "action"),
+            url("<path:object_id>/approval/<slug:decision>/", partial(approval_view, self), "approval"),
             *report_urls(self, url),
         ] + super().get_urls()
 
