@@ -171,6 +171,11 @@ class CampaignAdmin(GuardedModelAdmin):
                 f"The change applies to the {touched:,} messages not yet sent; those already sent are unchanged.",
             )
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if change and formset.has_changed():  # MMS media: part of what an approver approved
+            campaign_edits.apply_edit(campaign=form.instance, changed={"media"}, actor=request.user)
+
     def response_add(self, request: HttpRequest, obj: Campaign, post_url_continue: str | None = None) -> HttpResponse:
         if "_schedule" in request.POST:
             return self._schedule_after_save(request, obj)

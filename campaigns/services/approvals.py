@@ -7,8 +7,8 @@ The steps (each recorded in the campaign's history, ``campaigns.services.history
 - an approver **approves** or **rejects** it with a comment (a rejection needs one, so the
   marketer knows what to change). Four eyes: nobody approves or rejects a campaign they
   created or whose approval they requested, whatever roles they hold;
-- an edit of what the approver saw (text, MMS subject, sender, channel, account, recipient
-  lists) **withdraws** the approval (``campaign_edits.apply_edit`` calls :func:`withdraw`);
+- an edit of what the approver saw (text, MMS subject and media, sender, channel, account,
+  recipient lists) **withdraws** the approval (``campaign_edits.apply_edit`` calls :func:`withdraw`);
   a scheduled campaign goes back to draft (while the rule is on), so it cannot start unseen;
 - the tick checks again before a scheduled campaign starts (:func:`hold_unapproved`): one
   whose lists grew past the threshold after it was scheduled goes back to draft too.
@@ -33,7 +33,7 @@ from campaigns.statuses import C
 
 APPROVE_PERMISSION = "campaigns.approve_campaign"
 # What the approver judged: changing any of these withdraws the approval.
-APPROVED_FIELDS = frozenset({"body", "mms_subject", "sender", "channel", "account", "recipient_lists"})
+APPROVED_FIELDS = frozenset({"body", "mms_subject", "media", "sender", "channel", "account", "recipient_lists"})
 # Where approval can still matter: nothing is sending.
 OPEN_STATUSES = (C.DRAFT, C.SCHEDULED, C.PAUSED)
 A = ApprovalState

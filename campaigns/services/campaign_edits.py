@@ -11,8 +11,8 @@ The admin and the API apply the same rules:
   part submitted); what was sent stays as sent;
 - running, completed, cancelled: read-only (pause first).
 
-Any saved edit of what an approver judged (text, MMS subject, sender, channel, account,
-recipient lists) withdraws the campaign's approval (``approvals.withdraw``), in whatever
+Any saved edit of what an approver judged (text, MMS subject and media, sender, channel,
+account, recipient lists) withdraws the campaign's approval (``approvals.withdraw``), in whatever
 state it is edited.
 
 Why the unsent messages need touching at all: a text without variables is copied into

@@ -136,3 +136,24 @@ def test_below_k_and_unset_send_without_approval(settings, marketer, campaign) -
 def test_viewers_read_the_history_but_cannot_request(viewer, campaign) -> None:
     assert viewer.get(f"/api/v1/campaigns/{campaign.id}/history/").status_code == 200
     assert _post(viewer, campaign, "request-approval").status_code == 403
+
+
+def test_adding_or_removing_mms_media_withdraws_the_approval(settings, marketer, approver, campaign) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.media_samples import png
+
+    settings.APPROVAL_REQUIRED_ABOVE = 0
+    Campaign.objects.filter(pk=campaign.pk).update(channel="mms")
+    url = f"/api/v1/campaigns/{campaign.id}/media/"
+    for step in ("add", "remove"):
+        _post(marketer, campaign, "request-approval")
+        assert _post(approver, campaign, "approve").status_code == 200
+        if step == "add":
+            added = marketer.post(url, {"file": SimpleUploadedFile("p.png", png(), "image/png")}, format="multipart")
+            assert added.status_code == 201
+        else:
+            assert marketer.delete(f"{url}{added.json()['id']}/").status_code == 204
+        assert Campaign.objects.get(pk=campaign.pk).approval_state == A.NONE, step
+    rows = marketer.get(f"/api/v1/campaigns/{campaign.id}/history/").json()
+    assert [r["comment"] for r in rows if r["kind"] == "withdrawn"] == ["changed: media", "changed: media"]
