@@ -218,3 +218,19 @@ def test_finished_campaigns_cannot_be_decided_and_cancel_is_recorded(settings, m
         approvals.approve(campaign=campaign, actor=approver)
     assert refused.value.code == "invalid_state"
     assert _kinds(campaign) == ["requested", "cancelled"]
+
+
+def test_the_setting_is_a_count_or_unset(monkeypatch) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.env import env_count
+
+    monkeypatch.delenv("APPROVAL_REQUIRED_ABOVE", raising=False)
+    assert env_count("APPROVAL_REQUIRED_ABOVE") is None
+    for raw, expected in (("", None), (" 0 ", 0), ("1000", 1000)):
+        monkeypatch.setenv("APPROVAL_REQUIRED_ABOVE", raw)
+        assert env_count("APPROVAL_REQUIRED_ABOVE") == expected
+    for bad in ("-1", "ten", "1e3"):
+        monkeypatch.setenv("APPROVAL_REQUIRED_ABOVE", bad)
+        with pytest.raises(ImproperlyConfigured, match="APPROVAL_REQUIRED_ABOVE"):
+            env_count("APPROVAL_REQUIRED_ABOVE")
