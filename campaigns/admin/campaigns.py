@@ -112,7 +112,7 @@ class CampaignChangeList(ChangeList):
 class CampaignAdmin(GuardedModelAdmin):
     form = CampaignForm
     list_display = ("name", "status_label", "progress_column", "account", "channel", "schedule_display", "started_at")
-    list_filter = (KindFilter, "status", "channel", "account", "is_test")  # single sends apart (kinds.py)
+    list_filter = (KindFilter, "status", "approval_state", "channel", "account", "is_test")  # kinds.py: single sends
     search_fields = ("name",)
     list_select_related = ("account",)
     inlines = [CampaignMediaInline]

@@ -86,7 +86,11 @@ def _set(campaign: Campaign, **fields: Any) -> None:
 
 
 def request_approval(*, campaign: Campaign, actor: Any, comment: str = "") -> Campaign:
-    """Ask an approver to look at the campaign (from no approval yet, or after a rejection)."""
+    """Ask an approver to look at the campaign (from no approval yet, or after a rejection).
+    What could not be sent anyway (no lists, a broken template) is refused first."""
+    from campaigns.services.campaign_actions import validate_for_sending  # it imports this module
+
+    validate_for_sending(campaign)
     with transaction.atomic():
         locked = _locked(campaign)
         if locked.approval_state == A.PENDING:

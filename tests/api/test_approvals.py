@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from campaigns.models import ApprovalState, Campaign, CampaignStatus, Message
+from campaigns.models import Account, ApprovalState, Campaign, CampaignStatus, Message
 from tests.api.conftest import ClientFor
 from tests.factories import CampaignFactory, ContactFactory, RecipientListFactory
 
@@ -145,15 +145,22 @@ def test_adding_or_removing_mms_media_withdraws_the_approval(settings, marketer,
 
     settings.APPROVAL_REQUIRED_ABOVE = 0
     Campaign.objects.filter(pk=campaign.pk).update(channel="mms")
+    Account.objects.filter(pk=campaign.account_id).update(mm4_host="mm4.example.net")
     url = f"/api/v1/campaigns/{campaign.id}/media/"
+
+    def upload() -> int:
+        added = marketer.post(url, {"file": SimpleUploadedFile("p.png", png(), "image/png")}, format="multipart")
+        assert added.status_code == 201
+        return added.json()["id"]
+
+    upload()  # an MMS needs media before it can be put up for approval
     for step in ("add", "remove"):
-        _post(marketer, campaign, "request-approval")
+        assert _post(marketer, campaign, "request-approval").status_code == 200
         assert _post(approver, campaign, "approve").status_code == 200
         if step == "add":
-            added = marketer.post(url, {"file": SimpleUploadedFile("p.png", png(), "image/png")}, format="multipart")
-            assert added.status_code == 201
+            second = upload()
         else:
-            assert marketer.delete(f"{url}{added.json()['id']}/").status_code == 204
+            assert marketer.delete(f"{url}{second}/").status_code == 204
         assert Campaign.objects.get(pk=campaign.pk).approval_state == A.NONE, step
     rows = marketer.get(f"/api/v1/campaigns/{campaign.id}/history/").json()
     assert [r["comment"] for r in rows if r["kind"] == "withdrawn"] == ["changed: media", "changed: media"]

@@ -234,3 +234,12 @@ def test_the_setting_is_a_count_or_unset(monkeypatch) -> None:
         monkeypatch.setenv("APPROVAL_REQUIRED_ABOVE", bad)
         with pytest.raises(ImproperlyConfigured, match="APPROVAL_REQUIRED_ABOVE"):
             env_count("APPROVAL_REQUIRED_ABOVE")
+
+
+def test_what_cannot_be_sent_cannot_be_put_up_for_approval(settings, marketer) -> None:
+    settings.APPROVAL_REQUIRED_ABOVE = 0
+    campaign = CampaignFactory(body="Hi", created_by=marketer)  # no recipient list
+    with pytest.raises(ApplicationError) as refused:
+        approvals.request_approval(campaign=campaign, actor=marketer)
+    assert refused.value.field == "recipient_lists"
+    assert not CampaignEvent.objects.filter(campaign=campaign).exists()
