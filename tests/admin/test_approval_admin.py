@@ -142,3 +142,25 @@ def test_with_the_setting_unset_there_is_no_panel_and_sending_works(settings, mi
     assert 'id="cd-approval"' not in page
     post_action(mia, campaign, "send_now")
     assert Campaign.objects.get(pk=campaign.pk).status == C.RUNNING
+
+
+def test_adding_media_in_the_builder_withdraws_the_approval(settings, tmp_path, mia, ada, campaign) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.media_samples import png
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.APPROVAL_REQUIRED_ABOVE = 0
+    Campaign.objects.filter(pk=campaign.pk).update(channel="mms")
+    campaign.account.mm4_host = "mm4.example.net"
+    campaign.account.save()
+    campaign.refresh_from_db()
+    _step(mia, campaign, "request")
+    _step(ada, campaign, "approve")
+    data = builder_form_data(campaign, channel="mms", _continue="1", **{"media-TOTAL_FORMS": "1"})
+    data |= {"media-0-file": SimpleUploadedFile("p.png", png(), "image/png"), "media-0-position": "1"}
+    response = mia.post(change_url(campaign), data)
+    assert response.status_code == 302, response.content.decode()[:1500]
+    assert campaign.media.count() == 1
+    assert Campaign.objects.get(pk=campaign.pk).approval_state == A.NONE
+    assert CampaignEvent.objects.get(campaign=campaign, kind="withdrawn").comment == "changed: media"
