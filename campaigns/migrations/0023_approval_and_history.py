@@ -55,5 +55,9 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['campaign', 'at'], name='campaign_event_time')],
             },
         ),
+        migrations.AddIndex(
+            model_name='campaign',
+            index=models.Index(condition=models.Q(('approval_state', 'pending')), fields=['id'], name='campaign_pending_approval'),
+        ),
         migrations.RunPython(sync_role_permissions, migrations.RunPython.noop),
     ]

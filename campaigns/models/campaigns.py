@@ -103,6 +103,9 @@ class Campaign(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(approval_state="pending"), name="campaign_pending_approval")
+        ]
         permissions = [
             ("send_campaign", "Can send, schedule, pause, resume and cancel campaigns"),
             ("approve_campaign", "Can approve or reject campaigns before they are sent"),

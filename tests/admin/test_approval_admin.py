@@ -164,3 +164,13 @@ def test_adding_media_in_the_builder_withdraws_the_approval(settings, tmp_path, 
     assert campaign.media.count() == 1
     assert Campaign.objects.get(pk=campaign.pk).approval_state == A.NONE
     assert CampaignEvent.objects.get(campaign=campaign, kind="withdrawn").comment == "changed: media"
+
+
+def test_the_landing_page_lists_what_waits_for_an_approver(settings, mia, ada, campaign) -> None:
+    settings.APPROVAL_REQUIRED_ABOVE = 0
+    assert 'id="cd-landing-approvals"' not in ada.get(reverse("admin:index")).content.decode()
+    _step(mia, campaign, "request")
+    page = ada.get(reverse("admin:index")).content.decode()
+    assert 'id="cd-landing-approvals"' in page and f'data-campaign="{campaign.pk}"' in page
+    _step(ada, campaign, "approve")
+    assert 'id="cd-landing-approvals"' not in ada.get(reverse("admin:index")).content.decode()
