@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
 from campaigns.models.history import ApprovalState
 from campaigns.statuses import CampaignStatus
+
+APPROVAL_COLUMNS = frozenset({"approval_state", "approved_by", "approved_at"})
 
 
 class Channel(models.TextChoices):
@@ -113,6 +117,17 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving a whole row (a form, a serializer) leaves the approval columns alone: only
+        ``campaigns.services.approvals`` writes them, with one UPDATE under the row lock.
+        Otherwise an edit loaded before an approval (or a withdrawal) would put the old
+        state back: an approval lost, or one restored over a changed text."""
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in APPROVAL_COLUMNS
+            ]
+        super().save(*args, **kwargs)
 
 
 class CampaignMedia(models.Model):

@@ -243,3 +243,20 @@ def test_what_cannot_be_sent_cannot_be_put_up_for_approval(settings, marketer) -
         approvals.request_approval(campaign=campaign, actor=marketer)
     assert refused.value.field == "recipient_lists"
     assert not CampaignEvent.objects.filter(campaign=campaign).exists()
+
+
+def test_a_whole_row_save_loaded_earlier_does_not_undo_an_approval_step(settings, marketer, approver) -> None:
+    settings.APPROVAL_REQUIRED_ABOVE = 0
+    campaign = _campaign(1, marketer)
+    approvals.request_approval(campaign=campaign, actor=marketer)
+    stale = Campaign.objects.get(pk=campaign.pk)  # a form opened while pending
+    approvals.approve(campaign=campaign, actor=approver)
+    stale.name = "Renamed"
+    stale.save()
+    fresh = Campaign.objects.get(pk=campaign.pk)
+    assert (fresh.name, fresh.approval_state, fresh.approved_by) == ("Renamed", A.APPROVED, approver)
+    loaded_approved = Campaign.objects.get(pk=campaign.pk)
+    campaign_edits.apply_edit(campaign=fresh, changed={"body"}, actor=marketer)  # another edit withdraws it
+    loaded_approved.send_rate = 5
+    loaded_approved.save()
+    assert Campaign.objects.get(pk=campaign.pk).approval_state == A.NONE
