@@ -50,13 +50,14 @@ def approval_context(request: HttpRequest, campaign: Campaign) -> dict[str, Any]
         return {"approval": None, "history": history}
     open_ = campaign.status in approvals.OPEN_STATUSES
     decide = open_ and _may_decide(request, campaign)
+    audience = audience_size(campaign)
     panel: dict[str, Any] = {
         "state": campaign.approval_state,
         "state_display": campaign.get_approval_state_display(),
         "badge": BADGE[campaign.approval_state],
-        "needed": approvals.needs_approval(campaign),
+        "needed": limit is not None and (limit == 0 or audience > limit),  # approvals.needs_approval, counted once
         "threshold": limit,
-        "audience": audience_size(campaign),
+        "audience": audience,
         "approved_by": campaign.approved_by,
         "approved_at": campaign.approved_at,
         "can_request": open_
