@@ -164,3 +164,13 @@ def test_adding_or_removing_mms_media_withdraws_the_approval(settings, marketer,
         assert Campaign.objects.get(pk=campaign.pk).approval_state == A.NONE, step
     rows = marketer.get(f"/api/v1/campaigns/{campaign.id}/history/").json()
     assert [r["comment"] for r in rows if r["kind"] == "withdrawn"] == ["changed: media", "changed: media"]
+
+
+def test_approvers_list_what_waits_for_them(settings, marketer, approver, campaign) -> None:
+    settings.APPROVAL_REQUIRED_ABOVE = 0
+    CampaignFactory()  # not requested
+    _post(marketer, campaign, "request-approval")
+    listed = approver.get("/api/v1/campaigns/?approval_state=pending")
+    assert listed.status_code == 200
+    assert [c["id"] for c in listed.json()["results"]] == [campaign.id]
+    assert approver.get("/api/v1/campaigns/?approval_state=maybe").status_code == 400

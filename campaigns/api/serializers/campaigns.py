@@ -28,7 +28,7 @@ from campaigns.api.serializers.common import (
     StrictSerializer,
 )
 from campaigns.api.serializers.cost import CostSerializer
-from campaigns.models import Account, Campaign, CampaignStatus, RecipientList
+from campaigns.models import Account, ApprovalState, Campaign, CampaignStatus, RecipientList
 from campaigns.services.personalise import template_problems
 from campaigns.statuses import MessageStatus
 
@@ -224,3 +224,6 @@ class CampaignFilters(serializers.Serializer):
         choices=CampaignStatus.choices, required=False, allow_blank=True, help_text="Only this state."
     )
     is_test = QueryBooleanField(required=False, help_text="true: only test sends; false: leave them out.")
+    approval_state = serializers.ChoiceField(
+        choices=ApprovalState.choices, required=False, allow_blank=True, help_text="Only this approval state."
+    )

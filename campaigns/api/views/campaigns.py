@@ -75,6 +75,8 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
         campaigns = selectors.campaign_list(status=filters.get("status"))
         if filters.get("is_test") is not None:
             campaigns = campaigns.filter(is_test=filters["is_test"])
+        if filters.get("approval_state"):
+            campaigns = campaigns.filter(approval_state=filters["approval_state"])
         return campaigns
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
