@@ -55,16 +55,23 @@ def needs_approval(campaign: Campaign) -> bool:
 
 def require_approval(campaign: Campaign) -> None:
     """Refuse (code ``approval_required``) to schedule, send or resume a campaign the rule
-    applies to unless it is approved, saying what to do next."""
-    if campaign.approval_state == A.APPROVED or not needs_approval(campaign):
-        return
+    applies to unless it is approved, saying what to do next. The state is read afresh:
+    an approval withdrawn a moment ago by another edit counts."""
     limit = threshold()
+    if limit is None or campaign.is_test:
+        return
+    state = Campaign.objects.filter(pk=campaign.pk).values_list("approval_state", flat=True).first()
+    if state == A.APPROVED:
+        return
+    audience = audience_size(campaign)
+    if limit and audience <= limit:
+        return
     who = "every campaign needs" if limit == 0 else f"a campaign to more than {limit:,} recipients needs"
-    why = f"This campaign goes to {audience_size(campaign):,} recipients and {who} an approver's approval first."
+    why = f"This campaign goes to {audience:,} recipients and {who} an approver's approval first."
     next_step = {
         A.PENDING: "Approval was requested and is waiting for an approver.",
         A.REJECTED: "It was rejected: change it and request approval again.",
-    }.get(campaign.approval_state, "Request approval.")
+    }.get(state, "Request approval.")
     raise ApplicationError(f"{why} {next_step}", field="approval_state", code="approval_required")
 
 
@@ -72,7 +79,7 @@ def _locked(campaign: Campaign) -> Campaign:
     locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
     if locked.status not in OPEN_STATUSES:
         raise ApplicationError(
-            f"A {locked.get_status_display().lower()} campaign cannot be approved or rejected.",
+            f"A {locked.get_status_display().lower()} campaign cannot go through approval.",
             field="status",
             code="invalid_state",
         )
