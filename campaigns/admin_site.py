@@ -87,6 +87,7 @@ class CampaignsAdminSite(admin.AdminSite):
             return super().index(request, extra_context)
         landing = {
             "active": selectors_landing.active_campaigns(),
+            "approvals": selectors_landing.waiting_for_approval(),
             "volume": selectors_landing.todays_volume(),
             "failures": selectors_landing.recent_failures(),
         }

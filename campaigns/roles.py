@@ -1,14 +1,18 @@
-"""The three roles, as Django groups (created by migration 0004, kept in step by it).
+"""The roles, as Django groups (created by migration 0004, kept in step by later ones).
 
 - operator: accounts, webhooks and everything else;
 - marketer: lists, contacts, opt-outs, campaigns (and sending them); accounts by name only;
-- viewer: reports only (campaigns, messages and receipts, read-only).
+- viewer: reports only (campaigns, messages and receipts, read-only);
+- approver: approves or rejects campaigns before they are sent (docs/approval.md), seeing
+  what a campaign sends, to whom and at what cost; changes nothing else. Given on its own
+  or next to another role (a marketer who approves colleagues' campaigns).
 Secrets stay write-only for everyone, operators included.
 """
 
 from __future__ import annotations
 
-OPERATOR, MARKETER, VIEWER = "operator", "marketer", "viewer"
+OPERATOR, MARKETER, VIEWER, APPROVER = "operator", "marketer", "viewer", "approver"
+ACTIONS_AS_CODENAMES = ("send_campaign", "approve_campaign")  # permissions not named <action>_<model>
 
 _ALL = ("add", "change", "delete", "view")
 APPS = ("campaigns", "smpp_transport")  # bind health (smpp_transport.BindStatus) is for operators
@@ -32,6 +36,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     }
     | {
         "campaign": (*_ALL, "send_campaign"),
+        "campaignevent": ("view",),
         "batchinflight": ("view",),
         "bindstatus": ("view",),
         "webhookendpoint": _ALL,
@@ -45,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "optout": _ALL,
         "importjob": ("add", "view"),
         "campaign": (*_ALL, "send_campaign"),
+        "campaignevent": ("view",),
         "campaignmedia": _ALL,
         "message": ("view",),
         "messagepart": ("view",),
@@ -57,11 +63,19 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "messagepart": ("view",),
         "receipt": ("view",),
     },
+    APPROVER: {
+        "campaign": ("view", "approve_campaign"),
+        "campaignevent": ("view",),
+        "campaignmedia": ("view",),
+        "account": ("view",),
+        "segmentprice": ("view",),
+        "recipientlist": ("view",),
+    },
 }
 
 
 def codename(action: str, model: str) -> str:
-    return action if action == "send_campaign" else f"{action}_{model}"
+    return action if action in ACTIONS_AS_CODENAMES else f"{action}_{model}"
 
 
 def sync_roles(apps=None) -> None:

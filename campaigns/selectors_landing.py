@@ -1,5 +1,5 @@
-"""The admin's landing page for marketers: what is sending, what is next, today's volume
-and the latest failures. Every query is bounded by an index (campaign status, message
+"""The admin's landing page for marketers: what is sending, what is next, what waits for
+an approver, today's volume and the latest failures. Every query is bounded by an index (campaign status, message
 campaign + status, the primary key), so the page stays quick on tables of millions.
 """
 
@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db.models import Case, Count, Sum, When
 from django.utils import timezone
 
-from campaigns.models import Campaign, Message
+from campaigns.models import ApprovalState, Campaign, Message
 from campaigns.selectors import SENT_STATUSES
 from campaigns.selectors_reports import Progress, campaigns_progress
 from campaigns.statuses import FAILURE_STATUSES, C
@@ -42,6 +42,13 @@ def active_campaigns() -> list[tuple[Campaign, Progress]]:
     )
     progress = campaigns_progress({c.id: c.status for c in campaigns})
     return [(c, progress[c.id]) for c in campaigns]
+
+
+def waiting_for_approval() -> list[Campaign]:
+    """Campaigns whose approval was requested and not yet decided, oldest request first
+    (a partial index holds only the pending ones)."""
+    pending = _people_campaigns().filter(approval_state=ApprovalState.PENDING, status__in=(C.DRAFT, *ACTIVE))
+    return list(pending.select_related("created_by").order_by("id")[:SHOWN])
 
 
 def todays_volume() -> Volume:

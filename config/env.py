@@ -52,3 +52,16 @@ def env_count_per_days(name: str) -> str:
     if value and not (len(parts) == 2 and all(p.strip().isdigit() and int(p) > 0 for p in parts)):
         raise ValueError(f"{name} must look like 3/7 (3 messages in 7 days), not {value!r}")
     return value
+
+
+def env_count(name: str) -> int | None:
+    """A non-negative whole number, or None when the variable is unset or empty (a feature
+    that is off); ImproperlyConfigured naming the variable for anything else."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number of 0 or more (or unset), not {raw!r}")
+    return int(raw)

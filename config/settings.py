@@ -15,7 +15,7 @@ from csp.constants import NONE, SELF
 
 from config import fs_broker, security
 from config.database import default_database
-from config.env import env_bool, env_count_per_days, env_credentials, env_list
+from config.env import env_bool, env_count, env_count_per_days, env_credentials, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -248,6 +248,9 @@ IDEMPOTENCY_KEY_TTL_DAYS = int(os.environ.get("IDEMPOTENCY_KEY_TTL_DAYS", "7"))
 # across every account's campaigns (an account's own cap replaces it). Empty: no cap.
 # See campaigns/services/frequency_cap.py and docs/marketers.md.
 FREQUENCY_CAP = env_count_per_days("FREQUENCY_CAP")
+# Campaigns with more than this many recipients need an approver's approval before they are
+# scheduled, sent or resumed (0: every campaign; unset: no approval). See docs/approval.md.
+APPROVAL_REQUIRED_ABOVE = env_count("APPROVAL_REQUIRED_ABOVE")
 
 # --- Transport workers -----------------------------------------------------------------
 # Which account (and bind mode) this process binds for: set per child by run_bind_workers /
@@ -317,37 +320,7 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Campaign dispatch API",
-    "DESCRIPTION": (
-        "Recipient lists, contacts, opt-outs, campaigns and their actions, messages, and single sends. "
-        "Authenticate with 'Authorization: Token <token>' (manage.py create_api_token <user>). "
-        'Every error is {"errors": [{"field", "code", "message"}]}. See docs/api.md.'
-    ),
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    # Swagger UI's files from this app (drf-spectacular-sidecar), not a CDN: /api/docs/
-    # works offline and under the Content-Security-Policy.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "SCHEMA_PATH_PREFIX": r"/api/v1",
-    # Separate request and response components: read-only fields are not offered as input.
-    "COMPONENT_SPLIT_REQUEST": True,
-    # Stable component names for the enums that share a field name (status, source).
-    "ENUM_NAME_OVERRIDES": {
-        "CampaignStatusEnum": "campaigns.models.campaigns.CampaignStatus",
-        "MessageStatusEnum": "campaigns.statuses.MessageStatus",
-        "ChannelEnum": "campaigns.models.campaigns.Channel",
-        "OptOutSourceEnum": "campaigns.models.audience.OptOutSource",
-        "WebhookEventTypeEnum": "campaigns.models.webhooks.WebhookEventType",
-        "WebhookDeliveryStatusEnum": "campaigns.models.webhooks.DeliveryStatus",
-    },
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "campaigns.api.schema.strict_request_bodies",
-    ],
-}
+from config.api_schema_settings import SPECTACULAR_SETTINGS  # noqa: E402, F401 - the OpenAPI schema's settings
 
 # Replies that opt a number out / back in (case-insensitive, punctuation ignored).
 _OPT_OUT_DEFAULT = "STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT"

@@ -49,7 +49,7 @@ class ActionOption:
 def _schedule(campaign: Campaign, request: HttpRequest) -> Campaign:
     if campaign.scheduled_at is None:
         raise ApplicationError("Set “Send at” and save the campaign first.", field="scheduled_at")
-    return campaign_actions.schedule(campaign=campaign, at=campaign.scheduled_at)
+    return campaign_actions.schedule(campaign=campaign, at=campaign.scheduled_at, actor=request.user)
 
 
 def _test_send(campaign: Campaign, request: HttpRequest) -> Campaign:
@@ -117,7 +117,7 @@ ACTIONS: dict[str, CampaignAction] = {
             "Send now",
             (C.DRAFT, C.SCHEDULED),
             SEND,
-            lambda c, r: campaign_actions.send_now(campaign=c),
+            lambda c, r: campaign_actions.send_now(campaign=c, actor=r.user),
             "Sending started.",
             "cd-primary",
             "Send this campaign to all its recipients now?",
@@ -128,18 +128,23 @@ ACTIONS: dict[str, CampaignAction] = {
             "Pause",
             (C.RUNNING, C.SCHEDULED),
             SEND,
-            lambda c, r: campaign_actions.pause(campaign=c),
+            lambda c, r: campaign_actions.pause(campaign=c, actor=r.user),
             "Paused: nothing more is submitted.",
         ),
         CampaignAction(
-            "resume", "Resume", (C.PAUSED,), SEND, lambda c, r: campaign_actions.resume(campaign=c), "Resumed."
+            "resume",
+            "Resume",
+            (C.PAUSED,),
+            SEND,
+            lambda c, r: campaign_actions.resume(campaign=c, actor=r.user),
+            "Resumed.",
         ),
         CampaignAction(
             "cancel",
             "Cancel",
             (C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED),
             SEND,
-            lambda c, r: campaign_actions.cancel(campaign=c),
+            lambda c, r: campaign_actions.cancel(campaign=c, actor=r.user),
             "Cancelled: unsent messages will not go out.",
             "cd-danger",
             "Cancel this campaign for good? Unsent messages will not be sent.",

@@ -8,6 +8,7 @@ page's small script: the live preview, and the progress polls of the list and th
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -19,18 +20,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from campaigns.admin.actions import ACTIONS, may_use, test_send_choices, visible_actions
+from campaigns.admin.approvals import approval_context, approval_view, note_withdrawal
 from campaigns.admin.base import GuardedModelAdmin
-from campaigns.admin.estimate import parse_local_time
 from campaigns.admin.kinds import KindFilter
-from campaigns.admin.media_files import CampaignMediaInline, preview_media
-from campaigns.admin.preview import build_preview
+from campaigns.admin.media_files import CampaignMediaInline
+from campaigns.admin.preview import preview_of_form
 from campaigns.admin.reports import export_view, report_urls, report_view, timeline_view
 from campaigns.errors import ApplicationError
 from campaigns.forms import CampaignForm
-from campaigns.models import Account, Campaign
+from campaigns.models import Campaign
 from campaigns.selectors_reports import Progress, campaign_progress, campaigns_progress
 from campaigns.services import campaign_actions, campaign_edits
-from campaigns.services.frequency_cap import exempt_from_cap
 from campaigns.statuses import C
 from campaigns.templatetags.campaign_admin import progress_bars, status_badge
 
@@ -112,7 +112,7 @@ class CampaignChangeList(ChangeList):
 class CampaignAdmin(GuardedModelAdmin):
     form = CampaignForm
     list_display = ("name", "status_label", "progress_column", "account", "channel", "schedule_display", "started_at")
-    list_filter = (KindFilter, "status", "channel", "account", "is_test")  # single sends apart (kinds.py)
+    list_filter = (KindFilter, "status", "approval_state", "channel", "account", "is_test")  # kinds.py: single sends
     search_fields = ("name",)
     list_select_related = ("account",)
     inlines = [CampaignMediaInline]
@@ -161,13 +161,20 @@ class CampaignAdmin(GuardedModelAdmin):
         changed = {"scheduled_at" if f == "scheduled_local" else f for f in form.changed_data}
         if change:
             campaign_edits.check_edit(campaign=obj, changed=changed)
+        before = obj.approval_state
         super().save_model(request, obj, form, change)
-        touched = campaign_edits.apply_edit(campaign=obj, changed=changed) if change else 0
+        touched = campaign_edits.apply_edit(campaign=obj, changed=changed, actor=request.user) if change else 0
+        note_withdrawal(request, before, obj)
         if touched:
             messages.info(
                 request,
                 f"The change applies to the {touched:,} messages not yet sent; those already sent are unchanged.",
             )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if change and formset.has_changed():  # MMS media: part of what an approver approved
+            campaign_edits.apply_edit(campaign=form.instance, changed={"media"}, actor=request.user)
 
     def response_add(self, request: HttpRequest, obj: Campaign, post_url_continue: str | None = None) -> HttpResponse:
         if "_schedule" in request.POST:
@@ -188,7 +195,7 @@ class CampaignAdmin(GuardedModelAdmin):
             messages.error(request, "Saved as a draft. You may not schedule campaigns.")
             return page
         try:
-            campaign_actions.schedule(campaign=obj, at=obj.scheduled_at)
+            campaign_actions.schedule(campaign=obj, at=obj.scheduled_at, actor=request.user)
         except ApplicationError as exc:
             messages.error(request, f"Saved, but not scheduled: {exc.message}")
             return page
@@ -214,6 +221,7 @@ class CampaignAdmin(GuardedModelAdmin):
             and (obj is None or obj.status == C.DRAFT)
             and may_use(request, ACTIONS["schedule"], can_add=can_add),
             test_send_contacts=test_send_choices(obj) if obj else [],
+            **(approval_context(request, obj) if obj else {}),
         )
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
@@ -296,6 +304,7 @@ class CampaignAdmin(GuardedModelAdmin):
             url("<path:object_id>/report/timeline.svg", self.timeline_view, "timeline"),
             url("<path:object_id>/export/", self.export_view, "export"),
             url("<path:object_id>/action/<slug:action>/", self.action_view, "action"),
+            url("<path:object_id>/approval/<slug:decision>/", partial(approval_view, self), "approval"),
             *report_urls(self, url),
         ] + super().get_urls()
 
@@ -318,25 +327,7 @@ class CampaignAdmin(GuardedModelAdmin):
             return JsonResponse({"error": "The body is not JSON."}, status=400)
         if not hasattr(data, "get"):
             return JsonResponse({"error": "Send an object."}, status=400)
-        get_list = getattr(data, "getlist", None)
-        raw_lists = get_list("recipient_lists") if get_list else data.get("recipient_lists") or []
-        list_ids = [int(v) for v in raw_lists if str(v).isdigit()]
-        account_id = str(data.get("account") or "")
-        account = Account.objects.filter(pk=account_id).first() if account_id.isdigit() else None
-        rate = str(data.get("send_rate") or "")
-        quiet = (parse_local_time(data.get("quiet_hours_start")), parse_local_time(data.get("quiet_hours_end")))
-        preview = build_preview(
-            body=str(data.get("body") or ""),
-            channel=str(data.get("channel") or "sms"),
-            account=account,
-            list_ids=list_ids,
-            send_rate=int(rate) if rate.isdigit() else None,
-            quiet_hours=quiet,
-            smart_encoding=str(data.get("smart_encoding", "1")).lower() not in ("", "0", "false", "off"),
-            frequency_capped=not exempt_from_cap(str(data.get("campaign") or "")),
-        )
-        preview["media"] = preview_media(str(data.get("campaign") or ""), preview["channel"])  # media_files.py
-        return JsonResponse(preview)
+        return JsonResponse(preview_of_form(data))
 
     def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         campaign = self._campaign(request, object_id)

@@ -14,10 +14,11 @@ from typing import Any
 
 from django.utils import timezone
 
-from campaigns.admin.estimate import estimate, estimated_cost_text, human_duration
+from campaigns.admin.estimate import estimate, estimated_cost_text, human_duration, parse_local_time
+from campaigns.admin.media_files import preview_media
 from campaigns.models import Account, Channel
 from campaigns.selectors_reports import preview_contacts, recipient_count, recipients_lacking
-from campaigns.services.frequency_cap import capped_in_preview
+from campaigns.services.frequency_cap import capped_in_preview, exempt_from_cap
 from campaigns.services.personalise import (
     has_variables,
     recipient_context,
@@ -191,3 +192,27 @@ def variable_warnings(body: str, list_ids: list[int]) -> list[dict[str, Any]]:
             text += f" ({fix})."
         warnings.append({"variable": name, "missing": missing, "recipients": total, "message": text})
     return warnings
+
+
+def preview_of_form(data: Any) -> dict[str, Any]:
+    """The builder's preview of the form as it stands (a QueryDict or a JSON object): what
+    the builder's page posts on every keystroke, read leniently (a half-typed form is normal)."""
+    get_list = getattr(data, "getlist", None)
+    raw_lists = get_list("recipient_lists") if get_list else data.get("recipient_lists") or []
+    list_ids = [int(v) for v in raw_lists if str(v).isdigit()]
+    account_id = str(data.get("account") or "")
+    account = Account.objects.filter(pk=account_id).first() if account_id.isdigit() else None
+    rate = str(data.get("send_rate") or "")
+    quiet = (parse_local_time(data.get("quiet_hours_start")), parse_local_time(data.get("quiet_hours_end")))
+    preview = build_preview(
+        body=str(data.get("body") or ""),
+        channel=str(data.get("channel") or "sms"),
+        account=account,
+        list_ids=list_ids,
+        send_rate=int(rate) if rate.isdigit() else None,
+        quiet_hours=quiet,
+        smart_encoding=str(data.get("smart_encoding", "1")).lower() not in ("", "0", "false", "off"),
+        frequency_capped=not exempt_from_cap(str(data.get("campaign") or "")),
+    )
+    preview["media"] = preview_media(str(data.get("campaign") or ""), preview["channel"])
+    return preview

@@ -32,7 +32,11 @@ logger = logging.getLogger(__name__)
 
 # Refusals caused by the current state of a resource, not by the shape of the request:
 # the same request may succeed later (after a pause, a resume, an opt-in), so 409.
-CONFLICT_CODES = frozenset({"invalid_state", "idempotency_conflict", "nothing_to_do", "opted_out", "conflict"})
+CONFLICT_CODES = frozenset(
+    {"invalid_state", "idempotency_conflict", "nothing_to_do", "opted_out", "conflict", "approval_required"}
+)
+# Refusals of who asks, whatever the state: 403 (four eyes: approving one's own campaign).
+FORBIDDEN_CODES = frozenset({"self_approval", "permission_denied"})
 
 
 def error(field: str | None, code: str, message: str) -> dict[str, Any]:
@@ -62,8 +66,11 @@ def flatten(detail: Any, field: str | None = None) -> Iterator[dict[str, Any]]:
 def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
     """Translate what Django and the domain raise into DRF exceptions (None: not ours)."""
     if isinstance(exc, ApplicationError):
+        detail = {exc.field or api_settings.NON_FIELD_ERRORS_KEY: [exc.message]}
+        if exc.code in FORBIDDEN_CODES:
+            return exceptions.PermissionDenied(detail, code=exc.code)
         error_class = Conflict if exc.code in CONFLICT_CODES else exceptions.ValidationError
-        return error_class({exc.field or api_settings.NON_FIELD_ERRORS_KEY: [exc.message]}, code=exc.code)
+        return error_class(detail, code=exc.code)
     if isinstance(exc, Http404):
         return exceptions.NotFound()
     if isinstance(exc, DjangoPermissionDenied):

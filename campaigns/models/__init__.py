@@ -3,6 +3,7 @@
 from campaigns.models.accounts import Account, BindMode, MessageIdFormat
 from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientList
 from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignPace, CampaignStatus, Channel
+from campaigns.models.history import ApprovalState, CampaignEvent, EventKind
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
 from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart, MessageStatusDelta
 from campaigns.models.prices import SegmentPrice
@@ -20,15 +21,18 @@ __all__ = [
     "PROVIDER_ID_MAX_LENGTH",
     "Account",
     "ApiToken",
+    "ApprovalState",
     "BatchInFlight",
     "BindMode",
     "Campaign",
+    "CampaignEvent",
     "CampaignMedia",
     "CampaignPace",
     "CampaignStatus",
     "Channel",
     "Contact",
     "DeliveryStatus",
+    "EventKind",
     "IdempotencyKey",
     "ImportJob",
     "ImportJobStatus",

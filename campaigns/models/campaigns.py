@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from campaigns.models.history import ApprovalState
 from campaigns.statuses import CampaignStatus
+
+APPROVAL_COLUMNS = frozenset({"approval_state", "approved_by", "approved_at"})
 
 
 class Channel(models.TextChoices):
@@ -101,13 +106,36 @@ class Campaign(models.Model):
     materialised_at = models.DateTimeField(
         null=True, blank=True, help_text="When the recipients were turned into messages."
     )
+    # Approval before sending (campaigns.services.approvals; off unless APPROVAL_REQUIRED_ABOVE is set).
+    approval_state = models.CharField(max_length=8, choices=ApprovalState.choices, default=ApprovalState.NONE)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        permissions = [("send_campaign", "Can send, schedule, pause, resume and cancel campaigns")]
+        indexes = [
+            models.Index(fields=["id"], condition=models.Q(approval_state="pending"), name="campaign_pending_approval")
+        ]
+        permissions = [
+            ("send_campaign", "Can send, schedule, pause, resume and cancel campaigns"),
+            ("approve_campaign", "Can approve or reject campaigns before they are sent"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Saving a whole row (a form, a serializer) leaves the approval columns alone: only
+        ``campaigns.services.approvals`` writes them, with one UPDATE under the row lock.
+        Otherwise an edit loaded before an approval (or a withdrawal) would put the old
+        state back: an approval lost, or one restored over a changed text."""
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name not in APPROVAL_COLUMNS
+            ]
+        super().save(*args, **kwargs)
 
 
 class CampaignMedia(models.Model):

@@ -1,6 +1,9 @@
 """What a marketer can do to a campaign. Each checks the status first and says why not.
 
-Used by the admin and the API alike, so both enforce the same rules.
+Used by the admin and the API alike, so both enforce the same rules. Scheduling, sending
+and resuming also need the approval the rule may ask for (``approvals.require_approval``;
+test sends are exempt), and each state move is written to the campaign's history with who
+made it (``actor``: the user, None for the platform).
 """
 
 from __future__ import annotations
@@ -8,14 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from campaigns.errors import ApplicationError
-from campaigns.models import Campaign, Channel, Contact, Message
+from campaigns.models import Campaign, Channel, Contact, EventKind, Message
 from campaigns.selectors_reports import preview_contacts
-from campaigns.services import status
+from campaigns.services import approvals, history, status
 from campaigns.services.dispatch import start_campaign
 from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import template_problems
@@ -67,65 +71,78 @@ def validate_for_sending(campaign: Campaign) -> None:
         validate_mms_for_sending(campaign)
 
 
-def schedule(*, campaign: Campaign, at: datetime) -> Campaign:
+def schedule(*, campaign: Campaign, at: datetime, actor: Any = None) -> Campaign:
     _require(campaign, [C.DRAFT, C.SCHEDULED], "schedule")
     if timezone.is_naive(at):
         raise ApplicationError("Give the time with its time zone.", field="scheduled_at")
     validate_for_sending(campaign)
-    status.move_campaign(campaign.id, C.SCHEDULED, scheduled_at=at)
+    approvals.require_approval(campaign)
+    with transaction.atomic():
+        status.move_campaign(campaign.id, C.SCHEDULED, scheduled_at=at)
+        history.record(campaign_id=campaign.id, kind=EventKind.SCHEDULED, actor=actor, comment=f"for {at.isoformat()}")
     campaign.refresh_from_db()
     return campaign
 
 
-def send_now(*, campaign: Campaign) -> Campaign:
+def send_now(*, campaign: Campaign, actor: Any = None) -> Campaign:
     _require(campaign, [C.DRAFT, C.SCHEDULED], "send")
     validate_for_sending(campaign)
+    approvals.require_approval(campaign)
     with transaction.atomic():
-        start_campaign(campaign=campaign, now=timezone.now())
+        if start_campaign(campaign=campaign, now=timezone.now()):
+            history.record(campaign_id=campaign.id, kind=EventKind.SENT, actor=actor)
         _tick_now()
     campaign.refresh_from_db()
     return campaign
 
 
-def pause(*, campaign: Campaign) -> Campaign:
+def pause(*, campaign: Campaign, actor: Any = None) -> Campaign:
     """Stop new submits: claimed-but-unsent messages go back to pending."""
     _require(campaign, [C.RUNNING, C.SCHEDULED], "pause")
     with transaction.atomic():
         status.move_campaign(campaign.id, C.PAUSED)
         # The sanctioned step back: queued (not yet handed to a bind) → pending.
         status.back_to_pending(Message.objects.filter(campaign=campaign), now=timezone.now())
+        history.record(campaign_id=campaign.id, kind=EventKind.PAUSED, actor=actor)
     campaign.refresh_from_db()
     return campaign
 
 
-def resume(*, campaign: Campaign) -> Campaign:
+def resume(*, campaign: Campaign, actor: Any = None) -> Campaign:
     _require(campaign, [C.PAUSED], "resume")
     validate_for_sending(campaign)  # it may have been edited while paused
+    approvals.require_approval(campaign)  # an edit while paused may have withdrawn the approval
     to = C.RUNNING if campaign.started_at else C.SCHEDULED
-    status.move_campaign(campaign.id, to)
-    if to == C.RUNNING:
-        _tick_now()
+    with transaction.atomic():
+        status.move_campaign(campaign.id, to)
+        history.record(campaign_id=campaign.id, kind=EventKind.RESUMED, actor=actor)
+        if to == C.RUNNING:
+            _tick_now()
     campaign.refresh_from_db()
     return campaign
 
 
-def cancel(*, campaign: Campaign) -> Campaign:
+def cancel(*, campaign: Campaign, actor: Any = None) -> Campaign:
     """Stop for good: every message not yet handed to a bind is cancelled."""
     _require(campaign, [C.DRAFT, C.SCHEDULED, C.RUNNING, C.PAUSED], "cancel")
     now = timezone.now()
     with transaction.atomic():
         status.move_campaign(campaign.id, C.CANCELLED, completed_at=now)
         status.cancel_unsent(Message.objects.filter(campaign=campaign), reason="campaign cancelled", now=now)
+        history.record(campaign_id=campaign.id, kind=EventKind.CANCELLED, actor=actor)
     campaign.refresh_from_db()
     return campaign
 
 
+# A copy starts afresh: a draft, never sent, and not approved (an approval is of one campaign).
+_NOT_COPIED = frozenset(
+    {"id", "status", "scheduled_at", "started_at", "completed_at", "materialised_at", "created_at"}
+    | {"approval_state", "approved_by", "approved_at"}
+)
+
+
 def _copy(campaign: Campaign, **overrides) -> Campaign:
-    fields = {
-        f.name: getattr(campaign, f.name)
-        for f in Campaign._meta.concrete_fields
-        if f.name not in {"id", "status", "scheduled_at", "started_at", "completed_at", "materialised_at", "created_at"}
-    }
+    fields = {f.name: getattr(campaign, f.name) for f in Campaign._meta.concrete_fields if f.name not in _NOT_COPIED}
     fields.update(overrides)
     return Campaign.objects.create(**fields)
 

@@ -11,6 +11,10 @@ The admin and the API apply the same rules:
   part submitted); what was sent stays as sent;
 - running, completed, cancelled: read-only (pause first).
 
+Any saved edit of what an approver judged (text, MMS subject and media, sender, channel,
+account, recipient lists) withdraws the campaign's approval (``approvals.withdraw``), in whatever
+state it is edited.
+
 Why the unsent messages need touching at all: a text without variables is copied into
 each message when the campaign is materialised, and a personalised one is rendered into
 the messages a tick has claimed; a message deferred by quiet hours carries the time the
@@ -27,6 +31,7 @@ from django.utils import timezone
 
 from campaigns.errors import ApplicationError
 from campaigns.models import Campaign, Message, MessagePart
+from campaigns.services import approvals
 from campaigns.statuses import C, MessageStatus
 
 EDITABLE_STATUSES = (C.DRAFT, C.SCHEDULED, C.PAUSED)
@@ -103,8 +108,11 @@ def unsent_messages(campaign: Campaign) -> QuerySet[Message]:
     )
 
 
-def apply_edit(*, campaign: Campaign, changed: Iterable[str]) -> int:
+def apply_edit(*, campaign: Campaign, changed: Iterable[str], actor: Any = None) -> int:
     """Make the unsent messages follow the saved edit; returns how many it touched.
+
+    First, an edit of what an approver judged withdraws the approval (by ``actor``, in the
+    history), whether or not the campaign has started.
 
     The text: the message body is emptied, so the next claim renders the new text (or, when
     it has no variables, the submit takes the campaign's). Quiet hours or time zone: the
@@ -113,6 +121,7 @@ def apply_edit(*, campaign: Campaign, changed: Iterable[str]) -> int:
     or submit time and need nothing here.
     """
     changed = set(changed)
+    approvals.withdraw(campaign=campaign, changed=changed, actor=actor)
     if not has_started(campaign):
         return 0
     updates: dict[str, Any] = {}

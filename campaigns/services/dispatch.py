@@ -24,7 +24,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message
-from campaigns.services import status
+from campaigns.services import approvals, status
 from campaigns.services.bulk_sql import update_from_values
 from campaigns.services.materialise import materialise_recipients
 from campaigns.services.personalise import has_variables, recipient_context, render
@@ -74,6 +74,8 @@ def start_due_campaigns(*, now: datetime) -> list[int]:
     """Scheduled campaigns whose time has come become running, with their messages created."""
     started = []
     for campaign in Campaign.objects.filter(status=CampaignStatus.SCHEDULED, scheduled_at__lte=now):
+        if approvals.hold_unapproved(campaign):  # lists grew past the approval threshold after scheduling
+            continue
         if start_campaign(campaign=campaign, now=now):
             started.append(campaign.id)
     return started

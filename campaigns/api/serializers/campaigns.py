@@ -28,7 +28,7 @@ from campaigns.api.serializers.common import (
     StrictSerializer,
 )
 from campaigns.api.serializers.cost import CostSerializer
-from campaigns.models import Account, Campaign, CampaignStatus, RecipientList
+from campaigns.models import Account, ApprovalState, Campaign, CampaignStatus, RecipientList
 from campaigns.services.personalise import template_problems
 from campaigns.services.resend import UNKNOWN_RISK
 from campaigns.statuses import MessageStatus
@@ -120,6 +120,9 @@ class CampaignSerializer(StrictModelSerializer):
             "created_at",
             "started_at",
             "completed_at",
+            "approval_state",
+            "approved_by",
+            "approved_at",
         ]
         read_only_fields = [
             "id",
@@ -130,7 +133,11 @@ class CampaignSerializer(StrictModelSerializer):
             "created_at",
             "started_at",
             "completed_at",
+            "approval_state",
+            "approved_by",
+            "approved_at",
         ]
+        extra_kwargs = {"approved_by": {"help_text": "Id of the approver who approved it (null unless approved)."}}
 
     def validate_timezone(self, value: str) -> str:
         if value not in _zones():
@@ -219,6 +226,9 @@ class CampaignFilters(serializers.Serializer):
         choices=CampaignStatus.choices, required=False, allow_blank=True, help_text="Only this state."
     )
     is_test = QueryBooleanField(required=False, help_text="true: only test sends; false: leave them out.")
+    approval_state = serializers.ChoiceField(
+        choices=ApprovalState.choices, required=False, allow_blank=True, help_text="Only this approval state."
+    )
 
 
 class ResendFailedSerializer(StrictSerializer):

@@ -20,6 +20,11 @@ from rest_framework.response import Response
 
 from campaigns import selectors
 from campaigns.api.permissions import SEND_CAMPAIGN, RolePermissions, requires
+from campaigns.api.serializers.approvals import (
+    ApprovalCommentSerializer,
+    CampaignEventSerializer,
+    RejectSerializer,
+)
 from campaigns.api.serializers.campaigns import (
     CampaignFilters,
     CampaignSerializer,
@@ -31,12 +36,14 @@ from campaigns.api.serializers.stats import CampaignLiveStatsSerializer
 from campaigns.api.views.base import CrudViewSet, FilteredListMixin
 from campaigns.errors import ApplicationError
 from campaigns.models import Campaign
+from campaigns.selectors_approvals import campaign_history
 from campaigns.selectors_stats import campaign_live_stats
-from campaigns.services import campaign_actions, campaign_edits
+from campaigns.services import approvals, campaign_actions, campaign_edits
 
 VIEW_CAMPAIGN, ADD_CAMPAIGN = "campaigns.view_campaign", "campaigns.add_campaign"
 CAN_SEND = [requires(VIEW_CAMPAIGN, SEND_CAMPAIGN)]
 CAN_SEND_A_COPY = [requires(VIEW_CAMPAIGN, ADD_CAMPAIGN, SEND_CAMPAIGN)]
+CAN_APPROVE = [requires(VIEW_CAMPAIGN, approvals.APPROVE_PERMISSION)]
 TAGS = ["campaigns"]
 
 
@@ -69,6 +76,8 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
         campaigns = selectors.campaign_list(status=filters.get("status"))
         if filters.get("is_test") is not None:
             campaigns = campaigns.filter(is_test=filters["is_test"])
+        if filters.get("approval_state"):
+            campaigns = campaigns.filter(approval_state=filters["approval_state"])
         return campaigns
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
@@ -80,7 +89,8 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
         campaign_edits.check_edit(campaign=campaign, changed=changed)
         with transaction.atomic():
             serializer.save()
-            campaign_edits.apply_edit(campaign=campaign, changed=changed)
+            campaign_edits.apply_edit(campaign=campaign, changed=changed, actor=self.request.user)
+        campaign.refresh_from_db()  # the answer shows a withdrawn approval (and a schedule undone)
 
     def perform_destroy(self, instance: Campaign) -> None:
         if selectors.campaign_has_messages_in_flight(instance):
@@ -94,27 +104,27 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
     def schedule(self, request: Request, pk: str | None = None) -> Response:
         campaign = self.get_object()
         at = self.validated(ScheduleSerializer, campaign=campaign)["scheduled_at"]
-        return self.respond(campaign_actions.schedule(campaign=campaign, at=at))
+        return self.respond(campaign_actions.schedule(campaign=campaign, at=at, actor=request.user))
 
     @_action_schema("Start sending now")
     @action(detail=True, methods=["post"], url_path="send-now", permission_classes=CAN_SEND)
     def send_now(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.send_now(campaign=self.get_object()))
+        return self.respond(campaign_actions.send_now(campaign=self.get_object(), actor=request.user))
 
     @_action_schema("Pause: stop new submits (queued messages go back to pending)")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def pause(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.pause(campaign=self.get_object()))
+        return self.respond(campaign_actions.pause(campaign=self.get_object(), actor=request.user))
 
     @_action_schema("Resume a paused campaign")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def resume(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.resume(campaign=self.get_object()))
+        return self.respond(campaign_actions.resume(campaign=self.get_object(), actor=request.user))
 
     @_action_schema("Cancel for good (unsent messages are cancelled)")
     @action(detail=True, methods=["post"], permission_classes=CAN_SEND)
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        return self.respond(campaign_actions.cancel(campaign=self.get_object()))
+        return self.respond(campaign_actions.cancel(campaign=self.get_object(), actor=request.user))
 
     @_action_schema(
         "Send a test to a few numbers (a separate test campaign), personalised as one recipient",
@@ -153,3 +163,35 @@ class CampaignViewSet(FilteredListMixin, CrudViewSet):
     @action(detail=True, methods=["get"], permission_classes=[RolePermissions])
     def stats(self, request: Request, pk: str | None = None) -> Response:
         return Response(CampaignLiveStatsSerializer(campaign_live_stats(self.get_object())).data)
+
+    # --- Approval before sending (campaigns.services.approvals, docs/approval.md) -----------
+
+    @_action_schema("Ask an approver to approve the campaign before it is sent", ApprovalCommentSerializer)
+    @action(detail=True, methods=["post"], url_path="request-approval", permission_classes=CAN_SEND)
+    def request_approval(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        comment = self.validated(ApprovalCommentSerializer)["comment"]
+        return self.respond(approvals.request_approval(campaign=campaign, actor=request.user, comment=comment))
+
+    @_action_schema("Approve a campaign waiting for approval (approvers; not one's own)", ApprovalCommentSerializer)
+    @action(detail=True, methods=["post"], permission_classes=CAN_APPROVE)
+    def approve(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        comment = self.validated(ApprovalCommentSerializer)["comment"]
+        return self.respond(approvals.approve(campaign=campaign, actor=request.user, comment=comment))
+
+    @_action_schema("Reject a campaign waiting for approval, saying why (approvers; not one's own)", RejectSerializer)
+    @action(detail=True, methods=["post"], permission_classes=CAN_APPROVE)
+    def reject(self, request: Request, pk: str | None = None) -> Response:
+        campaign = self.get_object()
+        comment = self.validated(RejectSerializer)["comment"]
+        return self.respond(approvals.reject(campaign=campaign, actor=request.user, comment=comment))
+
+    @extend_schema(
+        summary="The campaign's history: approval steps and state moves, oldest first",
+        tags=TAGS,
+        responses={200: CampaignEventSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], permission_classes=[RolePermissions])
+    def history(self, request: Request, pk: str | None = None) -> Response:
+        return Response(CampaignEventSerializer(campaign_history(self.get_object()), many=True).data)

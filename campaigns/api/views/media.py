@@ -20,7 +20,7 @@ from campaigns.api.parsers import MultiPartParser
 from campaigns.api.serializers.media import CampaignMediaSerializer, MediaUploadSerializer
 from campaigns.api.views.base import ResourceViewSet
 from campaigns.models import Campaign, CampaignMedia
-from campaigns.services.campaign_edits import require_editable
+from campaigns.services.campaign_edits import apply_edit, require_editable
 from campaigns.services.mms import add_media
 
 TAGS = ["campaigns"]
@@ -62,8 +62,10 @@ class CampaignMediaViewSet(
         upload = self.validated(MediaUploadSerializer)["file"]
         require_editable(campaign)
         media = add_media(campaign=campaign, file=upload, name=upload.name, declared_type=upload.content_type or "")
+        apply_edit(campaign=campaign, changed={"media"}, actor=request.user)  # withdraws an approval
         return self.respond(media, status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: CampaignMedia) -> None:
         require_editable(instance.campaign)
         instance.delete()  # the file stays: a duplicated campaign's media may share it
+        apply_edit(campaign=instance.campaign, changed={"media"}, actor=self.request.user)
