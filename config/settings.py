@@ -154,7 +154,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqli
 DB_POOL_MIN_SIZE = int(os.environ.get("DB_POOL_MIN_SIZE", "1"))
 DB_POOL_MAX_SIZE = int(os.environ.get("DB_POOL_MAX_SIZE", "0"))
 DB_POOL_TIMEOUT_S = float(os.environ.get("DB_POOL_TIMEOUT_S", "30"))
-BIND_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("BIND_WORKER_DB_POOL_MAX_SIZE", "2"))
+BIND_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("BIND_WORKER_DB_POOL_MAX_SIZE", "1"))
 MM4_WORKER_DB_POOL_MAX_SIZE = int(os.environ.get("MM4_WORKER_DB_POOL_MAX_SIZE", "2"))
 DATABASES = {
     "default": default_database(
@@ -269,6 +269,9 @@ SMPP_BATCH_TIMEOUT_S = float(os.environ.get("SMPP_BATCH_TIMEOUT_S", "120"))
 SMPP_PACING_GUARD_S = float(os.environ.get("SMPP_PACING_GUARD_S", "0.001"))
 # The bind's reader thread gets the GIL back this quickly after each recv.
 SMPP_GIL_SWITCH_S = float(os.environ.get("SMPP_GIL_SWITCH_S", "0.0005"))
+# How long a bind's receipt writer collects deliver_sm before one commit (their resps wait
+# that long): at 50 receipts/s, 50 ms groups two or three per transaction instead of one.
+SMPP_RECEIPT_GROUP_S = float(os.environ.get("SMPP_RECEIPT_GROUP_S", "0.05"))
 SMPP_METRICS_PORT = os.environ.get("SMPP_METRICS_PORT", "")
 SMPP_METRICS_ADDR = os.environ.get("SMPP_METRICS_ADDR", "127.0.0.1")
 MM4_WORKER_SYSTEM_ID = os.environ.get("MM4_WORKER_SYSTEM_ID", "")

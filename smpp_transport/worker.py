@@ -96,7 +96,11 @@ def open_bind(
             if _lease is None:
                 raise SlotNotLeased(f"{system_id}/{slot}")
             account = transport_api.account_settings(system_id=system_id)  # as it is now, after the wait
-        _writer = InboxWriter(account_id=account.id, to_receipt=lambda pdu: to_receipt(pdu, account.message_id_format))
+        _writer = InboxWriter(
+            account_id=account.id,
+            to_receipt=lambda pdu: to_receipt(pdu, account.message_id_format),
+            max_wait_s=settings.SMPP_RECEIPT_GROUP_S,
+        )
         bind = Bind(bind_config(account, mode), on_deliver=_writer.submit, name=f"{system_id}/{mode}")
         try:
             bind.start(wait=True, timeout=30)

@@ -27,7 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from campaigns.models import PROVIDER_ID_MAX_LENGTH, MessagePart, Receipt, ReceiptState
-from campaigns.services.bulk_sql import update_from_values
+from campaigns.services.bulk_sql import quoted_table, update_from_values, values_source
 from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
 from campaigns.services.status import advance_parts, roll_up_messages, without_deadline_reason
 from campaigns.statuses import RANK, S
@@ -84,21 +84,48 @@ def record_receipts(*, account_id: int, receipts: Iterable[ReceiptIn], authentic
         if problem:
             logger.warning("account %s: receipt kept as orphaned: %s", account_id, problem)
         rows.append(
-            Receipt(
-                account_id=account_id,
-                provider_message_id=provider_id[:PROVIDER_ID_MAX_LENGTH],
-                status="" if r.informational else r.status if r.status in RANK else S.UNKNOWN,
-                stat=storable_text(r.stat, 16),
-                err=storable_text(r.err, 16),
-                raw=storable_text(r.raw),
-                done_at=r.done_at,
-                channel=r.channel,
-                msisdn=storable_text(r.msisdn, 32),
-                state=_state(r, problem),
+            (
+                provider_id[:PROVIDER_ID_MAX_LENGTH],
+                "" if r.informational else r.status if r.status in RANK else S.UNKNOWN,
+                storable_text(r.stat, 16),
+                storable_text(r.err, 16),
+                storable_text(r.raw),
+                r.done_at,
+                r.channel,
+                storable_text(r.msisdn, 32),
+                _state(r, problem),
             )
         )
-    Receipt.objects.bulk_create(rows)
+    _insert_receipts(account_id, rows)
     return len(rows)
+
+
+RECEIPT_COLUMNS = (
+    ("provider_message_id", "text"),
+    ("status", "text"),
+    ("stat", "text"),
+    ("err", "text"),
+    ("raw", "text"),
+    ("done_at", "timestamptz"),
+    ("channel", "text"),
+    ("msisdn", "text"),
+    ("state", "text"),
+)
+
+
+def _insert_receipts(account_id: int, rows: list[tuple]) -> None:
+    """One INSERT … SELECT of the rows (``RECEIPT_COLUMNS``): on the hot path (every receipt
+    of every bind) this costs a fraction of ``bulk_create``'s per-object work."""
+    if not rows:
+        return
+    source, params = values_source(RECEIPT_COLUMNS, rows)
+    names = ", ".join(connection.ops.quote_name(name) for name, _ in RECEIPT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quoted_table(Receipt)} (account_id, received_at, {names}) "
+            f"SELECT %s, %s, {names} FROM {source}",
+            [account_id, timezone.now(), *params],
+        )
 
 
 def _unanswered_ids(account_id: int, receipts: list[ReceiptIn]) -> set[str]:
