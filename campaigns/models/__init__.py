@@ -4,6 +4,7 @@ from campaigns.models.accounts import Account, BindMode, MessageIdFormat
 from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientList
 from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignPace, CampaignStatus, Channel
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
+from campaigns.models.links import Click, ShortCode, TrackedLink, UserAgentClass
 from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart, MessageStatusDelta
 from campaigns.models.prices import SegmentPrice
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
@@ -20,6 +21,7 @@ __all__ = [
     "CampaignPace",
     "CampaignStatus",
     "Channel",
+    "Click",
     "Contact",
     "IdempotencyKey",
     "ImportJob",
@@ -35,4 +37,7 @@ __all__ = [
     "ReceiptState",
     "RecipientList",
     "SegmentPrice",
+    "ShortCode",
+    "TrackedLink",
+    "UserAgentClass",
 ]

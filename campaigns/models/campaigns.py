@@ -71,6 +71,13 @@ class Campaign(models.Model):
         blank=True,
         help_text="How long the network keeps trying to deliver (e.g. 1 day). Empty: the provider's default.",
     )
+    track_links = models.BooleanField(
+        default=False,
+        help_text=(
+            "Replace every http(s) link in the text by a short tracked link, one per message, "
+            "so the report shows who clicked (about 25 characters per link)."
+        ),
+    )
     is_test = models.BooleanField(default=False, help_text="Test sends are kept out of reports and statistics.")
     is_single_send = models.BooleanField(
         default=False,
