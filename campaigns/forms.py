@@ -120,6 +120,7 @@ class CampaignForm(forms.ModelForm):
             "account",
             "sender",
             "body",
+            "track_links",
             "mms_subject",
             "recipient_lists",
             "timezone",

@@ -34,6 +34,7 @@ from django.db.models.functions import Left
 
 from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message, MessagePart, SegmentPrice
 from campaigns.selectors import SENT_STATUSES
+from campaigns.services.links import preview_text
 from campaigns.sms_text.encoding import EncodingError, analyse
 from campaigns.statuses import MessageStatus
 
@@ -178,7 +179,8 @@ def planned_segments_by_country(campaign: Campaign, *, by_country: bool = True) 
     messages = Message.objects.filter(campaign=campaign).exclude(status__in=NOT_SENDING)
     if campaign.materialised_at is not None or messages.exists():
         return _grouped(messages, "phone", Sum("segments"), by_country)
-    per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body)
+    body = preview_text(campaign.body) if campaign.track_links else campaign.body  # links as sent
+    per_message = 1 if campaign.channel == Channel.MMS else _segments_of(body)
     recipients = recipients_by_country(list(campaign.recipient_lists.values_list("id", flat=True)))
     return {country: count * per_message for country, count in recipients.items()}
 

@@ -37,7 +37,7 @@ LIVE = (C.SCHEDULED, C.RUNNING, C.PAUSED)
 DETAILS = ("is_test", "resend_of", "created_by", "created_at", "started_at", "completed_at", "materialised_at")
 EDIT_FIELDSETS = (
     (None, {"fields": ("name", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "preview_panel", "mms_subject")}),
+    ("Message", {"fields": ("body", "track_links", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",
@@ -56,7 +56,7 @@ EDIT_FIELDSETS = (
 STARTED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("edit_scope", "name", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "preview_panel", "mms_subject")}),
+    ("Message", {"fields": ("body", "track_links", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",
@@ -86,7 +86,7 @@ STARTED_READONLY = (
 LOCKED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("name", "status", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "mms_subject")}),
+    ("Message", {"fields": ("body", "track_links", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",
@@ -328,6 +328,7 @@ class CampaignAdmin(GuardedModelAdmin):
             list_ids=list_ids,
             send_rate=int(rate) if rate.isdigit() else None,
             quiet_hours=quiet,
+            track_links=str(data.get("track_links") or "").lower() in {"on", "true", "1"},
         )
         preview["media"] = preview_media(str(data.get("campaign") or ""), preview["channel"])  # media_files.py
         return JsonResponse(preview)

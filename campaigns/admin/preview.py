@@ -15,6 +15,7 @@ from typing import Any
 from campaigns.admin.estimate import estimate, estimated_cost_text, human_duration
 from campaigns.models import Account, Channel
 from campaigns.selectors_reports import preview_contacts, recipient_count, recipients_lacking
+from campaigns.services.links import preview_text
 from campaigns.services.personalise import (
     has_variables,
     recipient_context,
@@ -41,6 +42,7 @@ def build_preview(
     list_ids: list[int],
     send_rate: int | None,
     quiet_hours: tuple[time | None, time | None] = (None, None),
+    track_links: bool = False,
 ) -> dict[str, Any]:
     """The preview as JSON-ready data; see the builder's JavaScript for how it is shown."""
     problems = template_problems(body)
@@ -52,6 +54,8 @@ def build_preview(
         )
         for c in contacts
     ] or [("", render(body, {}))]
+    if track_links:  # what is sent and counted: each link shortened (a placeholder code)
+        texts = [(phone, preview_text(text)) for phone, text in texts]
     samples, forcing, segment_counts = [], {}, []
     for phone, text in texts:
         try:

@@ -31,7 +31,7 @@ from campaigns.statuses import C, MessageStatus
 
 EDITABLE_STATUSES = (C.DRAFT, C.SCHEDULED, C.PAUSED)
 FIXED_ONCE_STARTED = ("channel", "account", "recipient_lists")
-TEXT_FIELDS = frozenset({"body"})
+TEXT_FIELDS = frozenset({"body", "track_links"})  # tracked links are written into the body
 TIMING_FIELDS = frozenset({"quiet_hours_start", "quiet_hours_end", "timezone"})
 FIELD_LABELS = {"channel": "channel", "account": "account", "recipient_lists": "recipient lists"}
 

@@ -104,6 +104,7 @@ class CampaignSerializer(StrictModelSerializer):
             "account",
             "sender",
             "body",
+            "track_links",
             "mms_subject",
             "recipient_lists",
             "timezone",

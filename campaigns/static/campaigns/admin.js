@@ -36,6 +36,9 @@
       if (field) data.append(name, field.value);
       else if (fixed[name] !== undefined) data.append(name, fixed[name]);
     });
+    const track = form.elements.namedItem("track_links");
+    if (track) data.append("track_links", track.checked ? "on" : "");
+    else if (fixed.track_links) data.append("track_links", "on");
     form.querySelectorAll("input[name=recipient_lists]:checked").forEach((box) => data.append("recipient_lists", box.value));
     const select = form.querySelector("select[name=recipient_lists]");
     if (select) Array.from(select.selectedOptions).forEach((o) => data.append("recipient_lists", o.value));
