@@ -26,6 +26,7 @@ from campaigns.admin.report_cost import report_cost
 from campaigns.admin.times import duration_text, local_text, utc_text
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.selectors_breakdown import PORTING_NOTE, campaign_breakdown
+from campaigns.selectors_clicks import click_stats
 from campaigns.selectors_cost import Cost, cost_by_country, price_table
 from campaigns.selectors_failures import REASON_STATUSES, ReasonGroup
 from campaigns.selectors_live import LiveFigures, live_figures
@@ -120,6 +121,7 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
         live_url=reverse("admin:campaigns_campaign_report_live", args=[campaign.pk]),
         breakdown_url=reverse("admin:campaigns_campaign_report_breakdown", args=[campaign.pk]) + query,
         failures_url=reverse("admin:campaigns_campaign_report_failures", args=[campaign.pk]) + query,
+        clicks_url=reverse("admin:campaigns_campaign_report_clicks", args=[campaign.pk]),
         chart_url=reverse("admin:campaigns_campaign_timeline", args=[campaign.pk]) + ("?fresh=1" if fresh else ""),
         export_url=reverse("admin:campaigns_campaign_export", args=[campaign.pk]),
         export_failures_url=reverse("admin:campaigns_campaign_export_failures", args=[campaign.pk]),
@@ -143,6 +145,14 @@ def failures_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
     return TemplateResponse(
         request, "admin/campaigns/campaign/report_failures.html", {"reasons": reason_rows(campaign, groups)}
     )
+
+
+def clicks_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
+    """The Clicks module (tracked short links), as a fragment: totals, rate, over time, per link."""
+    clicks = click_stats(campaign, delivered=live_figures(campaign).delivered)
+    rate = clicks["click_through_rate"]
+    clicks["ctr_percent"] = None if rate is None else round(100 * rate, 1)
+    return TemplateResponse(request, "admin/campaigns/campaign/report_clicks.html", {"clicks": clicks})
 
 
 def breakdown_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
@@ -206,5 +216,6 @@ def report_urls(model_admin, url) -> list:  # type: ignore[no-untyped-def]
         url("<path:object_id>/report/live/", on(live_view), "report_live"),
         url("<path:object_id>/report/breakdown/", on(breakdown_view), "report_breakdown"),
         url("<path:object_id>/report/failures/", on(failures_view), "report_failures"),
+        url("<path:object_id>/report/clicks/", on(clicks_view), "report_clicks"),
         url("<path:object_id>/export/failures/", on(export_failures_view), "export_failures"),
     ]
