@@ -85,6 +85,24 @@ def clicks() -> int:
         return cursor.fetchone()[0]
 
 
+def backend_cpu(database: str) -> float:
+    """CPU seconds of the PostgreSQL backends serving ``database`` (their process titles name it)."""
+    from pathlib import Path
+
+    from _procs import proc_stat
+
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                title = Path(f"/proc/{entry}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                total += (proc_stat(int(entry)) or (0, 0.0, 0))[1]
+    return total
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -176,9 +194,12 @@ def main() -> None:
     try:
         wait_listening(port, 60)
         load = Load(port, codes)
+        database = url.rsplit("/", 1)[1]
         cpu_before = sum(cpu for cpu, _ in descendants(web.pid).values())
+        pg_before, client_before = backend_cpu(database), time.process_time()
         elapsed = asyncio.run(load.run(args.connections, 3.0, args.seconds))
         web_cpu = sum(cpu for cpu, _ in descendants(web.pid).values()) - cpu_before
+        pg_cpu, client_cpu = backend_cpu(database) - pg_before, time.process_time() - client_before
         recorded = clicks()  # every request has had its answer: the client stopped first
     finally:
         os.killpg(web.pid, signal.SIGTERM)
@@ -204,6 +225,8 @@ def main() -> None:
                 "errors": load.errors,
                 # the web workers' CPU per redirect answered (warm-up included), and the load
                 "web_cpu_ms_per_redirect": round(1000 * web_cpu / max(1, load.all_redirects), 2),
+                "postgres_cpu_ms_per_redirect": round(1000 * pg_cpu / max(1, load.all_redirects), 2),
+                "client_cpu_ms_per_redirect": round(1000 * client_cpu / max(1, load.all_redirects), 2),
                 "loadavg_1m": os.getloadavg()[0],
             }
         )
