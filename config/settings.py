@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from csp.constants import NONE, SELF
 
@@ -190,6 +191,8 @@ SUBMIT_AMBIGUOUS_POLICY = os.environ.get("SUBMIT_AMBIGUOUS_POLICY", "unknown")
 # Tracked short links (docs/links.md): the public address of the web app's /r/<code>, how
 # long a code stays valid (0: for ever) and whether a click keeps the client's address.
 LINK_DOMAIN = env_base_url("LINK_DOMAIN", f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}")
+if (_link_host := urlsplit(LINK_DOMAIN).hostname) and _link_host not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_link_host)  # the short links' domain is served by this app
 LINK_CODE_TTL_DAYS = int(os.environ.get("LINK_CODE_TTL_DAYS", "0"))
 LINK_CLICK_STORE_IP = env_bool("LINK_CLICK_STORE_IP", False)
 
