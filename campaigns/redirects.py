@@ -20,7 +20,7 @@ from config.security import client_ip
 _PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
-@csp_exempt()  # a redirect has no content to protect: no policy to build on the hot path
+@csp_exempt()  # a redirect has no content: no policy header on it
 @xframe_options_exempt
 @require_safe
 def redirect_view(request: HttpRequest, code: str) -> HttpResponse:
