@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
             name="track_links",
             field=models.BooleanField(
                 default=False,
-                help_text="Replace every http(s) link in the text by a short tracked link, one per message, so the report shows who clicked (about 25 characters per link).",
+                help_text="Replace every http(s) link in the text by a short tracked link, one per message, so the report shows who clicked (each link becomes the link domain plus 11 characters).",
             ),
         ),
         migrations.CreateModel(

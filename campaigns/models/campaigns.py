@@ -75,7 +75,7 @@ class Campaign(models.Model):
         default=False,
         help_text=(
             "Replace every http(s) link in the text by a short tracked link, one per message, "
-            "so the report shows who clicked (about 25 characters per link)."
+            "so the report shows who clicked (each link becomes the link domain plus 11 characters)."
         ),
     )
     is_test = models.BooleanField(default=False, help_text="Test sends are kept out of reports and statistics.")
