@@ -1,6 +1,6 @@
 """Short-link redirects through gunicorn on a million-code table; one JSON line.
 
-    .venv/bin/python bench/links.py [--codes 1000000] [--seconds 20] [--connections 16]
+    .venv/bin/python bench/links.py [--codes 1000000] [--seconds 20] [--connections 8] [--workers 2 --threads 4]
 
 Builds a campaign of --codes messages and one tracked link with a code per message (the
 messages with one INSERT … SELECT, the codes drawn by ``campaigns.services.links.new_codes``
@@ -177,7 +177,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--codes", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn --workers (the Procfile: 2)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn --threads (the Procfile: 4)")
     args = parser.parse_args()
     url = use_bench_database(DB)
     setup_django()
@@ -187,8 +189,8 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING", "LINK_DOMAIN": f"http://127.0.0.1:{port}"}
     web = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2",
-         "--threads", "4"],
+        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", str(args.workers),
+         "--threads", str(args.threads)],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
     try:
@@ -215,6 +217,7 @@ def main() -> None:
                 "codes": args.codes,
                 "build_s": round(build_s, 1),
                 "connections": args.connections,
+                "gunicorn": f"--workers {args.workers} --threads {args.threads}",
                 "seconds": round(elapsed, 1),
                 "redirects_per_s": round(load.ok / elapsed),
                 "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
