@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 
 from campaigns.models import Click, ShortCode, TrackedLink, UserAgentClass
 from campaigns.services.bulk_sql import quoted_table
@@ -46,9 +47,13 @@ def agent_class(user_agent: str) -> str:
 def follow_code(*, code: str, user_agent: str, ip: str | None, now: datetime | None = None) -> str | None:
     """The original URL of a live code, its click recorded; None for an unknown or expired one.
 
-    The click's time is the database's clock (``statement_timestamp()``) unless ``now`` is given (tests):
-    one parameter fewer to adapt on the hot path, and the same clock as the expiry check.
+    The click's time is the database's clock (``statement_timestamp()``) unless ``now`` is
+    given (tests): one parameter fewer to adapt on the hot path, and the same clock as the
+    expiry check. SQLite (``make run``) has no data-modifying CTE: a SELECT, then the INSERT.
     """
+    agent = agent_class(user_agent)
+    if connection.vendor != "postgresql":
+        return _follow_code_two_statements(code, agent, ip, now or timezone.now())
     clock = "%s" if now is not None else "statement_timestamp()"
     sql = f"""
         WITH hit AS (
@@ -63,6 +68,26 @@ def follow_code(*, code: str, user_agent: str, ip: str | None, now: datetime | N
     """
     times = [now] if now is not None else []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [code, *times, *times, agent_class(user_agent), ip])
+        cursor.execute(sql, [code, *times, *times, agent, ip])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _follow_code_two_statements(code: str, agent: str, ip: str | None, now: datetime) -> str | None:
+    at = connection.ops.adapt_datetimefield_value(now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.message_id, s.link_id, l.campaign_id, l.url FROM {quoted_table(ShortCode)} s "
+            f"JOIN {quoted_table(TrackedLink)} l ON l.id = s.link_id "
+            "WHERE s.code = %s AND (s.expires_at IS NULL OR s.expires_at > %s)",
+            [code, at],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        cursor.execute(
+            f"INSERT INTO {quoted_table(Click)} (campaign_id, message_id, link_id, clicked_at, agent, ip) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            [row[2], row[0], row[1], at, agent, ip],
+        )
+    return row[3]

@@ -32,7 +32,7 @@ from django.db import connection
 
 from campaigns.models import Campaign, ShortCode, TrackedLink
 from campaigns.models.links import CODE_LENGTH
-from campaigns.services.bulk_sql import member_of, pg_array, quoted_table
+from campaigns.services.bulk_sql import member_of, quoted_table, values_source
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SPACE = len(ALPHABET) ** CODE_LENGTH
@@ -118,7 +118,8 @@ def new_codes(count: int) -> list[str]:
 def track_bodies(*, campaign: Campaign, bodies: Sequence[tuple[int, str]], now: datetime) -> list[tuple[int, str]]:
     """(message id, body) pairs with every URL replaced by the message's own short link.
 
-    PostgreSQL only (``unnest``): the platform's tracked links are a production feature.
+    The same statements on PostgreSQL (rows as arrays through ``unnest``) and on SQLite
+    (``make run``: rows as ``VALUES``, 5,000 per statement).
     """
     urls_of = {mid: [url for _, _, url in find_urls(body)] for mid, body in bodies}
     distinct = sorted({url for urls in urls_of.values() for url in urls})
@@ -126,7 +127,7 @@ def track_bodies(*, campaign: Campaign, bodies: Sequence[tuple[int, str]], now: 
         return list(bodies)
     link_ids = _link_ids(campaign.id, distinct, now)
     wanted = {(mid, link_ids[url]) for mid, urls in urls_of.items() for url in urls}
-    codes = _existing_codes([mid for mid, urls in urls_of.items() if urls])
+    codes = _existing_codes(sorted(mid for mid, urls in urls_of.items() if urls))
     missing = sorted(wanted - codes.keys())
     expires = now + timedelta(days=settings.LINK_CODE_TTL_DAYS) if settings.LINK_CODE_TTL_DAYS > 0 else None
     for _ in range(MAX_DRAWS):
@@ -141,46 +142,62 @@ def track_bodies(*, campaign: Campaign, bodies: Sequence[tuple[int, str]], now: 
     ]
 
 
+SQLITE_ROWS = 5000  # rows per statement on SQLite (VALUES: under its 32,766 parameters)
+
+
+def _at(value: datetime | None) -> object:
+    """A time as the backend stores it (SQLite: Django's naive UTC text; PostgreSQL: as is)."""
+    return connection.ops.adapt_datetimefield_value(value) if value is not None else None
+
+
+def _chunks(rows: list) -> list[list]:
+    size = len(rows) if connection.vendor == "postgresql" else SQLITE_ROWS
+    return [rows[i : i + size] for i in range(0, len(rows), max(size, 1))]
+
+
 def _link_ids(campaign_id: int, urls: list[str], now: datetime) -> dict[str, int]:
+    """The campaign's link id of each URL, made where missing (one INSERT, one SELECT)."""
     table = quoted_table(TrackedLink)
-    array = pg_array(urls, "text")
+    found: dict[str, int] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (campaign_id, url, created_at) SELECT %s, u, %s FROM unnest(%s::text[]) AS u "
-            "ON CONFLICT (campaign_id, url) DO NOTHING",
-            [campaign_id, now, array],
-        )
-        cursor.execute(
-            f"SELECT url, id FROM {table} WHERE campaign_id = %s AND url = ANY(%s::text[])", [campaign_id, array]
-        )
-        return dict(cursor.fetchall())
+        for part in _chunks(urls):
+            source, params = values_source([("url", "text")], [(url,) for url in part])
+            cursor.execute(
+                f"INSERT INTO {table} (campaign_id, url, created_at) SELECT %s, v.url, %s FROM {source} "
+                "WHERE 1 = 1 ON CONFLICT (campaign_id, url) DO NOTHING",
+                [campaign_id, _at(now), *params],
+            )
+            where, params = member_of("url", part, cast="text")
+            cursor.execute(f"SELECT url, id FROM {table} WHERE campaign_id = %s AND {where}", [campaign_id, *params])
+            found.update(cursor.fetchall())
+    return found
 
 
 def _existing_codes(message_ids: list[int]) -> dict[tuple[int, int], str]:
-    if not message_ids:
-        return {}
-    where, params = member_of("message_id", message_ids)
+    codes: dict[tuple[int, int], str] = {}
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT message_id, link_id, code FROM {quoted_table(ShortCode)} WHERE {where}", params)
-        return {(mid, lid): code for mid, lid, code in cursor.fetchall()}
+        for part in _chunks(message_ids):
+            where, params = member_of("message_id", part)
+            cursor.execute(f"SELECT message_id, link_id, code FROM {quoted_table(ShortCode)} WHERE {where}", params)
+            codes.update({(mid, lid): code for mid, lid, code in cursor.fetchall()})
+    return codes
 
 
 def _insert_codes(
     pairs: list[tuple[int, int]], codes: list[str], now: datetime, expires: datetime | None
 ) -> dict[tuple[int, int], str]:
-    """One INSERT for the whole batch; returns the pairs that got their code (a pair whose
-    code collided is left out and drawn again)."""
+    """One INSERT for the whole batch (PostgreSQL; SQLite: per 5,000); returns the pairs that
+    got their code (a pair whose code collided is left out and drawn again)."""
+    rows = [(code, mid, lid) for code, (mid, lid) in zip(codes, pairs, strict=True)]
+    inserted: dict[tuple[int, int], str] = {}
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {quoted_table(ShortCode)} (code, message_id, link_id, created_at, expires_at) "
-            "SELECT c, m, l, %s, %s FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS u(c, m, l) "
-            "ON CONFLICT DO NOTHING RETURNING message_id, link_id, code",
-            [
-                now,
-                expires,
-                pg_array(codes, "text"),
-                pg_array([m for m, _ in pairs], "bigint"),
-                pg_array([lid for _, lid in pairs], "bigint"),
-            ],
-        )
-        return {(mid, lid): code for mid, lid, code in cursor.fetchall()}
+        for part in _chunks(rows):
+            source, params = values_source([("code", "text"), ("message_id", "bigint"), ("link_id", "bigint")], part)
+            cursor.execute(
+                f"INSERT INTO {quoted_table(ShortCode)} (code, message_id, link_id, created_at, expires_at) "
+                f"SELECT v.code, v.message_id, v.link_id, %s, %s FROM {source} WHERE 1 = 1 "
+                "ON CONFLICT DO NOTHING RETURNING message_id, link_id, code",
+                [_at(now), _at(expires), *params],
+            )
+            inserted.update({(mid, lid): code for mid, lid, code in cursor.fetchall()})
+    return inserted
