@@ -34,4 +34,7 @@ def redirect_view(request: HttpRequest, code: str) -> HttpResponse:
     response = HttpResponseRedirect(url) if url else HttpResponseNotFound("Not found.\n", content_type="text/plain")
     for name, value in _PRIVATE.items():
         response[name] = value
+    # A mistyped or guessed code is not an error of the platform: Django would log every one
+    # as a warning ("Not Found"), and a scanner would fill the log (django.utils.log.log_response).
+    response._has_been_logged = True  # type: ignore[attr-defined]
     return response

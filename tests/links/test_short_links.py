@@ -171,7 +171,7 @@ def test_the_address_is_kept_only_when_the_operator_says_so(settings) -> None:
 
 
 @pytest.mark.django_db
-def test_unknown_expired_and_wrong_case_codes_get_a_plain_404() -> None:
+def test_unknown_expired_and_wrong_case_codes_get_a_plain_404(caplog) -> None:
     code, _ = _code()
     client = Client()
     swapped = code.code.swapcase()
@@ -184,6 +184,7 @@ def test_unknown_expired_and_wrong_case_codes_get_a_plain_404() -> None:
     ShortCode.objects.filter(pk=code.pk).update(expires_at=timezone.now())
     assert client.get(f"/r/{code.code}").status_code == 404
     assert not Click.objects.exists()
+    assert "Not Found" not in caplog.text  # a guessed code is not logged as a warning
     assert client.post(f"/r/{code.code}").status_code == 405
 
 
