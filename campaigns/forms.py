@@ -121,6 +121,7 @@ class CampaignForm(forms.ModelForm):
             "sender",
             "body",
             "smart_encoding",
+            "track_links",
             "mms_subject",
             "recipient_lists",
             "timezone",
@@ -137,6 +138,11 @@ class CampaignForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         instance: Campaign = self.instance
+        if "track_links" in self.fields:  # where the short links point (docs/links.md)
+            self.fields["track_links"].help_text += (
+                f" Short links look like {settings.LINK_DOMAIN}/r/Ab3dE6gH: the operator points LINK_DOMAIN "
+                "at this web app (docs/links.md)."
+            )
         if instance.pk and instance.status != "draft" and "scheduled_local" in self.fields:
             self.fields["scheduled_local"].help_text = "Local time in the time zone below. Saving moves the start here."
         if instance.scheduled_at and instance.timezone in _EDITABLE_TIMEZONES:

@@ -39,6 +39,7 @@ from django.db.models.functions import Collate, Left
 from campaigns.models import Campaign, CampaignStatus, Channel, Contact, Message, MessagePart, SegmentPrice
 from campaigns.selectors import SENT_STATUSES
 from campaigns.selectors_live import count_by_status
+from campaigns.services.links import preview_text
 from campaigns.sms_text.encoding import EncodingError, analyse
 from campaigns.sms_text.smart_encoding import smart_encode
 from campaigns.statuses import MessageStatus
@@ -217,7 +218,8 @@ def campaign_segments(campaign: Campaign, *, by_country: bool = True) -> tuple[d
     exist; before that, the recipients of the lists times the segments of the text."""
     spent, planned = (_prefix_segments if by_country else _flat_segments)(campaign)
     if planned is None and not _planned_from_messages(campaign):
-        per_message = 1 if campaign.channel == Channel.MMS else _segments_of(campaign.body, campaign.smart_encoding)
+        body = preview_text(campaign.body) if campaign.track_links else campaign.body  # links as sent
+        per_message = 1 if campaign.channel == Channel.MMS else _segments_of(body, campaign.smart_encoding)
         recipients = recipients_by_country(list(campaign.recipient_lists.values_list("id", flat=True)))
         planned = {country: count * per_message for country, count in recipients.items()}
         if not by_country:

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.selectors import campaign_stats
 from campaigns.selectors_breakdown import campaign_breakdown
+from campaigns.selectors_clicks import click_stats
 from campaigns.selectors_cost import Cost, cost_by_country, cost_stats, price_table
 from campaigns.selectors_failures import ReasonGroup, failure_reasons
 from campaigns.selectors_live import live_figures
@@ -48,6 +49,7 @@ def campaign_live_stats(campaign: Campaign) -> dict:
         for c in campaign_breakdown(campaign)["countries"]
     ]
     stats.update(cost_stats(campaign))
+    stats["clicks"] = click_stats(campaign, delivered=stats["delivered"]) if campaign.track_links else None
     return stats
 
 

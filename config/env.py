@@ -65,3 +65,18 @@ def env_count(name: str) -> int | None:
     if not raw.isdigit():
         raise ImproperlyConfigured(f"{name} must be a whole number of 0 or more (or unset), not {raw!r}")
     return int(raw)
+
+
+def env_base_url(name: str, default: str) -> str:
+    """An absolute http(s) base URL (scheme and host, optionally a path) without its trailing
+    slash; ImproperlyConfigured naming the variable when it is not one, so a typo in a
+    public link domain stops the start instead of going out in a million messages."""
+    from urllib.parse import urlsplit
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    raw = os.environ.get(name, default).strip().rstrip("/")
+    parts = urlsplit(raw)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name} must be an http(s) address such as https://s.example.com")
+    return raw

@@ -10,12 +10,13 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from csp.constants import NONE, SELF
 
 from config import fs_broker, security
 from config.database import default_database
-from config.env import env_bool, env_count, env_count_per_days, env_credentials, env_list
+from config.env import env_base_url, env_bool, env_count, env_count_per_days, env_credentials, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
@@ -187,6 +188,13 @@ PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "US")
 # A part on the wire when its worker died may or may not have reached the SMSC.
 # "unknown" (default) never risks a duplicate; "resend" never risks a loss.
 SUBMIT_AMBIGUOUS_POLICY = os.environ.get("SUBMIT_AMBIGUOUS_POLICY", "unknown")
+# Tracked short links (docs/links.md): the public address of the web app's /r/<code>, how
+# long a code stays valid (0: for ever) and whether a click keeps the client's address.
+LINK_DOMAIN = env_base_url("LINK_DOMAIN", f"http://127.0.0.1:{os.environ.get('WEB_PORT', '8000')}")
+if (_link_host := urlsplit(LINK_DOMAIN).hostname) and _link_host not in ALLOWED_HOSTS:
+    ALLOWED_HOSTS.append(_link_host)  # the short links' domain is served by this app
+LINK_CODE_TTL_DAYS = int(os.environ.get("LINK_CODE_TTL_DAYS", "0"))
+LINK_CLICK_STORE_IP = env_bool("LINK_CLICK_STORE_IP", False)
 
 # --- Celery ----------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"

@@ -83,6 +83,8 @@ def _preview(campaign: Campaign) -> dict[str, Any]:
         list_ids=list(campaign.recipient_lists.values_list("id", flat=True)),
         send_rate=campaign.send_rate,
         quiet_hours=(campaign.quiet_hours_start, campaign.quiet_hours_end),
+        smart_encoding=campaign.smart_encoding,
+        track_links=campaign.track_links,
     )
 
 

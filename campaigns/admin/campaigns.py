@@ -38,7 +38,7 @@ LIVE = (C.SCHEDULED, C.RUNNING, C.PAUSED)
 DETAILS = ("is_test", "resend_of", "created_by", "created_at", "started_at", "completed_at", "materialised_at")
 EDIT_FIELDSETS = (
     (None, {"fields": ("name", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "smart_encoding", "preview_panel", "mms_subject")}),
+    ("Message", {"fields": ("body", "smart_encoding", "track_links", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",
@@ -57,7 +57,7 @@ EDIT_FIELDSETS = (
 STARTED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("edit_scope", "name", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "smart_encoding", "preview_panel", "mms_subject")}),
+    ("Message", {"fields": ("body", "smart_encoding", "track_links", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",
@@ -88,7 +88,7 @@ STARTED_READONLY = (
 LOCKED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
     (None, {"fields": ("name", "status", ("channel", "account"), "sender")}),
-    ("Message", {"fields": ("body", "smart_encoding", "mms_subject")}),
+    ("Message", {"fields": ("body", "smart_encoding", "track_links", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
         "Schedule",

@@ -19,6 +19,7 @@ from campaigns.admin.media_files import preview_media
 from campaigns.models import Account, Channel
 from campaigns.selectors_reports import preview_contacts, recipient_count, recipients_lacking
 from campaigns.services.frequency_cap import capped_in_preview, exempt_from_cap
+from campaigns.services.links import preview_text
 from campaigns.services.personalise import (
     has_variables,
     recipient_context,
@@ -48,6 +49,7 @@ def build_preview(
     quiet_hours: tuple[time | None, time | None] = (None, None),
     smart_encoding: bool = True,
     frequency_capped: bool = True,
+    track_links: bool = False,
 ) -> dict[str, Any]:
     """The preview as JSON-ready data; see the builder's JavaScript for how it is shown.
 
@@ -65,6 +67,8 @@ def build_preview(
         )
         for c in contacts
     ] or [("", render(body, {}))]
+    if track_links:  # what is sent and counted: each link shortened (a placeholder code)
+        texts = [(phone, preview_text(text)) for phone, text in texts]
     samples, forcing, segment_counts, smart = [], {}, [], []
     smart_on = smart_encoding and channel != Channel.MMS
     for phone, written in texts:
@@ -213,6 +217,7 @@ def preview_of_form(data: Any) -> dict[str, Any]:
         quiet_hours=quiet,
         smart_encoding=str(data.get("smart_encoding", "1")).lower() not in ("", "0", "false", "off"),
         frequency_capped=not exempt_from_cap(str(data.get("campaign") or "")),
+        track_links=str(data.get("track_links") or "").lower() in {"on", "true", "1"},
     )
     preview["media"] = preview_media(str(data.get("campaign") or ""), preview["channel"])
     return preview

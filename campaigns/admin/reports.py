@@ -27,6 +27,7 @@ from campaigns.admin.report_cost import report_cost
 from campaigns.admin.times import duration_text, local_text, utc_text
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.selectors_breakdown import PORTING_NOTE, campaign_breakdown
+from campaigns.selectors_clicks import click_stats
 from campaigns.selectors_cost import Cost, cost_by_country, price_table
 from campaigns.selectors_failures import REASON_STATUSES, ReasonGroup
 from campaigns.selectors_live import LiveFigures, live_figures
@@ -122,6 +123,7 @@ def report_view(request: HttpRequest, campaign: Campaign, context: dict) -> Temp
         breakdown_url=reverse("admin:campaigns_campaign_report_breakdown", args=[campaign.pk]) + query,
         failures_url=reverse("admin:campaigns_campaign_report_failures", args=[campaign.pk]) + query,
         cost_url=reverse("admin:campaigns_campaign_report_cost", args=[campaign.pk]) + query,
+        clicks_url=reverse("admin:campaigns_campaign_report_clicks", args=[campaign.pk]),
         chart_url=reverse("admin:campaigns_campaign_timeline", args=[campaign.pk]) + ("?fresh=1" if fresh else ""),
         export_url=reverse("admin:campaigns_campaign_export", args=[campaign.pk]),
         export_failures_url=reverse("admin:campaigns_campaign_export_failures", args=[campaign.pk]),
@@ -153,6 +155,14 @@ def cost_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
     must not wait for."""
     cost = report_cost(request, campaign, fresh=request.GET.get("fresh") == "1")
     return TemplateResponse(request, "admin/campaigns/campaign/report_cost.html", {"cost": cost})
+
+
+def clicks_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
+    """The Clicks module (tracked short links), as a fragment: totals, rate, over time, per link."""
+    clicks = click_stats(campaign, delivered=live_figures(campaign).delivered)
+    rate = clicks["click_through_rate"]
+    clicks["ctr_percent"] = None if rate is None else round(100 * rate, 1)
+    return TemplateResponse(request, "admin/campaigns/campaign/report_clicks.html", {"clicks": clicks})
 
 
 def breakdown_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse:
@@ -218,5 +228,6 @@ def report_urls(model_admin, url) -> list:  # type: ignore[no-untyped-def]
         url("<path:object_id>/report/breakdown/", on(breakdown_view), "report_breakdown"),
         url("<path:object_id>/report/failures/", on(failures_view), "report_failures"),
         url("<path:object_id>/report/cost/", on(cost_view), "report_cost"),
+        url("<path:object_id>/report/clicks/", on(clicks_view), "report_clicks"),
         url("<path:object_id>/export/failures/", on(export_failures_view), "export_failures"),
     ]

@@ -16,7 +16,7 @@ def sync_role_permissions(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('campaigns', '0021_message_prefix_statistics'),
+        ('campaigns', '0022_tracked_links'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

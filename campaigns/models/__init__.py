@@ -5,6 +5,7 @@ from campaigns.models.audience import Contact, OptOut, OptOutSource, RecipientLi
 from campaigns.models.campaigns import Campaign, CampaignMedia, CampaignPace, CampaignStatus, Channel
 from campaigns.models.history import ApprovalState, CampaignEvent, EventKind
 from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
+from campaigns.models.links import Click, ShortCode, TrackedLink, UserAgentClass
 from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart, MessageStatusDelta
 from campaigns.models.prices import SegmentPrice
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
@@ -30,6 +31,7 @@ __all__ = [
     "CampaignPace",
     "CampaignStatus",
     "Channel",
+    "Click",
     "Contact",
     "DeliveryStatus",
     "EventKind",
@@ -51,4 +53,7 @@ __all__ = [
     "WebhookEndpoint",
     "WebhookEvent",
     "WebhookEventType",
+    "ShortCode",
+    "TrackedLink",
+    "UserAgentClass",
 ]

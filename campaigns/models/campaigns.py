@@ -84,6 +84,13 @@ class Campaign(models.Model):
             "it saves or costs no segment; emoji and letters such as ł or Ж are never changed."
         ),
     )
+    track_links = models.BooleanField(
+        default=False,
+        help_text=(
+            "Replace every http(s) link in the text by a short tracked link, one per message, "
+            "so the report shows who clicked (each link becomes the link domain plus 11 characters)."
+        ),
+    )
     is_test = models.BooleanField(default=False, help_text="Test sends are kept out of reports and statistics.")
     is_single_send = models.BooleanField(
         default=False,

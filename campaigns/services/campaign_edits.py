@@ -38,7 +38,7 @@ EDITABLE_STATUSES = (C.DRAFT, C.SCHEDULED, C.PAUSED)
 # Smart encoding too: a message begun under it has parts cut from the replaced text, and a
 # part retried later must come from the same cut (campaigns/services/submit.py).
 FIXED_ONCE_STARTED = ("channel", "account", "recipient_lists", "smart_encoding")
-TEXT_FIELDS = frozenset({"body"})
+TEXT_FIELDS = frozenset({"body", "track_links"})  # tracked links are written into the body
 TIMING_FIELDS = frozenset({"quiet_hours_start", "quiet_hours_end", "timezone"})
 FIELD_LABELS = {
     "channel": "channel",

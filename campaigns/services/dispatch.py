@@ -26,6 +26,7 @@ from django.utils import timezone
 from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message
 from campaigns.services import approvals, status
 from campaigns.services.bulk_sql import update_from_values
+from campaigns.services.links import has_urls, track_bodies
 from campaigns.services.materialise import materialise_recipients
 from campaigns.services.personalise import has_variables, recipient_context, render
 from campaigns.services.quiet_hours import next_allowed, zone_for
@@ -229,7 +230,9 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
     written with one UPDATE … FROM VALUES.
     """
     quiet = bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
-    if not quiet and not has_variables(campaign.body):
+    personal = has_variables(campaign.body)
+    tracked = campaign.track_links and (personal or has_urls(campaign.body))
+    if not quiet and not personal and not tracked:
         ids = status.claim_pending(campaign_id=campaign.id, limit=limit, claim=claim, now=now)
         return ids, len(ids) < limit
     rows = list(
@@ -250,25 +253,27 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
     exhausted = len(rows) < limit
     if quiet:
         rows = _defer_quiet(campaign, rows, now)
-    if has_variables(campaign.body):
-        bodies = [
-            (
-                row.id,
-                render(
-                    campaign.body,
-                    recipient_context(
-                        first_name=row.contact__first_name or "",
-                        last_name=row.contact__last_name or "",
-                        attributes=row.contact__attributes,
-                    ),
-                ),
-            )
-            for row in rows
-        ]
+    if personal or tracked:
+        bodies = [(row.id, _personalised(campaign.body, row) if personal else campaign.body) for row in rows]
+        if tracked:
+            # After personalisation (a URL may be personalised), before the send loop
+            # segments the text: each message gets its own short links.
+            bodies = track_bodies(campaign=campaign, bodies=bodies, now=now)
         update_from_values(Message, columns=["body"], rows=bodies)
     ids = [row.id for row in rows]
     status.advance_messages(ids, S.QUEUED, claim=claim)
     return ids, exhausted
+
+
+def _personalised(body: str, row: Any) -> str:
+    return render(
+        body,
+        recipient_context(
+            first_name=row.contact__first_name or "",
+            last_name=row.contact__last_name or "",
+            attributes=row.contact__attributes,
+        ),
+    )
 
 
 def _defer_quiet(campaign: Campaign, rows: list[Any], now: datetime) -> list[Any]:

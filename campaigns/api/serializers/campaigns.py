@@ -106,6 +106,7 @@ class CampaignSerializer(StrictModelSerializer):
             "sender",
             "body",
             "smart_encoding",
+            "track_links",
             "mms_subject",
             "recipient_lists",
             "timezone",

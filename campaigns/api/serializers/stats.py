@@ -31,6 +31,28 @@ class CountrySerializer(serializers.Serializer):
     cost = CostSerializer(allow_null=True, help_text="What the accepted segments to it cost; null without a price.")
 
 
+class ClicksOverTimeSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="Start of the interval (a minute, an hour or a day, by the span).")
+    clicks = serializers.IntegerField()
+    unique = serializers.IntegerField(help_text="Messages clicked in it (bots left out).")
+
+
+class LinkClicksSerializer(serializers.Serializer):
+    url = serializers.CharField(help_text="The original URL.")
+    clicks = serializers.IntegerField()
+    unique = serializers.IntegerField(help_text="Messages whose link was clicked (bots left out).")
+
+
+class ClickStatsSerializer(serializers.Serializer):
+    total = serializers.IntegerField(help_text="Every request for the campaign's short links, bots included.")
+    unique = serializers.IntegerField(help_text="Messages with at least one click by something other than a bot.")
+    bots = serializers.IntegerField(help_text="Clicks by link previewers and scanners.")
+    click_through_rate = serializers.FloatField(allow_null=True, help_text="unique / delivered; null before any.")
+    by_agent = serializers.DictField(child=serializers.IntegerField(), help_text="Clicks per class.")
+    over_time = ClicksOverTimeSerializer(many=True)
+    per_link = LinkClicksSerializer(many=True, help_text="Per original URL, most clicked first (at most 50).")
+
+
 @extend_schema_serializer(component_name="CampaignStats")  # the counts' component, grown
 class CampaignLiveStatsSerializer(CampaignStatsSerializer):
     rate_per_s = serializers.FloatField(
@@ -47,3 +69,4 @@ class CampaignLiveStatsSerializer(CampaignStatsSerializer):
     elapsed_s = serializers.FloatField(allow_null=True, help_text="Seconds since the start (to completion once done).")
     failure_reasons = FailureReasonSerializer(many=True, help_text="Not-delivered messages by reason, most first.")
     by_country = CountrySerializer(many=True, help_text="Outcome per destination country, most messages first.")
+    clicks = ClickStatsSerializer(allow_null=True, help_text="Tracked short links (docs/links.md); null when off.")

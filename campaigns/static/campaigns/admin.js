@@ -39,6 +39,9 @@
     const smart = form.elements.namedItem("smart_encoding");  // a checkbox: its value is "on" either way
     if (smart) data.append("smart_encoding", smart.checked ? "1" : "0");
     else if (fixed.smart_encoding !== undefined) data.append("smart_encoding", fixed.smart_encoding);
+    const track = form.elements.namedItem("track_links");
+    if (track) data.append("track_links", track.checked ? "on" : "");
+    else if (fixed.track_links) data.append("track_links", "on");
     form.querySelectorAll("input[name=recipient_lists]:checked").forEach((box) => data.append("recipient_lists", box.value));
     const select = form.querySelector("select[name=recipient_lists]");
     if (select) Array.from(select.selectedOptions).forEach((o) => data.append("recipient_lists", o.value));
