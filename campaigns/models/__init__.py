@@ -7,6 +7,7 @@ from campaigns.models.jobs import IdempotencyKey, ImportJob, ImportJobStatus
 from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart, MessageStatusDelta
 from campaigns.models.prices import SegmentPrice
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
+from campaigns.models.routes import Route, RouteEntry, RouteStrategy
 from campaigns.models.tokens import ApiToken
 
 __all__ = [
@@ -34,5 +35,8 @@ __all__ = [
     "Receipt",
     "ReceiptState",
     "RecipientList",
+    "Route",
+    "RouteEntry",
+    "RouteStrategy",
     "SegmentPrice",
 ]

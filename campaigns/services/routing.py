@@ -1,0 +1,145 @@
+"""Which account sends each message of a routed campaign, decided at claim time in SQL.
+
+A route's entries map prefixes to accounts. For one tick the entries whose account can
+send now (:func:`sendable_accounts`) become a :class:`RoutePlan`: per prefix, each account's
+slice ``[lo, hi)`` of ``0 … total``. A message takes the longest prefix its phone starts
+with among those entries (so when every account of ``+447`` is down, ``+44`` or the default
+catches its numbers: that is the failover), and the account whose slice holds
+``(id × 1000003) mod total``. Ids of a campaign are consecutive, and 1000003 is a prime no
+weight sum reaches, so every run of ``total`` consecutive messages splits exactly by weight,
+interleaved (smooth), with no per-row work in Python. ``least_cost`` gives each prefix one
+slice: its cheapest account that can send (entry price, else the account's segment price
+for the prefix's country, else its default price; unpriced last, then by position).
+
+The selection is one statement per batch (:func:`selection`), used by
+``status.claim_routed``; PostgreSQL only (``JOIN LATERAL``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from campaigns.models import Account, Channel, Message, Route, RouteEntry, RouteStrategy
+from campaigns.selectors_cost import country_of, price_table
+from campaigns.services.bulk_sql import quoted_table
+from campaigns.statuses import S
+
+SPREAD = 1000003  # prime: id × SPREAD mod total walks every residue once per ``total`` ids
+
+Unavailable = Callable[[list[str]], dict[str, str]]  # system_ids → {system_id: why it cannot send}
+_unavailable: dict[str, Unavailable] = {}
+
+
+def register_availability(channel: str, check: Unavailable) -> None:
+    """Called by a transport's AppConfig.ready(): which of these accounts cannot send now, and
+    why (the domain imports no transport; ``smpp_transport.availability`` reads bind health)."""
+    _unavailable[channel] = check
+
+
+def unavailable_accounts(accounts: Iterable[Account], channel: str) -> dict[int, str]:
+    """Accounts of ``accounts`` that cannot send on ``channel`` now, with the reason."""
+    out: dict[int, str] = {}
+    rest = []
+    for a in accounts:
+        stopped = a.smpp_stopped_reason if channel == Channel.SMS else a.mm4_stopped_reason
+        if not a.active:
+            out[a.id] = "account inactive"
+        elif stopped:
+            out[a.id] = f"stopped: {stopped}"
+        else:
+            rest.append(a)
+    check = _unavailable.get(channel)
+    if check and rest:
+        why = check([a.system_id for a in rest])
+        out.update({a.id: why[a.system_id] for a in rest if a.system_id in why})
+    return out
+
+
+@dataclass(frozen=True)
+class Slice:
+    prefix: str
+    account_id: int
+    lo: int
+    hi: int
+    total: int
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    """A route as it applies in this tick: slices of the accounts that can send."""
+
+    route_id: int
+    slices: tuple[Slice, ...]
+
+    @property
+    def account_ids(self) -> set[int]:
+        return {s.account_id for s in self.slices}
+
+
+def route_accounts(route_id: int) -> list[Account]:
+    return list(Account.objects.filter(route_entries__route_id=route_id).distinct())
+
+
+def entry_price(entry: RouteEntry, tables: dict[int, Any]) -> Decimal | None:
+    """What one segment costs through this entry: its own price, else the price table's."""
+    if entry.price is not None:
+        return entry.price
+    table = tables.get(entry.account_id)
+    if table is None:
+        table = tables[entry.account_id] = price_table(entry.account_id)
+    return table.price(country_of(entry.prefix)) if entry.prefix else table.default
+
+
+def plan_route(route: Route, *, down: set[int]) -> RoutePlan:
+    """The route's slices without the accounts in ``down``."""
+    by_prefix: dict[str, list[RouteEntry]] = defaultdict(list)
+    for entry in route.entries.order_by("prefix", "position", "id"):
+        if entry.account_id not in down:
+            by_prefix[entry.prefix].append(entry)
+    slices: list[Slice] = []
+    tables: dict[int, Any] = {}
+    for prefix, entries in by_prefix.items():
+        if route.strategy == RouteStrategy.LEAST_COST:
+            priced = [(entry_price(e, tables), e.position, e.id, e) for e in entries]
+            best = min(priced, key=lambda t: (t[0] is None, t[0] or 0, t[1], t[2]))[3]
+            slices.append(Slice(prefix, best.account_id, 0, 1, 1))
+            continue
+        total = sum(e.weight for e in entries)
+        lo = 0
+        for e in entries:
+            slices.append(Slice(prefix, e.account_id, lo, lo + e.weight, total))
+            lo += e.weight
+    return RoutePlan(route.id, tuple(slices))
+
+
+def selection(
+    *, plan: RoutePlan, campaign_id: int, account_id: int, limit: int, now: datetime, ids: list[int] | None = None
+) -> tuple[str, list[Any]]:
+    """SQL selecting (and locking, skipping locked rows) up to ``limit`` due pending messages
+    of the campaign that the plan gives ``account_id``, in id order; ``ids`` restricts them."""
+    values = ", ".join(["(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint)"] * len(plan.slices))
+    params: list[Any] = [v for s in plan.slices for v in (s.prefix, s.account_id, s.lo, s.hi, s.total)]
+    m = quoted_table(Message)
+    only = ""
+    if ids is not None:
+        only = " AND m.id = ANY(%s)"
+    sql = (
+        f"WITH e(prefix, account_id, lo, hi, total) AS (VALUES {values}) "
+        f"SELECT m.id FROM {m} m "
+        f"JOIN LATERAL (SELECT e.prefix, e.total FROM e WHERE m.phone LIKE e.prefix || '%%' "
+        f"ORDER BY length(e.prefix) DESC LIMIT 1) best ON TRUE "
+        f"JOIN e ON e.prefix = best.prefix AND (m.id * {SPREAD}) %% best.total >= e.lo "
+        f"AND (m.id * {SPREAD}) %% best.total < e.hi "
+        f"WHERE m.campaign_id = %s AND m.status = %s AND (m.not_before IS NULL OR m.not_before <= %s) "
+        f"AND e.account_id = %s{only} ORDER BY m.id LIMIT %s FOR UPDATE OF m SKIP LOCKED"
+    )
+    params += [campaign_id, S.PENDING, now, account_id]
+    if ids is not None:
+        params.append(ids)
+    params.append(limit)
+    return sql, params
