@@ -217,6 +217,11 @@ CELERY_BEAT_SCHEDULE = {
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How many seconds of sending each account is handed per tick (backpressure).
 DISPATCH_HORIZON_S = float(os.environ.get("DISPATCH_HORIZON_S", "2.0"))
+# Routes (campaigns.services.routing): an account with no bound bind for ROUTE_UNBOUND_S, or
+# whose every bind has only been throttled for ROUTE_THROTTLED_S, gets no new messages and
+# its unsent ones move to the next account of the route.
+ROUTE_UNBOUND_S = float(os.environ.get("ROUTE_UNBOUND_S", "30"))
+ROUTE_THROTTLED_S = float(os.environ.get("ROUTE_THROTTLED_S", "60"))
 # The rate assumed for a bind of an account paced at 0 (rate_per_bind = 0, no provider cap).
 DISPATCH_UNPACED_RATE_PER_BIND = float(os.environ.get("DISPATCH_UNPACED_RATE_PER_BIND", "10000"))
 # A batch that vanished (a broker without redelivery lost it) is recovered from the

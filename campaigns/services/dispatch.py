@@ -369,6 +369,7 @@ def tick(*, enqueue: Enqueue, now: datetime | None = None) -> list[Batch]:
     now = now or timezone.now()
     start_due_campaigns(now=now)
     recover_stalled(now=now)
+    routing.move_off_unavailable(now=now)
     batches: list[Batch] = []
     active = Account.objects.filter(
         Q(campaigns__status=CampaignStatus.RUNNING, campaigns__route__isnull=True)

@@ -143,3 +143,29 @@ def selection(
         params.append(ids)
     params.append(limit)
     return sql, params
+
+
+def move_off_unavailable(*, now: datetime) -> int:
+    """Failover: queued messages of running routed campaigns whose account cannot send, and
+    that no batch has started (no BatchInFlight holds them), go back to pending with why;
+    the next claim gives them another account of the route (their stale batch skips them).
+    A started batch is left to its worker, which releases what it could not send."""
+    from campaigns.models import BatchInFlight, Campaign, CampaignStatus
+    from campaigns.services import status
+
+    routed = Campaign.objects.filter(status=CampaignStatus.RUNNING, route__isnull=False)
+    accounts = Account.objects.filter(route_entries__route__campaigns__in=routed).distinct()
+    moved = 0
+    for channel in (Channel.SMS, Channel.MMS):
+        down = unavailable_accounts(accounts, channel)
+        for account_id, why in down.items():
+            held = [
+                i
+                for ids in BatchInFlight.objects.filter(account_id=account_id).values_list("message_ids", flat=True)
+                for i in ids
+            ]
+            messages = Message.objects.filter(
+                campaign__in=routed.filter(channel=channel), account_id=account_id, status=S.QUEUED
+            ).exclude(id__in=held)
+            moved += status.back_to_pending(messages, now=now, route_note=f"moved off account {account_id}: {why}")
+    return moved

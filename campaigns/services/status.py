@@ -77,14 +77,17 @@ def claim_pending(
 def claim_routed(*, selection: tuple[str, list[Any]], account_id: int, claim: int, now: datetime) -> list[int]:
     """Routes (``campaigns.services.routing``): pending → queued under ``claim`` for the
     messages ``selection`` (SQL selecting ``id``s, locking them) gave ``account_id``, in one
-    statement; the account is recorded on each. Returns their ids."""
+    statement; the account is recorded on each, and a message that had another account
+    before says so in its ``route_note``. Returns their ids."""
     sql, params = selection
     table = quoted_table(Message)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, claim = %s, updated_at = %s, account_id = %s "
+            f"UPDATE {table} SET status = %s, claim = %s, updated_at = %s, account_id = %s, "
+            f"route_note = CASE WHEN account_id <> %s AND route_note = '' "
+            f"THEN 'moved off account ' || account_id ELSE route_note END "
             f"WHERE id IN ({sql}) AND status = %s RETURNING id",
-            [S.QUEUED, claim, now, account_id, *params, S.PENDING],
+            [S.QUEUED, claim, now, account_id, account_id, *params, S.PENDING],
         )
         return sorted(message_id for (message_id,) in cursor.fetchall())
 

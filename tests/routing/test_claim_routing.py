@@ -121,3 +121,19 @@ def test_a_stopped_account_gets_nothing_and_its_share_goes_to_the_next() -> None
     campaign = _routed_campaign(route, [f"+4479110{i:05d}" for i in range(100)])
     _drain(campaign)
     assert set(Message.objects.filter(campaign=campaign).values_list("account_id", flat=True)) == {b.id}
+
+
+def test_queued_messages_of_an_account_that_cannot_send_move_to_the_next(settings) -> None:
+    a, b = _big(), _big()
+    route = _route(entries=[("", a, 50, None), ("", b, 50, None)])
+    campaign = _routed_campaign(route, [f"+4479110{i:05d}" for i in range(100)])
+    tick(enqueue=lambda batch: None)
+    on_a = set(Message.objects.filter(campaign=campaign, account=a, status=S.QUEUED).values_list("id", flat=True))
+    assert len(on_a) == 50
+    type(a).objects.filter(id=a.id).update(smpp_stopped_reason="bind refused: invalid password")
+    Message.objects.filter(campaign=campaign, account=b).update(status=S.ACCEPTED)
+    tick(enqueue=lambda batch: None)
+    moved = Message.objects.filter(id__in=on_a)
+    assert set(moved.values_list("account_id", flat=True)) == {b.id}
+    assert set(moved.values_list("status", flat=True)) == {S.QUEUED}
+    assert all("invalid password" in note for note in moved.values_list("route_note", flat=True))
