@@ -99,7 +99,11 @@ def test_least_cost_takes_the_cheapest_account_by_entry_or_price_table() -> None
     campaign = _routed_campaign(route, ["+447911000001", "+441632960002", "+33612345678"])
     _drain(campaign)
     got = dict(Message.objects.filter(campaign=campaign).values_list("phone", "account_id"))
-    assert got == {"+447911000001": cheap_by_table.id, "+441632960002": cheap_by_table.id, "+33612345678": cheap_entry.id}
+    assert got == {
+        "+447911000001": cheap_by_table.id,
+        "+441632960002": cheap_by_table.id,
+        "+33612345678": cheap_entry.id,
+    }
 
 
 def test_each_account_claims_within_its_own_budget(settings) -> None:
