@@ -28,12 +28,16 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "inboundmessage",
             "importjob",
             "segmentprice",
+            "route",
+            "routeentry",
         )
     }
     | {"campaign": (*_ALL, "send_campaign"), "batchinflight": ("view",), "bindstatus": ("view",)},
     MARKETER: {
         "account": ("view",),
         "segmentprice": ("view",),
+        "route": ("view",),
+        "routeentry": ("view",),
         "recipientlist": _ALL,
         "contact": _ALL,
         "optout": _ALL,

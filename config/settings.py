@@ -336,6 +336,7 @@ SPECTACULAR_SETTINGS = {
         "MessageStatusEnum": "campaigns.statuses.MessageStatus",
         "ChannelEnum": "campaigns.models.campaigns.Channel",
         "OptOutSourceEnum": "campaigns.models.audience.OptOutSource",
+        "RouteStrategyEnum": "campaigns.models.routes.RouteStrategy",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -19,6 +19,13 @@ def backfill_queued(apps, schema_editor):
         cursor.execute(BACKFILL)
 
 
+def sync_role_permissions(apps, schema_editor):
+    """Operators edit routes, marketers read them (campaigns.roles)."""
+    from campaigns.roles import sync_roles
+
+    sync_roles(apps)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("campaigns", "0017_segment_prices"),
@@ -72,7 +79,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="message",
             name="route_note",
-            field=models.CharField(blank=True, db_default="", help_text="Why the route moved it to this account.", max_length=200),
+            field=models.CharField(
+                blank=True, db_default="", help_text="Why the route moved it to this account.", max_length=200
+            ),
         ),
         migrations.AlterField(
             model_name="campaign",
@@ -170,4 +179,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(backfill_queued, migrations.RunPython.noop),
+        migrations.RunPython(sync_role_permissions, migrations.RunPython.noop),
     ]

@@ -68,7 +68,8 @@ class SingleSendView(APIView):
         data = payload.validated_data
         result = send_single(
             user=request.user,
-            account=data["account"],
+            account=data.get("account"),
+            route=data.get("route"),
             phone=data["phone"],
             body=data["body"],
             channel=data["channel"],
