@@ -78,6 +78,15 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="message",
+            name="rerouted_from",
+            field=models.BigIntegerField(
+                blank=True,
+                help_text="The account that refused it with a routing error: its route retries it once elsewhere.",
+                null=True,
+            ),
+        ),
+        migrations.AddField(
+            model_name="message",
             name="route_note",
             field=models.CharField(
                 blank=True, db_default="", help_text="Why the route moved it to this account.", max_length=200

@@ -38,6 +38,11 @@ class Message(models.Model):
         related_name="+",
         help_text="The account it was given when claimed (a route may move it); empty until then.",
     )
+    rerouted_from = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The account that refused it with a routing error: its route retries it once elsewhere.",
+    )
     route_note = models.CharField(
         max_length=200, blank=True, db_default="", help_text="Why the route moved it to this account."
     )

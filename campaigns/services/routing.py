@@ -19,14 +19,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from campaigns.models import Account, Channel, Message, Route, RouteEntry, RouteStrategy
 from campaigns.selectors_cost import country_of, price_table
 from campaigns.services.bulk_sql import quoted_table
+from campaigns.services.senders import SubmitOutcome
 from campaigns.statuses import S
 
 SPREAD = 1000003  # prime: id × SPREAD mod total walks every residue once per ``total`` ids
@@ -128,15 +131,19 @@ def selection(
     only = ""
     if ids is not None:
         only = " AND m.id = ANY(%s)"
+    # A message refused by an account with a routing error (``rerouted_from``) takes the
+    # next account of its prefix instead: its own slice if another's, else the first other.
+    h = f"(m.id * {SPREAD}) %% best.total"
     sql = (
         f"WITH e(prefix, account_id, lo, hi, total) AS (VALUES {values}) "
         f"SELECT m.id FROM {m} m "
         f"JOIN LATERAL (SELECT e.prefix, e.total FROM e WHERE m.phone LIKE e.prefix || '%%' "
-        f"ORDER BY length(e.prefix) DESC LIMIT 1) best ON TRUE "
-        f"JOIN e ON e.prefix = best.prefix AND (m.id * {SPREAD}) %% best.total >= e.lo "
-        f"AND (m.id * {SPREAD}) %% best.total < e.hi "
+        f"AND e.account_id IS DISTINCT FROM m.rerouted_from ORDER BY length(e.prefix) DESC LIMIT 1) best ON TRUE "
+        f"JOIN LATERAL (SELECT e.account_id FROM e WHERE e.prefix = best.prefix "
+        f"AND e.account_id IS DISTINCT FROM m.rerouted_from "
+        f"ORDER BY ({h} >= e.lo AND {h} < e.hi) DESC, e.lo LIMIT 1) pick ON TRUE "
         f"WHERE m.campaign_id = %s AND m.status = %s AND (m.not_before IS NULL OR m.not_before <= %s) "
-        f"AND e.account_id = %s{only} ORDER BY m.id LIMIT %s FOR UPDATE OF m SKIP LOCKED"
+        f"AND pick.account_id = %s{only} ORDER BY m.id LIMIT %s FOR UPDATE OF m SKIP LOCKED"
     )
     params += [campaign_id, S.PENDING, now, account_id]
     if ids is not None:
@@ -169,3 +176,42 @@ def move_off_unavailable(*, now: datetime) -> int:
             ).exclude(id__in=held)
             moved += status.back_to_pending(messages, now=now, route_note=f"moved off account {account_id}: {why}")
     return moved
+
+
+def reroute_refusals(outcomes: list[SubmitOutcome]) -> list[SubmitOutcome]:
+    """A routed message whose every part was refused on its first send with a routing error
+    (``settings.ROUTE_ERROR_CODES``: the provider does not serve the number) is retried once
+    on the next account of its route: its answers become "retry", and the message records
+    the account that refused it (never chosen for it again) and why. Others pass unchanged.
+    Called inside the transaction that records the answers."""
+    codes = set(settings.ROUTE_ERROR_CODES)
+    by_message: dict[int, list[SubmitOutcome]] = defaultdict(list)
+    for o in outcomes:
+        by_message[o.part.message_id].append(o)
+    refused = {
+        mid: os
+        for mid, os in by_message.items()
+        if all(o.outcome == "failed" and o.error_code in codes and o.part.first_send for o in os)
+    }
+    if not refused:
+        return outcomes
+    rows = Message.objects.filter(id__in=list(refused), rerouted_from__isnull=True, campaign__route__isnull=False)
+    rows = rows.values_list("id", "phone", "campaign__route_id", named=True)
+    entries: dict[int, list[tuple[str, int]]] = {}
+    moved: dict[int, list[int]] = defaultdict(list)  # refusing account → messages
+    for row in rows:
+        if row.campaign__route_id not in entries:
+            entries[row.campaign__route_id] = list(
+                RouteEntry.objects.filter(route_id=row.campaign__route_id).values_list("prefix", "account_id")
+            )
+        refusing = refused[row.id][0].part.account_id
+        if any(row.phone.startswith(p) and a != refusing for p, a in entries[row.campaign__route_id]):
+            moved[refusing].append(row.id)
+    retried: set[int] = set()
+    for account_id, ids in moved.items():
+        error = refused[ids[0]][0].error or "routing error"
+        Message.objects.filter(id__in=ids).update(
+            rerouted_from=account_id, route_note=f"{error} on account {account_id}: retried on the next account"[:200]
+        )
+        retried.update(ids)
+    return [replace(o, outcome="retry") if o.part.message_id in retried else o for o in outcomes]

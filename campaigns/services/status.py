@@ -210,7 +210,8 @@ def write_parts(rows: Sequence[PartRow], now: datetime) -> list[tuple[int, int, 
 
     conflict = (
         'ON CONFLICT (message_id, "index") DO UPDATE SET '
-        + ", ".join(pick(c) for c in ("status", "error_code", "error", "done_at"))
+        # account_id: a route may resend a retried part through another account.
+        + ", ".join(pick(c) for c in ("status", "error_code", "error", "done_at", "account_id"))
         + f", provider_message_id = COALESCE({table}.provider_message_id, excluded.provider_message_id)"
         f", local_message_id = COALESCE({table}.local_message_id, excluded.local_message_id)"
         f", attempts = CASE WHEN excluded.attempts > {table}.attempts THEN excluded.attempts"
