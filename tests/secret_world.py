@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, User
 from django.db.models import Model
 from django.utils import timezone
 
-from campaigns.models import ApiToken, BatchInFlight, ImportJob, InboundMessage, Receipt, SegmentPrice
+from campaigns.models import ApiToken, BatchInFlight, ImportJob, InboundMessage, Receipt, Route, SegmentPrice
 from campaigns.secret_fields import models_with_secrets, secret_fields
 from smpp_transport.models import BindStatus
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, MessagePartFactory, OptOutFactory
@@ -55,6 +55,7 @@ def build_world() -> Targets:
     BatchInFlight.objects.create(account=first, claim=1, heartbeat_at=timezone.now())
     OptOutFactory(account=first)
     SegmentPrice.objects.create(account=first, country="GB", price="0.0035", currency="EUR")
+    Route.objects.create(name="world route").entries.create(prefix="+44", account=first, weight=1)
     ImportJob.objects.create(recipient_list=contact.recipient_list, created_by=users[0], original_name="a.csv")
     BindStatus.objects.create(
         name="sys/trx@h:1", system_id=first.system_id, mode="trx", host="h", pid=1, smsc="127.0.0.1:2775", state="bound"
