@@ -204,13 +204,16 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
     return batches
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Target:
-    """Whose messages a claim takes, for which account (``plan``: the campaign's route)."""
+    """Whose messages a claim takes, for which account (``plan``: the campaign's route).
+    ``after``: the last message a routed claim looked at in this tick, so the next batch
+    starts past it instead of walking again over the messages other accounts were given."""
 
     campaign: Campaign
     account_id: int
     plan: routing.RoutePlan | None
+    after: int | None = None
 
 
 def _campaigns_of(account: Account, channel: str) -> list[Campaign]:
@@ -274,11 +277,12 @@ def _claim_campaign(target: _Target, limit: int, now: datetime, claim: int) -> t
     routed = None
     if plan is not None:
         routed = routing.selection(
-            plan=plan, campaign_id=campaign.id, account_id=target.account_id, limit=limit, now=now
+            plan=plan, campaign_id=campaign.id, account_id=target.account_id, limit=limit, now=now, after=target.after
         )
     if not quiet and not has_variables(campaign.body):
         if routed is not None:
             ids = status.claim_routed(selection=routed, account_id=target.account_id, claim=claim, now=now)
+            target.after = max(ids, default=target.after)
         else:
             ids = status.claim_pending(
                 campaign_id=campaign.id, limit=limit, claim=claim, now=now, account_id=target.account_id
@@ -288,7 +292,9 @@ def _claim_campaign(target: _Target, limit: int, now: datetime, claim: int) -> t
     if routed is not None:
         with connection.cursor() as cursor:
             cursor.execute(*routed)
-            messages = Message.objects.filter(id__any=[i for (i,) in cursor.fetchall()])
+            selected = [i for (i,) in cursor.fetchall()]
+            target.after = max(selected, default=target.after)
+            messages = Message.objects.filter(id__any=selected)
     rows = list(
         messages.select_for_update(skip_locked=True, of=("self",))
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))

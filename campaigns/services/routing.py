@@ -12,7 +12,7 @@ slice: its cheapest account that can send (entry price, else the account's segme
 for the prefix's country, else its default price; unpriced last, then by position).
 
 The selection is one statement per batch (:func:`selection`), used by
-``status.claim_routed``; PostgreSQL only (``JOIN LATERAL``).
+``status.claim_routed``.
 """
 
 from __future__ import annotations
@@ -120,35 +120,58 @@ def plan_route(route: Route, *, down: set[int]) -> RoutePlan:
     return RoutePlan(route.id, tuple(slices))
 
 
-def selection(
-    *, plan: RoutePlan, campaign_id: int, account_id: int, limit: int, now: datetime, ids: list[int] | None = None
-) -> tuple[str, list[Any]]:
-    """SQL selecting (and locking, skipping locked rows) up to ``limit`` due pending messages
-    of the campaign that the plan gives ``account_id``, in id order; ``ids`` restricts them."""
+def _pick_sql(plan: RoutePlan) -> tuple[str, list[Any]]:
+    """The account the plan gives message ``m``, as one scalar expression: the prefixes
+    longest first (``CASE WHEN m.phone LIKE '+447%' …``), then the slice holding the
+    message's spread id. Scalar, so a batch costs a few comparisons per row, no join."""
+    by_prefix: dict[str, list[Slice]] = defaultdict(list)
+    for s in plan.slices:
+        by_prefix[s.prefix].append(s)
+    whens, params = [], []
+    for prefix in sorted(by_prefix, key=len, reverse=True):
+        slices = by_prefix[prefix]
+        total = int(slices[0].total)
+        inner = " ".join(f"WHEN (m.id * {SPREAD}) %% {total} < {int(s.hi)} THEN {int(s.account_id)}" for s in slices)
+        whens.append(f"WHEN m.phone LIKE %s THEN CASE {inner} END")
+        params.append(prefix + "%")
+    return f"CASE {' '.join(whens)} END", params
+
+
+def _rerouted_pick_sql(plan: RoutePlan) -> tuple[str, list[Any]]:
+    """The same for a message refused with a routing error (``rerouted_from``): the longest
+    prefix with another account, and there its own slice if another's, else the first
+    other. A correlated subquery over the plan's few rows, for those rare messages only."""
     values = ", ".join(["(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint)"] * len(plan.slices))
     params: list[Any] = [v for s in plan.slices for v in (s.prefix, s.account_id, s.lo, s.hi, s.total)]
-    m = quoted_table(Message)
-    only = ""
-    if ids is not None:
-        only = " AND m.id = ANY(%s)"
-    # A message refused by an account with a routing error (``rerouted_from``) takes the
-    # next account of its prefix instead: its own slice if another's, else the first other.
-    h = f"(m.id * {SPREAD}) %% best.total"
+    h = f"(m.id * {SPREAD}) %% e.total"
     sql = (
-        f"WITH e(prefix, account_id, lo, hi, total) AS (VALUES {values}) "
-        f"SELECT m.id FROM {m} m "
-        f"JOIN LATERAL (SELECT e.prefix, e.total FROM e WHERE m.phone LIKE e.prefix || '%%' "
-        f"AND e.account_id IS DISTINCT FROM m.rerouted_from ORDER BY length(e.prefix) DESC LIMIT 1) best ON TRUE "
-        f"JOIN LATERAL (SELECT e.account_id FROM e WHERE e.prefix = best.prefix "
-        f"AND e.account_id IS DISTINCT FROM m.rerouted_from "
-        f"ORDER BY ({h} >= e.lo AND {h} < e.hi) DESC, e.lo LIMIT 1) pick ON TRUE "
-        f"WHERE m.campaign_id = %s AND m.status = %s AND (m.not_before IS NULL OR m.not_before <= %s) "
-        f"AND pick.account_id = %s{only} ORDER BY m.id LIMIT %s FOR UPDATE OF m SKIP LOCKED"
+        f"(SELECT e.account_id FROM (VALUES {values}) e(prefix, account_id, lo, hi, total) "
+        f"WHERE m.phone LIKE e.prefix || '%%' AND e.account_id <> m.rerouted_from "
+        f"ORDER BY length(e.prefix) DESC, ({h} >= e.lo AND {h} < e.hi) DESC, e.lo LIMIT 1)"
     )
-    params += [campaign_id, S.PENDING, now, account_id]
-    if ids is not None:
-        params.append(ids)
-    params.append(limit)
+    return sql, params
+
+
+def selection(
+    *, plan: RoutePlan, campaign_id: int, account_id: int, limit: int, now: datetime, after: int | None = None
+) -> tuple[str, list[Any]]:
+    """SQL selecting (and locking, skipping locked rows) up to ``limit`` due pending messages
+    of the campaign that the plan gives ``account_id``, in id order; only ids above ``after``
+    (the previous batch's last, in the same tick) when given."""
+    pick, pick_params = _pick_sql(plan)
+    rerouted, rerouted_params = _rerouted_pick_sql(plan)
+    m = quoted_table(Message)
+    only = " AND m.id > %s" if after is not None else ""
+    sql = (
+        f"SELECT m.id FROM {m} m "
+        f"WHERE m.campaign_id = %s AND m.status = %s AND (m.not_before IS NULL OR m.not_before <= %s){only} "
+        f"AND (CASE WHEN m.rerouted_from IS NULL THEN {pick} ELSE {rerouted} END) = %s "
+        f"ORDER BY m.id LIMIT %s FOR UPDATE OF m SKIP LOCKED"
+    )
+    params: list[Any] = [campaign_id, S.PENDING, now]
+    if after is not None:
+        params.append(after)
+    params += [*pick_params, *rerouted_params, account_id, limit]
     return sql, params
 
 
