@@ -90,6 +90,8 @@ def start_campaign(*, campaign: Campaign, now: datetime) -> bool:
     if campaign.materialised_at is None:
         count = materialise_recipients(campaign=campaign)
         logger.info("campaign %s started: %s messages", campaign.id, count)
+        if campaign.route_id is not None:
+            routing.suppress_unrouted(campaign_id=campaign.id, route_id=campaign.route_id)
     return True
 
 

@@ -238,3 +238,24 @@ def reroute_refusals(outcomes: list[SubmitOutcome]) -> list[SubmitOutcome]:
         )
         retried.update(ids)
     return [replace(o, outcome="retry") if o.part.message_id in retried else o for o in outcomes]
+
+
+def serves(route_id: int, phone: str) -> bool:
+    """Whether any entry of the route is for this number (its prefix, or the default)."""
+    return any(
+        phone.startswith(p) for p in RouteEntry.objects.filter(route_id=route_id).values_list("prefix", flat=True)
+    )
+
+
+def suppress_unrouted(*, campaign_id: int, route_id: int) -> int:
+    """A routed campaign's messages to numbers no entry of its route is for (a route without
+    a default) would wait for ever: they are suppressed with the reason, once, at start."""
+    from campaigns.services import status
+
+    prefixes = set(RouteEntry.objects.filter(route_id=route_id).values_list("prefix", flat=True))
+    if "" in prefixes:
+        return 0
+    messages = Message.objects.filter(campaign_id=campaign_id)
+    for p in prefixes:
+        messages = messages.exclude(phone__startswith=p)
+    return status.suppress_pending(messages, reason="no entry of the campaign's route is for this number")

@@ -24,7 +24,7 @@ from django.utils import timezone
 from campaigns import selectors
 from campaigns.errors import ApplicationError
 from campaigns.models import Account, Campaign, CampaignStatus, Channel, IdempotencyKey, Message, Route
-from campaigns.services import routes
+from campaigns.services import routes, routing
 from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import render, template_problems
 from campaigns.services.phones import normalise_phone
@@ -89,6 +89,8 @@ def send_single(
             if not route.active:
                 raise ApplicationError("The route is inactive.", field="route")
             account = routes.home_account(route)
+            if not routing.serves(route.id, phone):
+                raise ApplicationError(f"No entry of the route is for {phone}.", field="phone", code="no_route")
         assert account is not None  # the serializer asks for one of them
         _validate(account=account, phone=phone, body=body, channel=channel, subject=subject)
         message = _create_message(

@@ -141,3 +141,13 @@ def test_queued_messages_of_an_account_that_cannot_send_move_to_the_next(setting
     assert set(moved.values_list("account_id", flat=True)) == {b.id}
     assert set(moved.values_list("status", flat=True)) == {S.QUEUED}
     assert all("invalid password" in note for note in moved.values_list("route_note", flat=True))
+
+
+def test_numbers_no_entry_is_for_are_suppressed_at_start_with_the_reason() -> None:
+    uk = _big()
+    route = _route(entries=[("+44", uk, 1, None)])
+    campaign = _routed_campaign(route, ["+447911000001", "+33612345678"])
+    _drain(campaign)
+    got = dict(Message.objects.filter(campaign=campaign).values_list("phone", "status"))
+    assert got == {"+447911000001": S.ACCEPTED, "+33612345678": S.SUPPRESSED}
+    assert "route" in Message.objects.get(phone="+33612345678", campaign=campaign).reason
