@@ -134,6 +134,28 @@ def test_a_70_30_route_splits_within_5_percent_and_receipts_match_per_account(tw
     assert _statuses(campaign).get(S.UNDELIVERED, 0) > 0
 
 
+def test_longest_prefix_and_least_cost_choose_the_account_on_the_wire(two_simulators, platform) -> None:
+    (sid_a, sim_a), (sid_b, sim_b) = two_simulators
+    a, b = _account(sid_a, sim_a.port, 200), _account(sid_b, sim_b.port, 200)
+    route = Route.objects.create(name=f"lc-{uuid.uuid4().hex[:6]}", strategy="least_cost")
+    for prefix, price_a, price_b in (("+447", "0.010", "0.020"), ("+44", "0.030", "0.020"), ("", "0.010", "0.050")):
+        RouteEntry.objects.create(route=route, prefix=prefix, account=a, price=price_a)
+        RouteEntry.objects.create(route=route, prefix=prefix, account=b, price=price_b, position=1)
+    lst = RecipientListFactory()
+    phones = [f"+4479111{i:05d}" for i in range(50)] + [f"+4420791{i:05d}" for i in range(50)]
+    phones += [f"+3361234{i:04d}" for i in range(50)]
+    Contact.objects.bulk_create(Contact(recipient_list=lst, phone=p) for p in phones)
+    campaign = Campaign.objects.create(name="e2e lc", account=a, route=route, body="Sale!")
+    campaign.recipient_lists.add(lst)
+    _start(platform, two_simulators)
+    actions.send_now(campaign=campaign)
+    _wait_settled(campaign, platform, timeout=180)
+    on_a = {r["destination_addr"] for r in _accepted(sim_a)}
+    on_b = {r["destination_addr"] for r in _accepted(sim_b)}
+    assert on_a == {p.lstrip("+") for p in phones if p.startswith(("+447", "+33"))}  # +447 longest, "" cheapest
+    assert on_b == {p.lstrip("+") for p in phones if p.startswith("+442")}  # +44: B is cheaper
+
+
 def models_account_of_message():
     from django.db.models import F
 
