@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message
+from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message, RouteStrategy
 from campaigns.services import routing, status
 from campaigns.services.bulk_sql import update_from_values
 from campaigns.services.materialise import materialise_recipients
@@ -240,8 +240,12 @@ def _plans(account: Account, channel: str, campaigns: list[Campaign]) -> dict[in
         if c.route is None:
             continue
         if c.route_id not in by_route:
-            down = routing.unavailable_accounts(routing.route_accounts(c.route_id), channel)
-            by_route[c.route_id] = routing.plan_route(c.route, down=set(down))
+            accounts = routing.route_accounts(c.route_id)
+            down = routing.unavailable_accounts(accounts, channel)
+            full = set()
+            if c.route.strategy == RouteStrategy.LEAST_COST:  # overflow past a cheaper account's budget
+                full = {a.id for a in accounts if a.id != account.id and _room(a, channel, [])[0] == 0}
+            by_route[c.route_id] = routing.plan_route(c.route, down=set(down), full=full)
         if account.id in by_route[c.route_id].account_ids:
             plans[c.id] = by_route[c.route_id]
     return plans

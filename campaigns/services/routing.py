@@ -18,7 +18,7 @@ The selection is one statement per batch (:func:`selection`), used by
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -98,8 +98,10 @@ def entry_price(entry: RouteEntry, tables: dict[int, Any]) -> Decimal | None:
     return table.price(country_of(entry.prefix)) if entry.prefix else table.default
 
 
-def plan_route(route: Route, *, down: set[int]) -> RoutePlan:
-    """The route's slices without the accounts in ``down``."""
+def plan_route(route: Route, *, down: set[int], full: Collection[int] = ()) -> RoutePlan:
+    """The route's slices without the accounts in ``down``. Least cost: each prefix's
+    cheapest account, passing over those in ``full`` (their budget for this tick is spent)
+    while a dearer one has room, so the cheapest sends all it can and the rest overflows."""
     by_prefix: dict[str, list[RouteEntry]] = defaultdict(list)
     for entry in route.entries.order_by("prefix", "position", "id"):
         if entry.account_id not in down:
@@ -108,8 +110,11 @@ def plan_route(route: Route, *, down: set[int]) -> RoutePlan:
     tables: dict[int, Any] = {}
     for prefix, entries in by_prefix.items():
         if route.strategy == RouteStrategy.LEAST_COST:
-            priced = [(entry_price(e, tables), e.position, e.id, e) for e in entries]
-            best = min(priced, key=lambda t: (t[0] is None, t[0] or 0, t[1], t[2]))[3]
+            priced = sorted(
+                ((entry_price(e, tables), e.position, e.id, e) for e in entries),
+                key=lambda t: (t[0] is None, t[0] or 0, t[1], t[2]),
+            )
+            best = next((t[3] for t in priced if t[3].account_id not in full), priced[0][3])
             slices.append(Slice(prefix, best.account_id, 0, 1, 1))
             continue
         total = sum(e.weight for e in entries)

@@ -151,3 +151,14 @@ def test_numbers_no_entry_is_for_are_suppressed_at_start_with_the_reason() -> No
     got = dict(Message.objects.filter(campaign=campaign).values_list("phone", "status"))
     assert got == {"+447911000001": S.ACCEPTED, "+33612345678": S.SUPPRESSED}
     assert "route" in Message.objects.get(phone="+33612345678", campaign=campaign).reason
+
+
+def test_least_cost_overflows_to_the_next_cheapest_once_the_cheapest_budget_is_spent(settings) -> None:
+    settings.DISPATCH_HORIZON_S = 2.0
+    cheap = AccountFactory(name="a-cheap", binds=1, rate_per_bind=10)  # 20 a tick; claimed first (by name)
+    dear = AccountFactory(name="b-dear", binds=1, rate_per_bind=100)
+    route = _route(RouteStrategy.LEAST_COST, entries=[("", cheap, 1, Decimal("0.01")), ("", dear, 1, Decimal("0.05"))])
+    campaign = _routed_campaign(route, [f"+4479110{i:05d}" for i in range(100)])
+    tick(enqueue=lambda b: None)
+    queued = Counter(Message.objects.filter(campaign=campaign, status=S.QUEUED).values_list("account_id", flat=True))
+    assert queued == {cheap.id: 20, dear.id: 80}  # the cheapest to its budget, the rest overflows
