@@ -1,15 +1,16 @@
 """Which account sends each message of a routed campaign, decided at claim time in SQL.
 
 A route's entries map prefixes to accounts. For one tick the entries whose account can
-send now (:func:`sendable_accounts`) become a :class:`RoutePlan`: per prefix, each account's
-slice ``[lo, hi)`` of ``0 … total``. A message takes the longest prefix its phone starts
-with among those entries (so when every account of ``+447`` is down, ``+44`` or the default
-catches its numbers: that is the failover), and the account whose slice holds
-``(id × 1000003) mod total``. Ids of a campaign are consecutive, and 1000003 is a prime no
-weight sum reaches, so every run of ``total`` consecutive messages splits exactly by weight,
-interleaved (smooth), with no per-row work in Python. ``least_cost`` gives each prefix one
-slice: its cheapest account that can send (entry price, else the account's segment price
-for the prefix's country, else its default price; unpriced last, then by position).
+send now (not in :func:`unavailable_accounts`) become a :class:`RoutePlan`: per prefix,
+each account's slice ``[lo, hi)`` of ``0 … total``. A message takes the longest prefix its
+phone starts with among those entries (so when every account of ``+447`` is down, ``+44``
+or the default catches its numbers: that is the failover), and the account whose slice
+holds ``(id × 1000003) mod total``. Ids of a campaign are consecutive, and 1000003 is a
+prime above any weight sum (``routes.check_entries``), so every run of ``total``
+consecutive messages splits exactly by weight, interleaved (smooth), with no per-row work
+in Python. ``least_cost`` gives each prefix one slice: its cheapest account that can send
+and has budget left (entry price, else the account's segment price for the prefix's
+country, else its default price; unpriced last, then by position).
 
 The selection is one statement per batch (:func:`selection`), used by
 ``status.claim_routed``.
