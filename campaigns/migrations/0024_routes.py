@@ -7,8 +7,8 @@ from django.db import migrations, models
 
 
 BACKFILL = (
-    "UPDATE campaigns_message m SET account_id = c.account_id FROM campaigns_campaign c "
-    "WHERE c.id = m.campaign_id AND m.status = 'queued' AND m.account_id IS NULL"
+    "UPDATE campaigns_message SET account_id = (SELECT c.account_id FROM campaigns_campaign c "
+    "WHERE c.id = campaigns_message.campaign_id) WHERE status = 'queued' AND account_id IS NULL"
 )
 
 

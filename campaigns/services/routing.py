@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 
 from campaigns.models import Account, Channel, Message, Route, RouteEntry, RouteStrategy
 from campaigns.selectors_cost import country_of, price_table
@@ -168,11 +169,12 @@ def selection(
     rerouted, rerouted_params = _rerouted_pick_sql(plan)
     m = quoted_table(Message)
     only = " AND m.id > %s" if after is not None else ""
+    lock = " FOR UPDATE OF m SKIP LOCKED" if connection.vendor == "postgresql" else ""
     sql = (
         f"SELECT m.id FROM {m} m "
         f"WHERE m.campaign_id = %s AND m.status = %s AND (m.not_before IS NULL OR m.not_before <= %s){only} "
         f"AND (CASE WHEN m.rerouted_from IS NULL THEN {pick} ELSE {rerouted} END) = %s "
-        f"ORDER BY m.id LIMIT %s FOR UPDATE OF m SKIP LOCKED"
+        f"ORDER BY m.id LIMIT %s{lock}"
     )
     params: list[Any] = [campaign_id, S.PENDING, now]
     if after is not None:
