@@ -12,11 +12,12 @@ from django.conf import settings
 
 from campaigns.countries import country_choices
 from campaigns.errors import ApplicationError
-from campaigns.models import Account, Campaign, CampaignMedia, Channel, Contact, OptOut
+from campaigns.models import Account, Campaign, CampaignMedia, Channel, Contact, OptOut, Route
 from campaigns.services import mms
 from campaigns.services.contacts_import import attribute_key
 from campaigns.services.media_formats import stored_name
 from campaigns.services.phones import InvalidPhoneNumber, normalise_phone
+from campaigns.services.routes import home_account
 
 
 class SecretField(forms.CharField):
@@ -118,6 +119,7 @@ class CampaignForm(forms.ModelForm):
             "name",
             "channel",
             "account",
+            "route",
             "sender",
             "body",
             "smart_encoding",
@@ -143,6 +145,9 @@ class CampaignForm(forms.ModelForm):
                 f" Short links look like {settings.LINK_DOMAIN}/r/Ab3dE6gH: the operator points LINK_DOMAIN "
                 "at this web app (docs/links.md)."
             )
+        if "account" in self.fields and "route" in self.fields:  # a route names the account itself
+            self.fields["account"].required = False
+            self.fields["route"].queryset = Route.objects.filter(active=True)
         if instance.pk and instance.status != "draft" and "scheduled_local" in self.fields:
             self.fields["scheduled_local"].help_text = "Local time in the time zone below. Saving moves the start here."
         if instance.scheduled_at and instance.timezone in _EDITABLE_TIMEZONES:
@@ -151,6 +156,7 @@ class CampaignForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        self._account_or_route(data)
         local = data.get("scheduled_local")
         zone = data.get("timezone") or "UTC"
         if "scheduled_local" in self.fields and local is None and not self.has_error("scheduled_local"):
@@ -175,6 +181,19 @@ class CampaignForm(forms.ModelForm):
         else:
             data["scheduled_at"] = None
         return data
+
+    def _account_or_route(self, data: dict[str, Any]) -> None:
+        """With a route, the campaign's account is the route's home account (the route then
+        chooses each message's); without one, an account is needed."""
+        if "route" not in self.fields or "account" not in self.fields:
+            return
+        if data.get("route") is not None:
+            try:
+                data["account"] = home_account(data["route"])
+            except ApplicationError as exc:
+                self.add_error("route", exc.message)
+        elif data.get("account") is None and not self.has_error("account"):
+            self.add_error("account", "Choose an account, or a route to spread the messages over several.")
 
     def save(self, commit: bool = True) -> Campaign:
         if "scheduled_local" in self.fields:  # not on a started campaign's page: its start is history

@@ -32,6 +32,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
             "inboundmessage",
             "importjob",
             "segmentprice",
+            "route",
+            "routeentry",
         )
     }
     | {
@@ -45,6 +47,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
     MARKETER: {
         "account": ("view",),
         "segmentprice": ("view",),
+        "route": ("view",),
+        "routeentry": ("view",),
         "recipientlist": _ALL,
         "contact": _ALL,
         "optout": _ALL,

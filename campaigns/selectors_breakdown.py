@@ -22,7 +22,7 @@ import phonenumbers
 from django.core.cache import cache
 from django.db import connection
 
-from campaigns.models import Campaign, CampaignStatus, Message
+from campaigns.models import Account, Campaign, CampaignStatus, Message
 from campaigns.statuses import FAILURE_STATUSES, S
 
 PREFIX_CHARS = 8
@@ -44,6 +44,7 @@ class Breakdown:
     failed: int = 0
     segments: int = 0
     cost: str = ""  # the spent cost, written for the page (countries only; "" without a price)
+    moved: int = 0  # accounts only: messages a route moved to it (failover, routing error)
 
     @property
     def delivery_rate(self) -> float | None:
@@ -91,6 +92,27 @@ def _prefix_rows(campaign_id: int) -> list[tuple[str, int, int, int, int]]:
         return cursor.fetchall()
 
 
+def _account_rows(campaign_id: int) -> list[Breakdown]:
+    """Traffic and delivery per sending account (a route spreads a campaign over several):
+    the message's own account, else its campaign's (not yet claimed)."""
+    m, a = connection.ops.quote_name(Message._meta.db_table), connection.ops.quote_name(Account._meta.db_table)
+    c = connection.ops.quote_name(Campaign._meta.db_table)
+    fail = ", ".join(["%s"] * len(FAILURE_STATUSES))
+    sql = (
+        f"SELECT a.id, a.name, COUNT(*), SUM(CASE WHEN m.status = %s THEN 1 ELSE 0 END), "
+        f"SUM(CASE WHEN m.status IN ({fail}) THEN 1 ELSE 0 END), COALESCE(SUM(m.segments), 0), "
+        f"SUM(CASE WHEN m.route_note <> '' THEN 1 ELSE 0 END) "
+        f"FROM {m} m JOIN {c} c ON c.id = m.campaign_id JOIN {a} a ON a.id = COALESCE(m.account_id, c.account_id) "
+        f"WHERE m.campaign_id = %s AND m.status NOT IN (%s, %s) GROUP BY a.id, a.name ORDER BY COUNT(*) DESC, a.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [S.DELIVERED, *FAILURE_STATUSES, campaign_id, S.SUPPRESSED, S.CANCELLED])
+        return [
+            Breakdown(str(i), name, int(n), int(d), int(f), int(seg), moved=int(moved))
+            for i, name, n, d, f, seg, moved in cursor.fetchall()
+        ]
+
+
 def _compute(campaign_id: int) -> dict[str, list[Breakdown]]:
     countries: dict[str, Breakdown] = {}
     operators: dict[tuple[str, str], Breakdown] = {}
@@ -111,11 +133,15 @@ def _compute(campaign_id: int) -> dict[str, list[Breakdown]]:
     def ordered(rows: list[Breakdown]) -> list[Breakdown]:
         return sorted(rows, key=lambda r: (-r.messages, r.key))
 
-    return {"countries": ordered(list(countries.values())), "operators": ordered(list(operators.values()))}
+    return {
+        "countries": ordered(list(countries.values())),
+        "operators": ordered(list(operators.values())),
+        "accounts": _account_rows(campaign_id),
+    }
 
 
 def campaign_breakdown(campaign: Campaign, *, fresh: bool = False) -> dict[str, list[Breakdown]]:
-    """``{"countries": [...], "operators": [...]}``, most messages first; suppressed and
+    """``{"countries": [...], "operators": [...], "accounts": [...]}``, most messages first; suppressed and
     cancelled messages never reached a network, so they are left out."""
     settled = campaign.status in (CampaignStatus.COMPLETED, CampaignStatus.CANCELLED)
     key = f"campaign-breakdown:{campaign.id}:{campaign.status}"

@@ -30,6 +30,7 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "campaigns.models.webhooks.DeliveryStatus",
         "ApprovalStateEnum": "campaigns.models.history.ApprovalState",
         "CampaignEventKindEnum": "campaigns.models.history.EventKind",
+        "RouteStrategyEnum": "campaigns.models.routes.RouteStrategy",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -230,6 +230,17 @@ CELERY_BEAT_SCHEDULE["webhooks"] = WEBHOOKS_BEAT_ENTRY  # noqa: F405
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # How many seconds of sending each account is handed per tick (backpressure).
 DISPATCH_HORIZON_S = float(os.environ.get("DISPATCH_HORIZON_S", "2.0"))
+# Routes (campaigns.services.routing): an account with no bound bind for ROUTE_UNBOUND_S, or
+# whose every bind has only been throttled for ROUTE_THROTTLED_S, gets no new messages and
+# its unsent ones move to the next account of the route.
+ROUTE_UNBOUND_S = float(os.environ.get("ROUTE_UNBOUND_S", "30"))
+ROUTE_THROTTLED_S = float(os.environ.get("ROUTE_THROTTLED_S", "60"))
+# Submit errors that mean "this provider does not serve the number": a routed message so
+# refused is retried once on the next account of its route. SMPP 3.4: ESME_RINVDSTADR
+# (0x0B), ESME_RINVDSTTON (0x50), ESME_RINVDSTNPI (0x51).
+ROUTE_ERROR_CODES = tuple(
+    int(c, 0) for c in os.environ.get("ROUTE_ERROR_CODES", "0x0B,0x50,0x51").split(",") if c.strip()
+)
 # The rate assumed for a bind of an account paced at 0 (rate_per_bind = 0, no provider cap).
 DISPATCH_UNPACED_RATE_PER_BIND = float(os.environ.get("DISPATCH_UNPACED_RATE_PER_BIND", "10000"))
 # A batch that vanished (a broker without redelivery lost it) is recovered from the

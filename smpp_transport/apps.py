@@ -22,3 +22,8 @@ class SmppTransportConfig(AppConfig):
 
         transport_api.register_probe("sms", probe.probe)
         transport_api.register_health("sms", health_words.bind_health_lines)
+
+        # Routes: which accounts cannot send now (bind health), so their traffic moves.
+        from smpp_transport import availability
+
+        transport_api.register_availability("sms", availability.unavailable)

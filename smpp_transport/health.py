@@ -59,6 +59,28 @@ class BindCollector:
             yield gauge
 
 
+class RoutingMarks:
+    """When this bind was last bound, and since when it has only been throttled: what routes
+    read to tell an account that cannot send (``smpp_transport.availability``)."""
+
+    def __init__(self) -> None:
+        self.last_bound_at: float | None = None
+        self.throttled_since: float | None = None
+        self._throttles, self._ok = 0, 0
+
+    def marks(self, state: str, stats: dict, now: float) -> dict[str, float | None]:
+        if state == "bound":
+            self.last_bound_at = now
+        throttles = int(stats.get("throttles") or 0)
+        ok = int((stats.get("responses") or {}).get("ESME_ROK", 0))
+        if throttles > self._throttles and ok == self._ok:
+            self.throttled_since = self.throttled_since or now
+        elif ok > self._ok:
+            self.throttled_since = None
+        self._throttles, self._ok = throttles, ok
+        return {"last_bound_at": self.last_bound_at, "throttled_since": self.throttled_since}
+
+
 class Heartbeat:
     """Upsert this process's BindStatus row every ``interval_s`` until stopped."""
 
@@ -68,6 +90,7 @@ class Heartbeat:
         self.name = f"{system_id}/{mode}@{socket.gethostname()}:{os.getpid()}"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bind-heartbeat", daemon=True)
+        self._routing = RoutingMarks()
 
     def start(self) -> Heartbeat:
         port = settings.SMPP_METRICS_PORT
@@ -83,6 +106,7 @@ class Heartbeat:
 
         close_old_connections()
         stats = {k: v for k, v in self.bind.stats.items() if isinstance(v, int | float | str | dict | None)}
+        stats.update(self._routing.marks(self.bind.state, stats, time.time()))
         BindStatus.objects.update_or_create(
             name=self.name,
             defaults={

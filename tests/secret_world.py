@@ -22,6 +22,7 @@ from campaigns.models import (
     ImportJob,
     InboundMessage,
     Receipt,
+    Route,
     SegmentPrice,
     WebhookDelivery,
     WebhookEndpoint,
@@ -65,6 +66,7 @@ def build_world() -> Targets:
     BatchInFlight.objects.create(account=first, claim=1, heartbeat_at=timezone.now())
     OptOutFactory(account=first)
     SegmentPrice.objects.create(account=first, country="GB", price="0.0035", currency="EUR")
+    Route.objects.create(name="world route").entries.create(prefix="+44", account=first, weight=1)
     ImportJob.objects.create(recipient_list=contact.recipient_list, created_by=users[0], original_name="a.csv")
     BindStatus.objects.create(
         name="sys/trx@h:1", system_id=first.system_id, mode="trx", host="h", pid=1, smsc="127.0.0.1:2775", state="bound"

@@ -15,6 +15,7 @@ from campaigns.admin import (  # noqa: F401
     messages,
     optouts,
     prices,  # noqa: F401  (segment prices; inline on the account page)
+    routes,
     third_party,
     webhooks,
 )

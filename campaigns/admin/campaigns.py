@@ -37,7 +37,7 @@ from campaigns.templatetags.campaign_admin import progress_bars, status_badge
 LIVE = (C.SCHEDULED, C.RUNNING, C.PAUSED)
 DETAILS = ("is_test", "resend_of", "created_by", "created_at", "started_at", "completed_at", "materialised_at")
 EDIT_FIELDSETS = (
-    (None, {"fields": ("name", ("channel", "account"), "sender")}),
+    (None, {"fields": ("name", ("channel", "account", "route"), "sender")}),
     ("Message", {"fields": ("body", "smart_encoding", "track_links", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
@@ -56,7 +56,7 @@ EDIT_FIELDSETS = (
 # (see campaigns.services.campaign_edits); the rest applies to the messages not yet sent.
 STARTED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
-    (None, {"fields": ("edit_scope", "name", ("channel", "account"), "sender")}),
+    (None, {"fields": ("edit_scope", "name", ("channel", "account", "route"), "sender")}),
     ("Message", {"fields": ("body", "smart_encoding", "track_links", "preview_panel", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (
@@ -79,6 +79,7 @@ STARTED_READONLY = (
     "preview_panel",
     "channel",
     "account",
+    "route",
     "recipient_lists",
     "smart_encoding",
     "schedule_display",
@@ -87,7 +88,7 @@ STARTED_READONLY = (
 )
 LOCKED_FIELDSETS = (
     ("Progress", {"fields": ("live_progress",)}),
-    (None, {"fields": ("name", "status", ("channel", "account"), "sender")}),
+    (None, {"fields": ("name", "status", ("channel", "account", "route"), "sender")}),
     ("Message", {"fields": ("body", "smart_encoding", "track_links", "mms_subject")}),
     ("Recipients", {"fields": ("recipient_lists",)}),
     (

@@ -182,7 +182,7 @@ def breakdown_view(request: HttpRequest, campaign: Campaign) -> TemplateResponse
     return TemplateResponse(
         request,
         "admin/campaigns/campaign/report_breakdown.html",
-        {"breakdown": breakdown, "porting_note": PORTING_NOTE},
+        {"breakdown": breakdown, "porting_note": PORTING_NOTE, "campaign_routed": campaign.route_id is not None},
     )
 
 

@@ -12,6 +12,7 @@ from campaigns.api.views.contacts import ContactViewSet, OptOutViewSet
 from campaigns.api.views.lists import RecipientListViewSet
 from campaigns.api.views.media import CampaignMediaViewSet
 from campaigns.api.views.messages import MessageViewSet
+from campaigns.api.views.routes import RouteViewSet
 from campaigns.api.views.send import SingleSendView
 from campaigns.api.views.webhooks import WebhookEndpointViewSet
 
@@ -25,6 +26,7 @@ router.register("opt-outs", OptOutViewSet, basename="optout")
 router.register("campaigns", CampaignViewSet, basename="campaign")
 router.register("messages", MessageViewSet, basename="message")
 router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
+router.register("routes", RouteViewSet, basename="route")
 
 ID = r"[0-9]{1,18}"
 media_list = CampaignMediaViewSet.as_view({"get": "list", "post": "create"})

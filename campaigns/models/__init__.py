@@ -9,6 +9,7 @@ from campaigns.models.links import Click, ShortCode, TrackedLink, UserAgentClass
 from campaigns.models.messages import PROVIDER_ID_MAX_LENGTH, BatchInFlight, Message, MessagePart, MessageStatusDelta
 from campaigns.models.prices import SegmentPrice
 from campaigns.models.receipts import InboundMessage, Receipt, ReceiptState
+from campaigns.models.routes import Route, RouteEntry, RouteStrategy
 from campaigns.models.tokens import ApiToken
 from campaigns.models.webhooks import (
     DeliveryStatus,
@@ -48,6 +49,9 @@ __all__ = [
     "Receipt",
     "ReceiptState",
     "RecipientList",
+    "Route",
+    "RouteEntry",
+    "RouteStrategy",
     "SegmentPrice",
     "WebhookDelivery",
     "WebhookEndpoint",

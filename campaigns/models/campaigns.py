@@ -26,7 +26,15 @@ class Campaign(models.Model):
         "campaigns.Account",
         on_delete=models.PROTECT,
         related_name="campaigns",
-        help_text="The provider account to send through.",
+        help_text="The provider account to send through (with a route: its home account, for settings and reports).",
+    )
+    route = models.ForeignKey(
+        "campaigns.Route",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="campaigns",
+        help_text="Send through a route instead: each message gets its account by prefix, weight or price.",
     )
     sender = models.CharField(
         max_length=21, blank=True, help_text="Sender number or name; blank uses the account's default sender."

@@ -29,6 +29,23 @@ class Message(models.Model):
         help_text="The contact it was made from (personalisation); may since have been deleted.",
     )
     phone = models.CharField(max_length=32, help_text="Recipient in international format.")
+    account = models.ForeignKey(
+        "campaigns.Account",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        db_index=False,
+        related_name="+",
+        help_text="The account it was given when claimed (a route may move it); empty until then.",
+    )
+    rerouted_from = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The account that refused it with a routing error: its route retries it once elsewhere.",
+    )
+    route_note = models.CharField(
+        max_length=200, blank=True, db_default="", help_text="Why the route moved it to this account."
+    )
     body = models.TextField(blank=True, help_text="The text as sent, after personalisation.")
     status = models.CharField(max_length=12, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     reason = models.CharField(max_length=255, blank=True, help_text="Why it was suppressed or failed, in words.")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,13 +22,13 @@ from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message
-from campaigns.services import approvals, status
+from campaigns.models import Account, Campaign, CampaignStatus, Channel, Message, RouteStrategy
+from campaigns.services import approvals, routing, status
 from campaigns.services.bulk_sql import update_from_values
 from campaigns.services.links import has_urls, track_bodies
 from campaigns.services.materialise import materialise_recipients
 from campaigns.services.personalise import has_variables, recipient_context, render
-from campaigns.services.quiet_hours import next_allowed, zone_for
+from campaigns.services.quiet_hours import defer_quiet
 from campaigns.services.shares import whole_shares
 from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, S
 
@@ -93,6 +92,8 @@ def start_campaign(*, campaign: Campaign, now: datetime) -> bool:
     if campaign.materialised_at is None:
         count = materialise_recipients(campaign=campaign)
         logger.info("campaign %s started: %s messages", campaign.id, count)
+        if campaign.route_id is not None:
+            routing.suppress_unrouted(campaign_id=campaign.id, route_id=campaign.route_id)
     return True
 
 
@@ -114,8 +115,9 @@ def _room(account: Account, channel: str, campaigns: list[Campaign]) -> tuple[in
     the pace itself is kept at send time (``campaigns.services.pace``), so what a capped
     campaign has queued drains at its cap and its room stays accurate.
     """
+    sent_by = Campaign.objects.filter(Q(account=account) | Q(route__entries__account=account), channel=channel)
     rows = (
-        Message.objects.filter(campaign__account=account, campaign__channel=channel, status__in=IN_FLIGHT_STATUSES)
+        Message.objects.filter(campaign_id__in=sent_by.values("id"), account=account, status__in=IN_FLIGHT_STATUSES)
         .values_list("campaign_id")
         .annotate(n=Count("id"))
     )
@@ -173,9 +175,9 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
     """Share the account's free budget among its running campaigns by max-min fairness
     (``campaigns.services.shares``); what a campaign cannot use (nothing due, quiet hours)
     is shared again among the others in the same tick."""
-    campaigns = list(
-        Campaign.objects.filter(account=account, channel=channel, status=CampaignStatus.RUNNING).order_by("id")
-    )
+    campaigns = _campaigns_of(account, channel)
+    plans = _plans(account, channel, campaigns)
+    campaigns = [c for c in campaigns if c.route_id is None or c.id in plans]
     if not campaigns:
         return []
     free, room = _room(account, channel, campaigns)
@@ -183,6 +185,8 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
     batches: list[Batch] = []
 
     def add(ids: list[int], claim: int) -> None:  # inside the claim's transaction
+        if not ids:
+            return
         batch = Batch(account.id, account.system_id, channel, ids, claim)
         transaction.on_commit(lambda: enqueue(batch))
         batches.append(batch)
@@ -191,7 +195,8 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
         shares = whole_shares(free, {c.id: room[c.id] for c in campaigns}, rotate=int(now.timestamp()))
         done: set[int] = set()
         for campaign in campaigns:
-            claimed, exhausted = _claim_share(campaign, shares[campaign.id], size, now, add)
+            target = _Target(campaign, account.id, plans.get(campaign.id))
+            claimed, exhausted = _claim_share(target, shares[campaign.id], size, now, add)
             free -= claimed
             if room[campaign.id] is not None:
                 room[campaign.id] -= claimed
@@ -203,8 +208,53 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
     return batches
 
 
+@dataclass
+class _Target:
+    """Whose messages a claim takes, for which account (``plan``: the campaign's route).
+    ``after``: the last message a routed claim looked at in this tick, so the next batch
+    starts past it instead of walking again over the messages other accounts were given."""
+
+    campaign: Campaign
+    account_id: int
+    plan: routing.RoutePlan | None
+    after: int | None = None
+
+
+def _campaigns_of(account: Account, channel: str) -> list[Campaign]:
+    """Running campaigns this account sends for: its own, and those of routes it is in."""
+    return list(
+        Campaign.objects.filter(
+            Q(account=account, route__isnull=True) | Q(route__entries__account=account),
+            channel=channel,
+            status=CampaignStatus.RUNNING,
+        )
+        .select_related("route")
+        .distinct()
+        .order_by("id")
+    )
+
+
+def _plans(account: Account, channel: str, campaigns: list[Campaign]) -> dict[int, routing.RoutePlan]:
+    """Each routed campaign's plan for this tick, if it gives this account anything."""
+    plans: dict[int, routing.RoutePlan] = {}
+    by_route: dict[int, routing.RoutePlan] = {}
+    for c in campaigns:
+        if c.route is None:
+            continue
+        if c.route_id not in by_route:
+            accounts = routing.route_accounts(c.route_id)
+            down = routing.unavailable_accounts(accounts, channel)
+            full = set()
+            if c.route.strategy == RouteStrategy.LEAST_COST:  # overflow past a cheaper account's budget
+                full = {a.id for a in accounts if a.id != account.id and _room(a, channel, [])[0] == 0}
+            by_route[c.route_id] = routing.plan_route(c.route, down=set(down), full=full)
+        if account.id in by_route[c.route_id].account_ids:
+            plans[c.id] = by_route[c.route_id]
+    return plans
+
+
 def _claim_share(
-    campaign: Campaign, share: int, size: int, now: datetime, add: Callable[[list[int], int], None]
+    target: _Target, share: int, size: int, now: datetime, add: Callable[[list[int], int], None]
 ) -> tuple[int, bool]:
     """Claim up to ``share`` of a campaign's due messages, a batch of at most ``size`` per
     transaction under its own claim token; returns how many, and whether fewer were due."""
@@ -212,7 +262,7 @@ def _claim_share(
     while claimed < share:
         claim = secrets.randbits(62)
         with transaction.atomic():
-            ids, exhausted = _claim_campaign(campaign, min(size, share - claimed), now, claim)
+            ids, exhausted = _claim_campaign(target, min(size, share - claimed), now, claim)
             if ids:
                 add(ids, claim)
         claimed += len(ids)
@@ -221,23 +271,42 @@ def _claim_share(
     return claimed, False
 
 
-def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -> tuple[list[int], bool]:
+def _claim_campaign(target: _Target, limit: int, now: datetime, claim: int) -> tuple[list[int], bool]:
     """Claim up to ``limit`` due pending messages of a campaign: pending → queued.
 
     Returns the ids and whether the campaign had fewer than ``limit`` due. A plain
     campaign (no personalisation, no quiet hours) is claimed in one statement; otherwise
     the rows are read as named rows, filtered by quiet hours, personalised and their bodies
-    written with one UPDATE … FROM VALUES.
+    written with one UPDATE … FROM VALUES. A routed campaign's messages are those its route
+    gives this account (``campaigns.services.routing``), selected in the same statement.
     """
+    campaign, plan = target.campaign, target.plan
     quiet = bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
     personal = has_variables(campaign.body)
     tracked = campaign.track_links and (personal or has_urls(campaign.body))
+    routed = None
+    if plan is not None:
+        routed = routing.selection(
+            plan=plan, campaign_id=campaign.id, account_id=target.account_id, limit=limit, now=now, after=target.after
+        )
     if not quiet and not personal and not tracked:
-        ids = status.claim_pending(campaign_id=campaign.id, limit=limit, claim=claim, now=now)
+        if routed is not None:
+            ids = status.claim_routed(selection=routed, account_id=target.account_id, claim=claim, now=now)
+            target.after = max(ids, default=target.after)
+        else:
+            ids = status.claim_pending(
+                campaign_id=campaign.id, limit=limit, claim=claim, now=now, account_id=target.account_id
+            )
         return ids, len(ids) < limit
+    messages = Message.objects.filter(campaign=campaign, status=S.PENDING)
+    if routed is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*routed)
+            selected = [i for (i,) in cursor.fetchall()]
+            target.after = max(selected, default=target.after)
+            messages = Message.objects.filter(id__any=selected)
     rows = list(
-        Message.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(campaign=campaign, status=S.PENDING)
+        messages.select_for_update(skip_locked=True, of=("self",))
         .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .order_by("id")
         .values_list(
@@ -252,7 +321,7 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
     )
     exhausted = len(rows) < limit
     if quiet:
-        rows = _defer_quiet(campaign, rows, now)
+        rows = defer_quiet(campaign, rows, now)
     if personal or tracked:
         bodies = [(row.id, _personalised(campaign.body, row) if personal else campaign.body) for row in rows]
         if tracked:
@@ -261,7 +330,7 @@ def _claim_campaign(campaign: Campaign, limit: int, now: datetime, claim: int) -
             bodies = track_bodies(campaign=campaign, bodies=bodies, now=now)
         update_from_values(Message, columns=["body"], rows=bodies)
     ids = [row.id for row in rows]
-    status.advance_messages(ids, S.QUEUED, claim=claim)
+    status.advance_messages(ids, S.QUEUED, claim=claim, account_id=target.account_id)
     return ids, exhausted
 
 
@@ -274,22 +343,6 @@ def _personalised(body: str, row: Any) -> str:
             attributes=row.contact__attributes,
         ),
     )
-
-
-def _defer_quiet(campaign: Campaign, rows: list[Any], now: datetime) -> list[Any]:
-    """Keep messages inside their recipient's window; give the others their opening time.
-    ``rows`` are ``values_list(..., named=True)`` rows with ``id``, ``phone``, ``recipient_tz``."""
-    allowed, deferred = [], defaultdict(list)
-    for row in rows:
-        zone = row.recipient_tz or zone_for(row.phone, campaign.timezone)
-        opening = next_allowed(now, zone, campaign.quiet_hours_start, campaign.quiet_hours_end)
-        if opening is None:
-            allowed.append(row)
-        else:
-            deferred[opening].append(row.id)
-    for opening, ids in deferred.items():
-        Message.objects.filter(id__in=ids).update(not_before=opening, updated_at=now)
-    return allowed
 
 
 def recover_stalled(*, now: datetime) -> int:
@@ -318,8 +371,13 @@ def tick(*, enqueue: Enqueue, now: datetime | None = None) -> list[Batch]:
     now = now or timezone.now()
     start_due_campaigns(now=now)
     recover_stalled(now=now)
+    routing.move_off_unavailable(now=now)
     batches: list[Batch] = []
-    active = Account.objects.filter(active=True, campaigns__status=CampaignStatus.RUNNING).distinct()
+    active = Account.objects.filter(
+        Q(campaigns__status=CampaignStatus.RUNNING, campaigns__route__isnull=True)
+        | Q(route_entries__route__campaigns__status=CampaignStatus.RUNNING),
+        active=True,
+    ).distinct()
     for account in active:
         for channel in (Channel.SMS, Channel.MMS):
             stopped = account.smpp_stopped_reason if channel == Channel.SMS else account.mm4_stopped_reason

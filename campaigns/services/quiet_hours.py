@@ -8,10 +8,13 @@ then instead of being re-examined every tick.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from campaigns.models import Campaign, Message
 from campaigns.services.phones import phone_timezone
 
 
@@ -38,3 +41,19 @@ def next_allowed(now: datetime, zone: str, start: time, end: time) -> datetime |
     # Re-localise so a DST change between now and the opening gives the right UTC instant.
     opening = datetime.combine(opening.date(), opening.time(), tzinfo=tz)
     return opening.astimezone(ZoneInfo("UTC"))
+
+
+def defer_quiet(campaign: Campaign, rows: list[Any], now: datetime) -> list[Any]:
+    """Keep messages inside their recipient's window; give the others their opening time.
+    ``rows`` are ``values_list(..., named=True)`` rows with ``id``, ``phone``, ``recipient_tz``."""
+    allowed, deferred = [], defaultdict(list)
+    for row in rows:
+        zone = row.recipient_tz or zone_for(row.phone, campaign.timezone)
+        opening = next_allowed(now, zone, campaign.quiet_hours_start, campaign.quiet_hours_end)
+        if opening is None:
+            allowed.append(row)
+        else:
+            deferred[opening].append(row.id)
+    for opening, ids in deferred.items():
+        Message.objects.filter(id__in=ids).update(not_before=opening, updated_at=now)
+    return allowed

@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from campaigns import selectors
 from campaigns.errors import ApplicationError
-from campaigns.models import Account, Campaign, CampaignStatus, Channel, IdempotencyKey, Message
+from campaigns.models import Account, Campaign, CampaignStatus, Channel, IdempotencyKey, Message, Route
+from campaigns.services import routes, routing
 from campaigns.services.mms import validate_mms_for_sending
 from campaigns.services.personalise import render, template_problems
 from campaigns.services.phones import normalise_phone
@@ -49,9 +50,10 @@ def fingerprint(payload: dict[str, object]) -> str:
 def send_single(
     *,
     user: AbstractBaseUser,
-    account: Account,
+    account: Account | None,
     phone: str,
     body: str,
+    route: Route | None = None,
     channel: str = Channel.SMS,
     sender: str = "",
     subject: str = "",
@@ -61,12 +63,15 @@ def send_single(
 
     Raises ApplicationError: ``invalid_phone`` (with the reason), ``opted_out``, an
     inactive account or unusable body, and ``idempotency_conflict`` when the key was
-    used before with a different request.
+    used before with a different request. With a ``route`` (instead of an account) the
+    message gets its account when the tick claims it; opt-outs are those of the route's
+    home account (``routes.home_account``).
     """
     phone = normalise_phone(phone)
-    request_hash = fingerprint(
-        {"account": account.id, "phone": phone, "body": body, "channel": channel, "sender": sender, "subject": subject}
-    )
+    request = {"phone": phone, "body": body, "channel": channel, "sender": sender, "subject": subject}
+    if route is not None:
+        request["route"] = route.id
+    request_hash = fingerprint({"account": account.id if account else None, **request})
     if idempotency_key is not None:
         existing = IdempotencyKey.objects.filter(user=user, key=idempotency_key).first()
         if existing is not None:
@@ -80,10 +85,18 @@ def send_single(
             except IntegrityError:
                 # A concurrent request with the same key committed first: answer as it did.
                 return _replay(IdempotencyKey.objects.get(user=user, key=idempotency_key), request_hash)
+        if route is not None:
+            if not route.active:
+                raise ApplicationError("The route is inactive.", field="route")
+            account = routes.home_account(route)
+            if not routing.serves(route.id, phone):
+                raise ApplicationError(f"No entry of the route is for {phone}.", field="phone", code="no_route")
+        assert account is not None  # the serializer asks for one of them
         _validate(account=account, phone=phone, body=body, channel=channel, subject=subject)
         message = _create_message(
             user=user,
             account=account,
+            route=route,
             phone=phone,
             text=render(body, {}),
             channel=channel,
@@ -132,6 +145,7 @@ def _create_message(
     *,
     user: AbstractBaseUser,
     account: Account,
+    route: Route | None,
     phone: str,
     text: str,
     channel: str,
@@ -145,6 +159,7 @@ def _create_message(
         name=f"API send {name_suffix}"[:CAMPAIGN_NAME_MAX] if name_suffix else "API send",
         channel=channel,
         account=account,
+        route=route,
         sender=sender,
         body=text,
         mms_subject=subject,

@@ -66,17 +66,43 @@ def advance_messages(message_ids: Iterable[int], status: str, **fields: Any) -> 
     return _advance(Message, message_ids, status, fields)
 
 
-def claim_pending(*, campaign_id: int, limit: int, claim: int, now: datetime) -> list[int]:
+def claim_pending(
+    *, campaign_id: int, limit: int, claim: int, now: datetime, account_id: int | None = None
+) -> list[int]:
     """pending → queued under ``claim`` for up to ``limit`` of the campaign's due messages, in
-    id order, in one statement (rows another claimer holds are skipped); returns their ids."""
+    id order, in one statement (rows another claimer holds are skipped); returns their ids.
+    ``account_id``: the account that will send them, recorded on each (the tick's budget
+    counts queued messages by it)."""
     table = quoted_table(Message)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, claim = %s, updated_at = %s WHERE id IN ("
+            f"UPDATE {table} SET status = %s, claim = %s, updated_at = %s, "
+            f"account_id = COALESCE(%s, account_id) WHERE id IN ("
             f"SELECT id FROM {table} WHERE campaign_id = %s AND status = %s "
             f"AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s{lock}) RETURNING id",
-            [S.QUEUED, claim, now, campaign_id, S.PENDING, now, limit],
+            [S.QUEUED, claim, now, account_id, campaign_id, S.PENDING, now, limit],
+        )
+        ids = sorted(message_id for (message_id,) in cursor.fetchall())
+    if ids:
+        message_events(Message.objects.filter(id__any=ids, status=S.QUEUED, updated_at=now), now=now)
+    return ids
+
+
+def claim_routed(*, selection: tuple[str, list[Any]], account_id: int, claim: int, now: datetime) -> list[int]:
+    """Routes (``campaigns.services.routing``): pending → queued under ``claim`` for the
+    messages ``selection`` (SQL selecting ``id``s, locking them) gave ``account_id``, in one
+    statement; the account is recorded on each, and a message that had another account
+    before says so in its ``route_note``. Returns their ids."""
+    sql, params = selection
+    table = quoted_table(Message)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, claim = %s, updated_at = %s, account_id = %s, "
+            f"route_note = CASE WHEN account_id <> %s AND route_note = '' "
+            f"THEN 'moved off account ' || account_id ELSE route_note END "
+            f"WHERE id IN ({sql}) AND status = %s RETURNING id",
+            [S.QUEUED, claim, now, account_id, account_id, *params, S.PENDING],
         )
         ids = sorted(message_id for (message_id,) in cursor.fetchall())
     if ids:
@@ -96,16 +122,21 @@ def suppress_pending(messages: QuerySet[Message], *, reason: str) -> int:
 # -- the sanctioned steps back -----------------------------------------------------------
 
 
-def back_to_pending(messages: QuerySet[Message], *, now: datetime, not_before: datetime | None = None) -> int:
+def back_to_pending(
+    messages: QuerySet[Message], *, now: datetime, not_before: datetime | None = None, route_note: str | None = None
+) -> int:
     """The one step back: queued (claimed, not yet handed to a transport) → pending, the claim
     dropped, so a stale batch skips them; ``not_before`` holds a retry off for its backoff.
 
     For a paused campaign, a batch that will not send (campaign paused, transport stopped),
     a batch lost in the broker, and a part to retry after a transient submit error.
+    ``route_note``: a route moves them off an account that cannot send (why, in words).
     """
     fields: dict[str, Any] = {"status": S.PENDING, "claim": None, "updated_at": now}
     if not_before is not None:
         fields["not_before"] = not_before
+    if route_note is not None:
+        fields["route_note"] = route_note[:200]
     moved = messages.filter(status=S.QUEUED).update(**fields)
     if moved:
         message_events(messages.filter(status=S.PENDING, updated_at=now), now=now)
@@ -211,7 +242,8 @@ def write_parts(rows: Sequence[PartRow], now: datetime) -> list[tuple[int, int, 
 
     conflict = (
         'ON CONFLICT (message_id, "index") DO UPDATE SET '
-        + ", ".join(pick(c) for c in ("status", "error_code", "error", "done_at"))
+        # account_id: a route may resend a retried part through another account.
+        + ", ".join(pick(c) for c in ("status", "error_code", "error", "done_at", "account_id"))
         + f", provider_message_id = COALESCE({table}.provider_message_id, excluded.provider_message_id)"
         f", local_message_id = COALESCE({table}.local_message_id, excluded.local_message_id)"
         f", attempts = CASE WHEN excluded.attempts > {table}.attempts THEN excluded.attempts"

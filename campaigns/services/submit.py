@@ -29,7 +29,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
-from campaigns.models import BatchInFlight, Campaign, CampaignStatus, Channel, Message, MessagePart
+from campaigns.models import Account, BatchInFlight, Campaign, CampaignStatus, Channel, Message, MessagePart
 from campaigns.services import pace
 from campaigns.services.bulk_sql import member_of, quoted_table
 from campaigns.services.senders import BatchPlan, PartToSend, Sender
@@ -212,6 +212,7 @@ class QueuedMessage(NamedTuple):
     campaign_id: int
     campaign_status: str
     has_parts: bool
+    account_id: int  # the message's own (a route gave it), else its campaign's
 
 
 def begin_submit(*, message_ids: Iterable[int], claim: int, segment: Segment) -> BatchToSend:
@@ -241,10 +242,9 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, segment: Segment) ->
         release_messages([r.id for r in rows if r.campaign_status != CampaignStatus.RUNNING], now=now)
         if not runnable:
             return BatchToSend(None, [])
-        campaigns = {
-            c.id: c for c in Campaign.objects.filter(id__in={r.campaign_id for r in runnable}).select_related("account")
-        }
-        parts = _parts_to_send(runnable, campaigns, segment)
+        campaigns = {c.id: c for c in Campaign.objects.filter(id__in={r.campaign_id for r in runnable})}
+        accounts = Account.objects.in_bulk({r.account_id for r in runnable})
+        parts = _parts_to_send(runnable, campaigns, accounts, segment)
         if not parts:
             return BatchToSend(None, [])
         paces = {c.id: c.send_rate for c in campaigns.values() if c.send_rate}
@@ -267,7 +267,7 @@ def _queued(ids: list[int], claim: int) -> list[QueuedMessage]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT m.id, m.phone, m.body, m.segments, m.campaign_id, c.status, "
-            f"EXISTS (SELECT 1 FROM {p} p WHERE p.message_id = m.id) "
+            f"EXISTS (SELECT 1 FROM {p} p WHERE p.message_id = m.id), COALESCE(m.account_id, c.account_id) "
             f"FROM {m} m JOIN {c} c ON c.id = m.campaign_id "
             f"WHERE {ids_sql} AND m.claim = %s AND m.status = %s ORDER BY m.id",
             [*params, claim, S.QUEUED],
@@ -275,8 +275,11 @@ def _queued(ids: list[int], claim: int) -> list[QueuedMessage]:
         return [QueuedMessage(*row) for row in cursor.fetchall()]
 
 
-def _parts_to_send(rows: list[QueuedMessage], campaigns: dict[int, Campaign], segment: Segment) -> list[PartToSend]:
-    """First-time messages: every segment; messages seen before: their pending parts."""
+def _parts_to_send(
+    rows: list[QueuedMessage], campaigns: dict[int, Campaign], accounts: dict[int, Account], segment: Segment
+) -> list[PartToSend]:
+    """First-time messages: every segment; messages seen before: their pending parts. Each
+    part goes through its message's account, with that account's default sender."""
     keys: list[tuple[int, int, int]] = []  # (message_id, index, total)
     seen_before = {r.id: r.segments for r in rows if r.has_parts}
     if seen_before:
@@ -304,18 +307,19 @@ def _parts_to_send(rows: list[QueuedMessage], campaigns: dict[int, Campaign], se
         text = text_to_send(r.body, c)
         if mid not in payloads:  # a part to retry: the same cut as when the message was first sent
             payloads[mid] = segment(text, ref=mid) or [None]
+        account = accounts[r.account_id]
         out.append(
             PartToSend(
                 message_id=mid,
                 index=index,
                 total=total,
-                account_id=c.account_id,
+                account_id=account.id,
                 campaign_id=r.campaign_id,
                 phone=r.phone,
                 body=text,
-                sender=c.sender or c.account.source_addr,
-                sender_ton=c.account.source_addr_ton,
-                sender_npi=c.account.source_addr_npi,
+                sender=c.sender or account.source_addr,
+                sender_ton=account.source_addr_ton,
+                sender_npi=account.source_addr_npi,
                 validity=c.validity_period,
                 first_send=not r.has_parts,
                 paced=bool(c.send_rate),

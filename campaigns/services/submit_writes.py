@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from campaigns.models import BatchInFlight, Message, MessagePart
-from campaigns.services import status
+from campaigns.services import routing, status
 from campaigns.services.bulk_sql import update_from_values
 from campaigns.services.provider_fields import provider_id_problem, storable_int, storable_text
 from campaigns.services.senders import PartToSend, SubmitOutcome
@@ -41,6 +41,8 @@ def record_submit_results(
         raise ValueError(f"unknown submit outcomes: {sorted(unexpected)}")
     totals = {r.part.message_id: r.part.total for r in results}
     with transaction.atomic():
+        if any(r.outcome == "failed" for r in results):
+            results = routing.reroute_refusals(results)  # routes: retried once on the next account
         attempts = _attempts_so_far([r.part for r in results if r.outcome == "retry"])
         rows = [_as_row(r, attempts, now) for r in results]
         # First sends (nearly all) roll up from the answers in hand, and the messages are

@@ -177,3 +177,8 @@ from campaigns.services.connection_checks import (  # noqa: E402
 )
 
 __all__ += ["ConnectionCheck", "connection_health", "register_health", "register_probe", "test_connection"]
+
+# Routes ask the transports which accounts cannot send now (campaigns.services.routing).
+from campaigns.services.routing import register_availability  # noqa: E402
+
+__all__ += ["register_availability"]

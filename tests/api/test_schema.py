@@ -48,6 +48,12 @@ COMPONENTS = {
     "RecipientListRequest",
     "RejectRequest",
     "RejectedRow",
+    "Route",
+    "RouteEntry",
+    "RouteEntryRequest",
+    "RouteRequest",
+    "PatchedRouteRequest",
+    "RouteStrategyEnum",
     "ScheduleRequest",
     "SingleSendRequest",
     "TestSendRequest",
@@ -84,7 +90,7 @@ def test_every_operation_documents_its_errors_with_the_envelope(schema: dict) ->
             for code in ("400", "401", "403", "404"):
                 assert operation["responses"][code]["content"]["application/json"]["schema"] == envelope
             assert {"tokenAuth": []} in operation["security"]
-    assert operations == 56  # 44, the 8 of /webhooks/, the 4 of approval
+    assert operations == 62  # 44, the 8 of /webhooks/, the 4 of approval, the 6 of /routes/
 
 
 def test_request_bodies_refuse_unknown_properties(schema: dict) -> None:

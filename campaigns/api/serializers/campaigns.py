@@ -28,7 +28,9 @@ from campaigns.api.serializers.common import (
     StrictSerializer,
 )
 from campaigns.api.serializers.cost import CostSerializer
-from campaigns.models import Account, ApprovalState, Campaign, CampaignStatus, RecipientList
+from campaigns.errors import ApplicationError
+from campaigns.models import Account, ApprovalState, Campaign, CampaignStatus, RecipientList, Route
+from campaigns.services import routes
 from campaigns.services.personalise import template_problems
 from campaigns.services.resend import UNKNOWN_RISK
 from campaigns.statuses import MessageStatus
@@ -58,7 +60,15 @@ class LocalTimeField(serializers.TimeField):
 
 class CampaignSerializer(StrictModelSerializer):
     account = StrictPrimaryKeyRelatedField(
-        queryset=Account.objects.only("id", "active"), help_text="The provider account to send through (its id)."
+        queryset=Account.objects.only("id", "active"),
+        required=False,
+        help_text="The provider account to send through (its id); with a route, the route's home account.",
+    )
+    route = StrictPrimaryKeyRelatedField(
+        queryset=Route.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Send through a route instead of one account (its id): give exactly one of account and route.",
     )
     body = StrictCharField(
         max_length=MAX_BODY,
@@ -103,6 +113,7 @@ class CampaignSerializer(StrictModelSerializer):
             "name",
             "channel",
             "account",
+            "route",
             "sender",
             "body",
             "smart_encoding",
@@ -152,12 +163,32 @@ class CampaignSerializer(StrictModelSerializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = self._account_or_route(attrs)
         start = attrs.get("quiet_hours_start", getattr(self.instance, "quiet_hours_start", None))
         end = attrs.get("quiet_hours_end", getattr(self.instance, "quiet_hours_end", None))
         if (start is None) != (end is None):
             raise serializers.ValidationError(
                 {"quiet_hours_end": ["Give both ends of the sending window, or neither."]}, code="invalid"
             )
+        return attrs
+
+    def _account_or_route(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """Exactly one of account and route; a route's campaign names its home account."""
+        if "account" in attrs and attrs.get("route") is not None:
+            raise serializers.ValidationError(
+                {"route": ["Give either an account or a route, not both."]}, code="invalid"
+            )
+        if attrs.get("route") is not None:
+            if not attrs["route"].active:
+                raise serializers.ValidationError({"route": ["The route is inactive."]}, code="invalid")
+            try:
+                attrs["account"] = routes.home_account(attrs["route"])
+            except ApplicationError as exc:
+                raise serializers.ValidationError({"route": [str(exc)]}, code="invalid") from None
+        elif "account" in attrs:
+            attrs["route"] = None
+        elif self.instance is None:
+            raise serializers.ValidationError({"account": ["Give an account or a route."]}, code="required")
         return attrs
 
 

@@ -62,6 +62,8 @@ class MessageSerializer(serializers.ModelSerializer):
             "campaign",
             "channel",
             "phone",
+            "account",
+            "route_note",
             "body",
             "status",
             "reason",

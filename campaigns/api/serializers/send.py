@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from campaigns.api.serializers.common import StrictCharField, StrictPrimaryKeyRelatedField, StrictSerializer
-from campaigns.models import Account, Channel
+from campaigns.models import Account, Channel, Route
 
 MAX_SINGLE_BODY = 1600
 
@@ -16,7 +16,14 @@ class SingleSendSerializer(StrictSerializer):
     # Shape only: the number's validity, opt-outs and the account's state are the service's to judge.
 
     account = StrictPrimaryKeyRelatedField(
-        queryset=Account.objects.all(), help_text="The provider account to send through (its id)."
+        queryset=Account.objects.all(),
+        required=False,
+        help_text="The provider account to send through (its id); or give a route.",
+    )
+    route = StrictPrimaryKeyRelatedField(
+        queryset=Route.objects.all(),
+        required=False,
+        help_text="Send through a route instead (its id): its prefixes choose the account. One of account, route.",
     )
     phone = StrictCharField(max_length=64, help_text="The recipient, e.g. +447700900123 (any common format).")
     body = StrictCharField(
@@ -39,3 +46,8 @@ class SingleSendSerializer(StrictSerializer):
         help_text="POST this message's status changes here, signed with the secret of your oldest active "
         "webhook endpoint (docs/api.md, Webhooks).",
     )
+
+    def validate(self, attrs: dict) -> dict:
+        if ("account" in attrs) == ("route" in attrs):
+            raise serializers.ValidationError({"route": ["Give exactly one of account and route."]}, code="invalid")
+        return attrs

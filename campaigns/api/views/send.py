@@ -80,7 +80,8 @@ class SingleSendView(APIView):
     def _send(self, request: Request, data: dict, key: str | None) -> SingleSend:
         return send_single(
             user=request.user,
-            account=data["account"],
+            account=data.get("account"),
+            route=data.get("route"),
             phone=data["phone"],
             body=data["body"],
             channel=data["channel"],
