@@ -19,6 +19,7 @@ from campaigns.fields import EncryptedTextField
 class WebhookEventType(models.TextChoices):
     MESSAGE_STATUS = "message.status", "Message status changed"
     CAMPAIGN_STATUS = "campaign.status", "Campaign status changed"
+    MESSAGE_CLICKED = "message.clicked", "A tracked link of a message was opened"
 
 
 class DeliveryStatus(models.TextChoices):
@@ -46,7 +47,7 @@ class WebhookEndpoint(models.Model):
     url = models.URLField(max_length=1000, help_text="Where events are POSTed (https:// in production).")
     description = models.CharField(max_length=200, blank=True)
     events = models.JSONField(
-        default=default_events, help_text='Event types wanted: "message.status", "campaign.status".'
+        default=default_events, help_text='Event types wanted: "message.status", "campaign.status", "message.clicked".'
     )
     campaign = models.ForeignKey(
         "campaigns.Campaign",

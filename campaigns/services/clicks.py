@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from campaigns.models import Click, ShortCode, TrackedLink, UserAgentClass
 from campaigns.services.bulk_sql import quoted_table
+from campaigns.services.webhook_outbox import click_events, webhooks_wanted
 
 # Link previewers of chat apps and mail scanners fetch the link before (or instead of) a
 # person: counted apart, never as a unique click.
@@ -64,12 +65,19 @@ def follow_code(*, code: str, user_agent: str, ip: str | None, now: datetime | N
             INSERT INTO {quoted_table(Click)} (campaign_id, message_id, link_id, clicked_at, agent, ip)
             SELECT campaign_id, message_id, link_id, {clock}, %s, %s FROM hit
         )
-        SELECT url FROM hit
+        SELECT url, message_id FROM hit
     """
     times = [now] if now is not None else []
-    with connection.cursor() as cursor:
+    if not webhooks_wanted():  # the common case: one statement, autocommitted
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [code, *times, *times, agent, ip])
+            row = cursor.fetchone()
+        return row[0] if row else None
+    with transaction.atomic(), connection.cursor() as cursor:  # the click and its event together
         cursor.execute(sql, [code, *times, *times, agent, ip])
         row = cursor.fetchone()
+        if row is not None:
+            click_events(message_id=row[1], url=row[0], agent=agent, now=now or timezone.now())
     return row[0] if row else None
 
 

@@ -67,7 +67,7 @@ class Job:
 def body_of(job: Job) -> bytes:
     """The JSON body: event id, type, time, and the message (or campaign) as it became; no secrets."""
     payload = dict(job.payload)
-    subject = "message" if job.type == "message.status" else "campaign"
+    subject = "campaign" if job.type == "campaign.status" else "message"  # message.status, message.clicked
     if subject == "campaign":
         payload.pop("campaign", None)
     body = {"id": job.event_id, "type": job.type, "created": job.created_at.isoformat(), subject: payload}

@@ -115,6 +115,23 @@ def campaign_events(changed: QuerySet[Campaign], *, now: datetime) -> int:
     return _write(WebhookEventType.CAMPAIGN_STATUS, changed_sql, payload_sql, list(ids_params), now)
 
 
+def click_events(*, message_id: int, url: str, agent: str, now: datetime) -> int:
+    """A ``message.clicked`` event for one click on a message's tracked link (the redirect
+    records the click and this in one transaction, see ``campaigns.services.clicks``)."""
+    if not webhooks_wanted():
+        return 0
+    message, campaign = quoted_table(Message), quoted_table(Campaign)
+    changed_sql = (
+        f"SELECT m.id, m.campaign_id, m.phone, c.is_single_send AS api_send, %s::text AS url, %s::text AS agent "
+        f"FROM {message} m JOIN {campaign} c ON c.id = m.campaign_id WHERE m.id = %s"
+    )
+    payload_sql = (
+        "jsonb_build_object('id', ch.id, 'campaign', ch.campaign_id, 'phone', ch.phone, 'url', ch.url, "
+        "'agent', ch.agent, 'api_send', ch.api_send)"
+    )
+    return _write(WebhookEventType.MESSAGE_CLICKED, changed_sql, payload_sql, [url, agent, message_id], now)
+
+
 def kick_deliverer() -> None:
     """Ask a webhook worker to deliver what is due now (after the commit that wrote it)."""
     from campaigns.tasks_webhooks import deliver_webhooks_task

@@ -15,7 +15,7 @@ from campaigns.models import WebhookDelivery, WebhookEndpoint, WebhookEventType
 
 class WebhookEndpointSerializer(StrictModelSerializer):
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEventType.choices), min_length=1, max_length=2
+        child=serializers.ChoiceField(choices=WebhookEventType.choices), min_length=1, max_length=3
     )
     secret = serializers.CharField(
         write_only=True,
