@@ -232,9 +232,9 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 DISPATCH_HORIZON_S = float(os.environ.get("DISPATCH_HORIZON_S", "2.0"))
 # Routes (campaigns.services.routing): an account with no bound bind for ROUTE_UNBOUND_S, or
 # whose every bind has only been throttled for ROUTE_THROTTLED_S, gets no new messages and
-# its unsent ones move to the next account of the route. 20 s: with the heartbeat (5 s) and
-# a tick on top, a campaign's rest moves within 30 s of its last bind going.
-ROUTE_UNBOUND_S = float(os.environ.get("ROUTE_UNBOUND_S", "20"))
+# its unsent ones move to the next account of the route. 10 s: with the heartbeat (5 s), a
+# tick and the batches already on the dead bind timing out, the rest moves within 30 s.
+ROUTE_UNBOUND_S = float(os.environ.get("ROUTE_UNBOUND_S", "10"))
 ROUTE_THROTTLED_S = float(os.environ.get("ROUTE_THROTTLED_S", "60"))
 # Submit errors that mean "this provider does not serve the number": a routed message so
 # refused is retried once on the next account of its route. SMPP 3.4: ESME_RINVDSTADR
