@@ -17,8 +17,6 @@ urlpatterns = [
     path("media/<path:name>", media_file_view, name="media-file"),
     path("metrics", metrics_view, name="metrics"),
     path("api/v1/", include("campaigns.api.urls")),
-    # Tracked short links, public (campaigns/redirects.py).
-    path("", include("campaigns.urls_links")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -59,15 +59,19 @@ class Click(models.Model):
     """One request for a short code. The raw user agent is not kept, only its class; the
     address only when ``LINK_CLICK_STORE_IP`` is on."""
 
-    # Denormalised from the code for the report's indexes; no constraint (the link's cascade
-    # removes clicks with their campaign, and the INSERT checks one key, not three).
+    # Denormalised from the code for the report's indexes. No constraint on any of the three
+    # (the ORM's cascade from the link still removes clicks with their campaign): a foreign
+    # key check locks the referenced row FOR KEY SHARE, and a campaign's concurrent clicks
+    # all reference the same link row, which PostgreSQL then tracks as multixacts.
     campaign = models.ForeignKey(
         "campaigns.Campaign", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
     message = models.ForeignKey(
         "campaigns.Message", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
-    link = models.ForeignKey(TrackedLink, on_delete=models.CASCADE, related_name="+", db_index=False)
+    link = models.ForeignKey(
+        TrackedLink, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     clicked_at = models.DateTimeField()
     agent = models.CharField(max_length=8, choices=UserAgentClass.choices, default=UserAgentClass.OTHER)
     ip = models.GenericIPAddressField(null=True, blank=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +10,7 @@ from campaigns.models import ShortCode
 from campaigns.services.links import track_bodies
 from campaigns.statuses import MessageStatus as S
 from tests.factories import CampaignFactory, MessageFactory
+from tests.wsgi_client import wsgi_request
 
 pytestmark = pytest.mark.django_db
 
@@ -31,14 +31,13 @@ def _clicked_campaign():  # type: ignore[no-untyped-def]
     def code(message, url: str) -> str:  # type: ignore[no-untyped-def]
         return ShortCode.objects.get(message=message, link__url=url).code
 
-    client = Client()
     for message, url, agent in [
         (messages[0], "https://a.example.com/x", IPHONE),
         (messages[0], "https://a.example.com/x", WINDOWS),
         (messages[1], "https://b.example.com/y", IPHONE),
         (messages[2], "https://a.example.com/x", "WhatsApp/2.23.20 A"),
     ]:
-        assert client.get(f"/r/{code(message, url)}", HTTP_USER_AGENT=agent).status_code == 302
+        assert wsgi_request(f"/r/{code(message, url)}", HTTP_USER_AGENT=agent).status_code == 302
     return campaign
 
 

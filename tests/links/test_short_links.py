@@ -8,7 +8,6 @@ import re
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.utils import timezone
 
 from campaigns.admin.preview import build_preview
@@ -20,6 +19,7 @@ from campaigns.services.dispatch import tick
 from campaigns.services.links import ALPHABET, find_urls, new_codes, preview_text, track_bodies
 from campaigns.statuses import MessageStatus as S
 from tests.factories import AccountFactory, CampaignFactory, ContactFactory, MessageFactory, RecipientListFactory
+from tests.wsgi_client import wsgi_request
 
 # (text, the URLs found): prose around links, brackets, queries, fragments, case.
 GOLDEN = [
@@ -148,13 +148,14 @@ def _code(body: str = "Go https://shop.example.com/a?b=1") -> tuple[ShortCode, M
 @pytest.mark.django_db
 def test_the_redirect_records_the_click_and_answers_302_without_leaking() -> None:
     code, message = _code()
-    response = Client().get(f"/r/{code.code}", HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile")
+    response = wsgi_request(f"/r/{code.code}", HTTP_USER_AGENT="Mozilla/5.0 (iPhone; CPU iPhone OS 17_0) Mobile")
     assert response.status_code == 302
     assert response["Location"] == "https://shop.example.com/a?b=1"
     assert response["Referrer-Policy"] == "no-referrer"
     assert response["Cache-Control"] == "no-store"
-    assert "Set-Cookie" not in response
-    everything = " ".join(f"{k}: {v}" for k, v in response.items()) + response.content.decode()
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Set-Cookie" not in response and "Content-Security-Policy" not in response
+    everything = " ".join(f"{k}: {v}" for k, v in response.headers.items()) + response.content.decode()
     assert str(message.campaign_id) not in everything.replace("https://shop.example.com/a?b=1", "")
     assert message.campaign.name not in everything
     click = Click.objects.get()
@@ -166,26 +167,60 @@ def test_the_redirect_records_the_click_and_answers_302_without_leaking() -> Non
 def test_the_address_is_kept_only_when_the_operator_says_so(settings) -> None:
     settings.LINK_CLICK_STORE_IP = True
     code, _ = _code()
-    Client().get(f"/r/{code.code}", REMOTE_ADDR="192.0.2.7")
+    wsgi_request(f"/r/{code.code}", REMOTE_ADDR="192.0.2.7")
     assert Click.objects.get().ip == "192.0.2.7"
 
 
 @pytest.mark.django_db
 def test_unknown_expired_and_wrong_case_codes_get_a_plain_404(caplog) -> None:
     code, _ = _code()
-    client = Client()
     swapped = code.code.swapcase()
-    for path in ("/r/AAAAAAAA", f"/r/{code.code}x", "/r/" + "%00" * 8, f"/r/{swapped}"):
+    for path in ("/r/AAAAAAAA", f"/r/{code.code}x", "/r/" + "%00" * 8, f"/r/{swapped}", "/r/", f"/r/{code.code}/"):
         if path.endswith(swapped) and swapped == code.code:
             continue
-        response = client.get(path)
+        response = wsgi_request(path)
         assert response.status_code == 404, path
-        assert response["Content-Type"].startswith("text/plain")
+        assert response["Content-Type"].startswith("text/plain") and response.content == b"Not found.\n"
     ShortCode.objects.filter(pk=code.pk).update(expires_at=timezone.now())
-    assert client.get(f"/r/{code.code}").status_code == 404
+    assert wsgi_request(f"/r/{code.code}").status_code == 404
     assert not Click.objects.exists()
     assert "Not Found" not in caplog.text  # a guessed code is not logged as a warning
-    assert client.post(f"/r/{code.code}").status_code == 405
+
+
+@pytest.mark.django_db
+def test_head_is_a_click_without_a_body_and_other_methods_are_refused() -> None:
+    code, _ = _code()
+    head = wsgi_request(f"/r/{code.code}", "HEAD")
+    assert head.status_code == 302 and head.content == b"" and head["Location"] == "https://shop.example.com/a?b=1"
+    assert Click.objects.count() == 1
+    for method in ("POST", "PUT", "DELETE", "OPTIONS"):
+        refused = wsgi_request(f"/r/{code.code}", method)
+        assert refused.status_code == 405 and refused["Allow"] == "GET, HEAD", method
+    assert Click.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_behind_https_plain_http_is_sent_to_https_and_https_gets_hsts(settings) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.ALLOWED_HOSTS = ["s.example.com"]
+    code, _ = _code()
+    plain = wsgi_request(f"/r/{code.code}", HTTP_HOST="s.example.com")
+    assert plain.status_code == 301 and plain["Location"] == f"https://s.example.com/r/{code.code}"
+    assert wsgi_request(f"/r/{code.code}", HTTP_HOST="evil.example.net").status_code == 400
+    assert not Click.objects.exists()  # a redirect to https is not a click yet
+    secure = wsgi_request(f"/r/{code.code}", HTTP_HOST="s.example.com", HTTP_X_FORWARDED_PROTO="https")
+    assert secure.status_code == 302 and secure["Strict-Transport-Security"].startswith("max-age=3600")
+    assert Click.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_every_other_path_is_still_django() -> None:
+    login = wsgi_request("/admin/login/")
+    assert login.status_code == 200 and b"csrfmiddlewaretoken" in login.content
+    assert "Content-Security-Policy" in login  # Django's middleware ran
+    assert wsgi_request("/rx/AAAAAAAA").status_code == 404  # not a short link: Django's 404
 
 
 @pytest.mark.django_db

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from campaigns.models import Click, ShortCode, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -13,6 +12,7 @@ from campaigns.services.links import track_bodies
 from campaigns.services.webhook_delivery import body_of, claim_due
 from campaigns.services.webhook_outbox import forget_endpoints
 from tests.factories import CampaignFactory, MessageFactory
+from tests.wsgi_client import wsgi_request
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_a_click_emits_message_clicked_to_an_endpoint_that_wants_it() -> None:
     wants = _endpoint(["message.clicked"])
     _endpoint(["message.status"])  # does not want clicks
     code = _code()
-    response = Client().get(f"/r/{code.code}", HTTP_USER_AGENT="Mozilla/5.0 (iPhone) Mobile")
+    response = wsgi_request(f"/r/{code.code}", HTTP_USER_AGENT="Mozilla/5.0 (iPhone) Mobile")
     assert response.status_code == 302 and Click.objects.count() == 1
     event = WebhookEvent.objects.get(type="message.clicked")
     assert event.payload["id"] == code.message_id
@@ -49,7 +49,7 @@ def test_a_click_emits_message_clicked_to_an_endpoint_that_wants_it() -> None:
 def test_no_endpoint_for_clicks_no_event_and_unknown_codes_emit_nothing() -> None:
     _endpoint(["message.status", "campaign.status"])
     code = _code()
-    assert Client().get(f"/r/{code.code}").status_code == 302
-    assert Client().get("/r/ZZZZZZZZ").status_code == 404
+    assert wsgi_request(f"/r/{code.code}").status_code == 302
+    assert wsgi_request("/r/ZZZZZZZZ").status_code == 404
     assert Click.objects.count() == 1
     assert not WebhookEvent.objects.filter(type="message.clicked").exists()
