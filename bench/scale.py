@@ -122,8 +122,11 @@ def run(binds: int, rate: int, count: int, tmp: Path) -> dict:
         with Sampler(db_name, kinds) as sampler:
             wait_until(lambda: sampler._cpu_at_start is not None, timeout=10, what="the first sample")
             campaign_actions.send_now(campaign=campaign)
-            wait_until(
-                lambda: delivered.count() >= count, timeout=count / (binds * rate) * 4 + 120, what="all delivered"
+            wait_until(  # once a second: a COUNT over the campaign is not free, and the bench is not the platform
+                lambda: delivered.count() >= count,
+                timeout=count / (binds * rate) * 4 + 120,
+                interval=1.0,
+                what="all delivered",
             )
         unapplied = count - delivered.count()
     finally:

@@ -67,7 +67,11 @@ class Message(models.Model):
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["campaign", "phone"], name="message_unique_phone_per_campaign")]
         indexes = [
-            models.Index(fields=["campaign", "status"], name="message_campaign_status_idx"),
+            # With id last, the claim (a campaign's pending messages in id order, LIMIT a
+            # batch) is one index range that stops after the batch. On (campaign, status)
+            # alone PostgreSQL walked the primary key past every message already claimed:
+            # 11.4 ms per claim half-way through 20,000 messages, quadratic in the campaign.
+            models.Index(fields=["campaign", "status", "id"], name="message_campaign_status_id_idx"),
             # The receipt deadline's probe (campaigns/services/receipt_deadline.py): per
             # campaign, the messages still waiting for a receipt, oldest first, so "is any
             # due?" is one index descent. On messages, not parts: message updates are never
