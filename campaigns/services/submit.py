@@ -242,8 +242,12 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, segment: Segment) ->
         release_messages([r.id for r in rows if r.campaign_status != CampaignStatus.RUNNING], now=now)
         if not runnable:
             return BatchToSend(None, [])
-        campaigns = {c.id: c for c in Campaign.objects.filter(id__in={r.campaign_id for r in runnable})}
-        accounts = Account.objects.in_bulk({r.account_id for r in runnable})
+        # Only what a part needs: a whole Account decrypts its three secrets on load, and
+        # the two full models cost an eighth of a bind worker's CPU at 50 batches a second.
+        campaigns = {
+            c.id: c for c in Campaign.objects.filter(id__in={r.campaign_id for r in runnable}).only(*_CAMPAIGN_FIELDS)
+        }
+        accounts = Account.objects.only(*_ACCOUNT_FIELDS).in_bulk({r.account_id for r in runnable})
         parts = _parts_to_send(runnable, campaigns, accounts, segment)
         if not parts:
             return BatchToSend(None, [])
@@ -256,6 +260,11 @@ def begin_submit(*, message_ids: Iterable[int], claim: int, segment: Segment) ->
             heartbeat_at=now,
         )
     return BatchToSend(batch.id, parts, paces)
+
+
+# What begin_submit reads of a batch's campaigns and accounts (_parts_to_send, text_to_send).
+_CAMPAIGN_FIELDS = ("id", "body", "channel", "smart_encoding", "sender", "validity_period", "send_rate")
+_ACCOUNT_FIELDS = ("id", "source_addr", "source_addr_ton", "source_addr_npi")
 
 
 def _queued(ids: list[int], claim: int) -> list[QueuedMessage]:

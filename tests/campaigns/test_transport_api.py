@@ -70,6 +70,20 @@ def test_begin_submit_lists_every_segment_and_writes_nothing_per_message() -> No
     assert (row.message_ids, row.on_wire, row.claim) == (ids, [], CLAIM)
 
 
+def test_begin_submit_reads_no_secret_and_loads_no_field_lazily() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, ids = _queued(4)
+    with CaptureQueriesContext(connection) as begun:
+        batch = _begin(ids)
+    with CaptureQueriesContext(connection) as afterwards:
+        texts = [(p.body, p.sender, p.sender_ton, p.validity, p.paced) for p in batch.parts]
+    assert len(texts) == 4 and not afterwards.captured_queries  # every field a part needs was read
+    sql = " ".join(q["sql"] for q in begun.captured_queries)
+    assert "smpp_password" not in sql and "mm4_api_key" not in sql  # an account's secrets stay encrypted
+
+
 def test_send_batch_records_answers_and_removes_its_batch_row() -> None:
     _, ids = _queued(5)
     chunks = []
@@ -84,7 +98,7 @@ def test_send_batch_records_answers_and_removes_its_batch_row() -> None:
     assert chunks == [ids[0:2], ids[2:4], ids[4:5]]
     assert set(Message.objects.values_list("status", flat=True)) == {S.ACCEPTED}
     assert Message.objects.filter(submitted_at__isnull=True).count() == 0
-    assert sorted(MessagePart.objects.values_list("provider_message_id", flat=True)) == [f"id{i}.1" for i in ids]
+    assert sorted(MessagePart.objects.values_list("provider_message_id", flat=True)) == sorted(f"id{i}.1" for i in ids)
     assert not BatchInFlight.objects.exists()
 
 
