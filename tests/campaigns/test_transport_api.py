@@ -313,3 +313,24 @@ def test_a_receipt_resolves_an_unknown_part_by_its_handset() -> None:
     assert (part.status, part.provider_message_id) == (S.DELIVERED, "77aa")
     assert Message.objects.get(id=parts[0].message_id).status == S.DELIVERED
     assert MessagePart.objects.get(message_id=parts[1].message_id).status == S.UNKNOWN  # the other one stays
+
+
+def test_receipts_alone_are_stored_in_one_statement_and_with_mo_in_one_transaction() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.models import InboundMessage
+    from campaigns.services.transport_api import InboundIn, ReceiptIn, record_deliveries
+
+    account = AccountFactory()
+    receipts = [ReceiptIn(provider_message_id=f"r{i}", status=S.DELIVERED, stat="DELIVRD") for i in range(3)]
+    with CaptureQueriesContext(connection) as stored:
+        record_deliveries(account_id=account.id, receipts=receipts, inbound=[])
+    assert [q["sql"].split()[0] for q in stored.captured_queries] == ["INSERT"]  # no transaction around it
+    assert Receipt.objects.filter(account=account, state=ReceiptState.PENDING).count() == 3
+    with CaptureQueriesContext(connection) as both:
+        record_deliveries(
+            account_id=account.id, receipts=receipts[:1], inbound=[InboundIn("+447700900001", "Bench", "STOP", 0)]
+        )
+    assert both.captured_queries[0]["sql"].startswith("SAVEPOINT")  # together, or not at all
+    assert Receipt.objects.count() == 4 and InboundMessage.objects.count() == 1
