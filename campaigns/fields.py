@@ -74,6 +74,11 @@ def is_encrypted(value: str) -> bool:
     return True
 
 
+# Every Fernet token starts with its version byte 0x80 and a timestamp: "gAAAAA" in base64,
+# and is at least 100 characters long (a 1-byte plaintext).
+_TOKEN_PREFIX, _TOKEN_MIN_LENGTH = "gAAAAA", 100
+
+
 class EncryptedTextField(models.TextField):
     """Text stored Fernet-encrypted; ``max_length`` bounds the plaintext (see the module)."""
 
@@ -98,6 +103,26 @@ class EncryptedTextField(models.TextField):
         if self.max_length is not None and len(value) > self.max_length:
             raise ValueError(f"{self._where()} holds at most {self.max_length} characters, not {len(value)}.")
         return encrypt(value)
+
+    def value_to_string(self, obj: Any) -> str:
+        """What ``dumpdata`` (any serializer) writes: the ciphertext, never the plaintext, so
+        a fixture or a dump is no more readable than the database it came from."""
+        return encrypt(self.value_from_object(obj) or "")
+
+    def to_python(self, value: Any) -> Any:
+        """A serialized value (``loaddata``) arrives as the ciphertext ``value_to_string``
+        wrote: opened here (and encrypted again on save). A token that no current key opens
+        is not taken for a password; anything else (a form's input) is plaintext."""
+        value = super().to_python(value)
+        if isinstance(value, str) and value.startswith(_TOKEN_PREFIX):
+            if is_encrypted(value):
+                return decrypt(value, where=self._where())
+            if len(value) >= _TOKEN_MIN_LENGTH:
+                raise SecretDecryptionError(
+                    f"{self._where()}: the serialized secret cannot be decrypted with any key in SECRETS_KEYS "
+                    "(a dump of another deployment? load it with that deployment's keys first in SECRETS_KEYS)."
+                )
+        return value
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "exact":

@@ -88,3 +88,26 @@ def test_repr_and_str_leave_secrets_out() -> None:
     for text in (repr(account), str(account)):
         assert SMPP_PASSWORD not in text
         assert API_KEY not in text
+
+
+def test_dumpdata_writes_ciphertext_and_loaddata_restores_the_secret(tmp_path) -> None:
+    import json
+
+    from django.core.management import call_command
+    from django.core.serializers.base import DeserializationError
+
+    account = AccountFactory(smpp_password="dumpme42", mm4_api_key="key-that-must-not-leak")
+    dump = tmp_path / "accounts.json"
+    call_command("dumpdata", "campaigns.account", output=str(dump))
+    text = dump.read_text()
+    assert "dumpme42" not in text and "key-that-must-not-leak" not in text
+    [row] = [r for r in json.loads(text) if r["pk"] == account.pk]
+    assert row["fields"]["smpp_password"].startswith("gAAAAA")  # a Fernet token
+    Account.objects.filter(pk=account.pk).update(smpp_password="changed", mm4_api_key="")
+    call_command("loaddata", str(dump), verbosity=0)
+    account.refresh_from_db()
+    assert (account.smpp_password, account.mm4_api_key) == ("dumpme42", "key-that-must-not-leak")
+    row["fields"]["smpp_password"] = "gAAAAA" + "x" * 120  # another deployment's token
+    dump.write_text(json.dumps([row]))
+    with pytest.raises(DeserializationError, match="cannot be decrypted with any key in SECRETS_KEYS"):
+        call_command("loaddata", str(dump), verbosity=0)
