@@ -15,20 +15,20 @@ from django.db.models import ProtectedError
 
 from campaigns.errors import ApplicationError
 from campaigns.models import Route, RouteEntry
-from campaigns.services.routing import SPREAD
+from campaigns.services.routing import MAX_WEIGHT_TOTAL
 
 
 def check_entries(entries: Sequence[dict[str, Any]]) -> None:
     """At least one entry, an account at most once per prefix, and weights that the
-    routing's spread keeps exact (``routing.SPREAD``)."""
+    routing's spread keeps exact (``routing.MAX_WEIGHT_TOTAL``)."""
     if not entries:
         raise ApplicationError("A route needs at least one entry (a prefix and an account).", field="entries")
     seen = set()
     sums: dict[str, int] = {}
     for e in entries:
         sums[e.get("prefix", "")] = sums.get(e.get("prefix", ""), 0) + e.get("weight", 1)
-        if sums[e.get("prefix", "")] >= SPREAD:
-            raise ApplicationError(f"A prefix's weights must add up to less than {SPREAD}.", field="entries")
+        if sums[e.get("prefix", "")] >= MAX_WEIGHT_TOTAL:
+            raise ApplicationError(f"A prefix's weights must add up to less than {MAX_WEIGHT_TOTAL}.", field="entries")
         key = (e.get("prefix", ""), e["account"].id)
         if key in seen:
             raise ApplicationError(

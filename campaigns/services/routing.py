@@ -18,6 +18,7 @@ The selection is one statement per batch (:func:`selection`), used by
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, replace
@@ -34,7 +35,23 @@ from campaigns.services.bulk_sql import quoted_table
 from campaigns.services.senders import SubmitOutcome
 from campaigns.statuses import S
 
-SPREAD = 1000003  # prime: id × SPREAD mod total walks every residue once per ``total`` ids
+MAX_WEIGHT_TOTAL = 1000003  # a prefix's weights add up to less (keeps id × spread well inside bigint)
+_GOLDEN = 0.6180339887498949
+
+
+def spread(total: int) -> int:
+    """The multiplier that spreads a prefix's messages over its weights: ``id × k mod total``.
+
+    Coprime with ``total``, so every ``total`` consecutive ids take every residue once (the
+    split is exact per ``total`` messages), and close to ``total`` × (√5 − 1)/2, so
+    consecutive ids land far apart (golden-ratio spacing): a 70/30 route interleaves its
+    accounts instead of giving one of them twenty-odd messages in a row (a multiplier of 3
+    modulo 100 did that)."""
+    k = max(1, round(total * _GOLDEN))
+    while math.gcd(k, total) != 1:
+        k += 1
+    return k
+
 
 Unavailable = Callable[[list[str]], dict[str, str]]  # system_ids → {system_id: why it cannot send}
 _unavailable: dict[str, Unavailable] = {}
@@ -138,7 +155,8 @@ def _pick_sql(plan: RoutePlan) -> tuple[str, list[Any]]:
     for prefix in sorted(by_prefix, key=len, reverse=True):
         slices = by_prefix[prefix]
         total = int(slices[0].total)
-        inner = " ".join(f"WHEN (m.id * {SPREAD}) %% {total} < {int(s.hi)} THEN {int(s.account_id)}" for s in slices)
+        k = spread(total)
+        inner = " ".join(f"WHEN (m.id * {k}) %% {total} < {int(s.hi)} THEN {int(s.account_id)}" for s in slices)
         whens.append(f"WHEN m.phone LIKE %s THEN CASE {inner} END")
         params.append(prefix + "%")
     return f"CASE {' '.join(whens)} END", params
@@ -148,11 +166,13 @@ def _rerouted_pick_sql(plan: RoutePlan) -> tuple[str, list[Any]]:
     """The same for a message refused with a routing error (``rerouted_from``): the longest
     prefix with another account, and there its own slice if another's, else the first
     other. A correlated subquery over the plan's few rows, for those rare messages only."""
-    values = ", ".join(["(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint)"] * len(plan.slices))
-    params: list[Any] = [v for s in plan.slices for v in (s.prefix, s.account_id, s.lo, s.hi, s.total)]
-    h = f"(m.id * {SPREAD}) %% e.total"
+    values = ", ".join(["(%s::text, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s::bigint)"] * len(plan.slices))
+    params: list[Any] = [
+        v for s in plan.slices for v in (s.prefix, s.account_id, s.lo, s.hi, s.total, spread(int(s.total)))
+    ]
+    h = "(m.id * e.spread) %% e.total"
     sql = (
-        f"(SELECT e.account_id FROM (VALUES {values}) e(prefix, account_id, lo, hi, total) "
+        f"(SELECT e.account_id FROM (VALUES {values}) e(prefix, account_id, lo, hi, total, spread) "
         f"WHERE m.phone LIKE e.prefix || '%%' AND e.account_id <> m.rerouted_from "
         f"ORDER BY length(e.prefix) DESC, ({h} >= e.lo AND {h} < e.hi) DESC, e.lo LIMIT 1)"
     )

@@ -162,3 +162,15 @@ def test_least_cost_overflows_to_the_next_cheapest_once_the_cheapest_budget_is_s
     tick(enqueue=lambda b: None)
     queued = Counter(Message.objects.filter(campaign=campaign, status=S.QUEUED).values_list("account_id", flat=True))
     assert queued == {cheap.id: 20, dear.id: 80}  # the cheapest to its budget, the rest overflows
+
+
+@pytest.mark.parametrize("total", [1, 2, 3, 10, 100, 7, 64, 1000, 999983])
+def test_the_spread_is_exact_per_total_and_interleaves_from_any_start(total: int) -> None:
+    from campaigns.services.routing import spread
+
+    k = spread(total)
+    assert sorted((i * k) % total for i in range(total)) == list(range(total))  # every residue once
+    if total == 100:  # 70/30: from any first id, no account gets more than a few in a row
+        for start in range(200):
+            picks = ["a" if ((start + i) * k) % 100 < 70 else "b" for i in range(200)]
+            assert "aaaaa" not in "".join(picks) and "bb" not in "".join(picks), start
