@@ -112,16 +112,10 @@ class EncryptedTextField(models.TextField):
     def to_python(self, value: Any) -> Any:
         """A serialized value (``loaddata``) arrives as the ciphertext ``value_to_string``
         wrote: opened here (and encrypted again on save). A token that no current key opens
-        is not taken for a password; anything else (a form's input) is plaintext."""
+        is refused, not taken for a password; anything else (a form's input) is plaintext."""
         value = super().to_python(value)
-        if isinstance(value, str) and value.startswith(_TOKEN_PREFIX):
-            if is_encrypted(value):
-                return decrypt(value, where=self._where())
-            if len(value) >= _TOKEN_MIN_LENGTH:
-                raise SecretDecryptionError(
-                    f"{self._where()}: the serialized secret cannot be decrypted with any key in SECRETS_KEYS "
-                    "(a dump of another deployment? load it with that deployment's keys first in SECRETS_KEYS)."
-                )
+        if isinstance(value, str) and value.startswith(_TOKEN_PREFIX) and len(value) >= _TOKEN_MIN_LENGTH:
+            return decrypt(value, where=self._where())  # SecretDecryptionError says which key is missing
         return value
 
     def get_lookup(self, lookup_name: str) -> Any:

@@ -18,6 +18,7 @@ The selection is one statement per batch (:func:`selection`), used by
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
@@ -39,6 +40,7 @@ MAX_WEIGHT_TOTAL = 1000003  # a prefix's weights add up to less (keeps id × spr
 _GOLDEN = 0.6180339887498949
 
 
+@functools.lru_cache(maxsize=256)  # per claim, per prefix: the same few totals
 def spread(total: int) -> int:
     """The multiplier that spreads a prefix's messages over its weights: ``id × k mod total``.
 
