@@ -29,7 +29,7 @@ from campaigns.services.links import has_urls, track_bodies
 from campaigns.services.materialise import materialise_recipients
 from campaigns.services.personalise import has_variables, recipient_context, render
 from campaigns.services.quiet_hours import defer_quiet
-from campaigns.services.shares import whole_shares
+from campaigns.services.shares import deal, whole_shares
 from campaigns.statuses import IN_FLIGHT_STATUSES, SETTLED_STATUSES, S
 
 logger = logging.getLogger(__name__)
@@ -182,6 +182,8 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
         return []
     free, room = _room(account, channel, campaigns)
     size = batch_size(account, channel)
+    binds = account.binds if channel == Channel.SMS else 1  # MM4: one link, nothing to deal
+    in_hand = int(capacity_per_s(account, channel) * horizon_s()) - free  # already queued or being sent
     batches: list[Batch] = []
 
     def add(ids: list[int], claim: int) -> None:  # inside the claim's transaction
@@ -191,12 +193,21 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
         transaction.on_commit(lambda: enqueue(batch))
         batches.append(batch)
 
+    first_pass = True
     while campaigns and free > 0:
         shares = whole_shares(free, {c.id: room[c.id] for c in campaigns}, rotate=int(now.timestamp()))
         done: set[int] = set()
         for campaign in campaigns:
             target = _Target(campaign, account.id, plans.get(campaign.id))
-            claimed, exhausted = _claim_share(target, shares[campaign.id], size, now, add)
+            share, batch, last = shares[campaign.id], size, False
+            if share and room[campaign.id] is None and target.plan is None and not _has_quiet_hours(campaign):
+                # An uncapped campaign's batches are dealt to the binds (a capped one's pace
+                # is not theirs; routed and quiet-hour claims take fewer than they read).
+                due = _due_count(campaign.id, now, limit=share + 1)
+                last = due <= share  # all it has left: done after this claim
+                share, batch = deal(share, size, binds, due=due, whole=first_pass, can_wait=in_hand >= size * binds)
+            claimed, exhausted = _claim_share(target, share, batch, now, add)
+            exhausted = exhausted or last
             free -= claimed
             if room[campaign.id] is not None:
                 room[campaign.id] -= claimed
@@ -205,6 +216,7 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
         if not done:
             break  # every campaign took its whole share: the budget is spent
         campaigns = [c for c in campaigns if c.id not in done]
+        first_pass = False  # what the others left unused this tick is shared out as it is
     return batches
 
 
@@ -271,6 +283,19 @@ def _claim_share(
     return claimed, False
 
 
+def _has_quiet_hours(campaign: Campaign) -> bool:
+    return bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
+
+
+def _due_count(campaign_id: int, now: datetime, *, limit: int) -> int:
+    """How many of the campaign's pending messages are due now, counted up to ``limit``
+    (an index range of ``(campaign, status, id)``: at most the share and one more)."""
+    due = Message.objects.filter(campaign_id=campaign_id, status=S.PENDING).filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now)
+    )
+    return due[:limit].count()
+
+
 def _claim_campaign(target: _Target, limit: int, now: datetime, claim: int) -> tuple[list[int], bool]:
     """Claim up to ``limit`` due pending messages of a campaign: pending → queued.
 
@@ -281,7 +306,7 @@ def _claim_campaign(target: _Target, limit: int, now: datetime, claim: int) -> t
     gives this account (``campaigns.services.routing``), selected in the same statement.
     """
     campaign, plan = target.campaign, target.plan
-    quiet = bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
+    quiet = _has_quiet_hours(campaign)
     personal = has_variables(campaign.body)
     tracked = campaign.track_links and (personal or has_urls(campaign.body))
     routed = None

@@ -14,6 +14,9 @@ Max-min fairness (water-filling) is the usual rule for sharing a link: nobody ge
 than an equal share unless the others cannot use theirs, and a cap below the equal share
 is always met in full.
 
+Within an uncapped campaign's share, :func:`deal` sizes the tick's batches so that the
+account's binds get equal work (the broker deals them in turn).
+
 The tick applies the rule to each account's budget of messages for the next horizon
 (``campaigns.services.dispatch``); the builder's preview applies it to rates, to say how
 fast a new campaign will go next to those already running.
@@ -68,3 +71,33 @@ def whole_shares(capacity: int, demands: Mapping[K, int | None], *, rotate: int 
             whole[key] += 1
             spare -= 1
     return whole
+
+
+def deal(share: int, size: int, binds: int, *, due: int, whole: bool = True, can_wait: bool = False) -> tuple[int, int]:
+    """How much of an uncapped campaign's ``share`` to claim this tick, and in batches of
+    what size, so that the account's ``binds`` get equal work: ``(messages, batch size)``.
+
+    The broker deals an account's batches to its bind workers in turn, so a tick that
+    claims whole rounds (``binds`` equal batches) gives every bind the same; a part-batch
+    or part-round each tick (what is in flight is rarely a multiple) left some binds a
+    batch behind the others, ending a second late. The rest of the share waits for the
+    next tick. Less than a round waits whole while the binds have a round in hand
+    (``can_wait``), else goes as a round of smaller batches (many small batches would
+    fill the workers' prefetch, and the broker then skips the full ones: no longer in
+    turn). ``whole=False``: budget other campaigns left unused, claimed as it is. The
+    campaign's last messages (``due`` within the share) are all claimed, in rounds of
+    smaller batches: 130 over 4 binds at 50 are 4 batches of 33, not 50 + 50 + 30 and an
+    idle bind.
+    """
+    binds = max(1, binds)
+    if due <= share:
+        rounds = -(-due // (size * binds))
+        return due, max(1, -(-due // (rounds * binds))) if due else size
+    if not whole:
+        return share, size
+    if share >= size * binds:
+        return share - share % (size * binds), size
+    if can_wait:
+        return 0, size
+    per_bind = share // binds
+    return (per_bind * binds, per_bind) if per_bind else (share, size)

@@ -62,8 +62,9 @@ def test_an_unpaced_account_gets_its_assumed_rate_for_the_horizon(settings) -> N
     campaign = _campaign(200, account=AccountFactory(binds=2, rate_per_bind=0), body="Hi")
     actions.send_now(campaign=campaign)
     batches = tick(enqueue=Collect())
-    # 2 binds x 30/s x 2 s = 120 in flight, in batches of 500 (an unpaced bind's batch).
-    assert [len(b.message_ids) for b in batches] == [120]
+    # 2 binds x 30/s x 2 s = 120 in flight: less than an unpaced bind's batch (500), so
+    # one batch of 60 for each bind.
+    assert [len(b.message_ids) for b in batches] == [60, 60]
     assert tick(enqueue=Collect()) == []
 
 

@@ -112,6 +112,15 @@ def test_stalled_sender_does_not_burst_after_the_stall() -> None:
     assert min(gaps) == pytest.approx(1 / 20)
 
 
+def test_a_short_stall_is_made_up_within_the_window() -> None:
+    # A core busy elsewhere for 70 ms (three and a half slots at 50/s): the schedule keeps
+    # its anchor, the late slots go at once, and no one-second window holds more than 50.
+    times = drive(Pacer(50.0), 50 * 10, lateness=lambda k: 0.07 if k == 100 else 0.0)
+    assert times[-1] == pytest.approx((50 * 10 - 1) / 50)  # nothing lost for good
+    assert max_in_window(times) <= 50
+    assert sum(1 for a, b in zip(times[100:], times[101:], strict=False) if b - a < 0.02 - 1e-9) >= 3
+
+
 def test_pause_blocks_then_reanchors() -> None:
     pacer = Pacer(50.0)
     drive(pacer, 10)
