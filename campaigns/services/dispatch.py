@@ -268,8 +268,25 @@ def _plans(account: Account, channel: str, campaigns: list[Campaign]) -> dict[in
 def _claim_share(
     target: _Target, share: int, size: int, now: datetime, add: Callable[[list[int], int], None]
 ) -> tuple[int, bool]:
-    """Claim up to ``share`` of a campaign's due messages, a batch of at most ``size`` per
-    transaction under its own claim token; returns how many, and whether fewer were due."""
+    """Claim up to ``share`` of a campaign's due messages in batches of at most ``size``,
+    each under its own claim token; returns how many, and whether fewer were due. A plain
+    campaign's batches are claimed in one statement and enqueued together when it commits
+    (the binds start together); the others a batch per transaction."""
+    if _is_plain(target) and share > 0:
+        first = secrets.randbits(62)
+        with transaction.atomic():
+            batches = status.claim_pending_batches(
+                campaign_id=target.campaign.id,
+                limit=share,
+                size=size,
+                first_claim=first,
+                now=now,
+                account_id=target.account_id,
+            )
+            for k, ids in enumerate(batches):
+                add(ids, first + k)
+        claimed = sum(len(ids) for ids in batches)
+        return claimed, claimed < share
     claimed = 0
     while claimed < share:
         claim = secrets.randbits(62)
@@ -287,6 +304,14 @@ def _has_quiet_hours(campaign: Campaign) -> bool:
     return bool(campaign.quiet_hours_start and campaign.quiet_hours_end)
 
 
+def _is_plain(target: _Target) -> bool:
+    """Claimed as stored: not routed, no quiet hours, no personalisation, no tracked links."""
+    campaign = target.campaign
+    personal = has_variables(campaign.body)
+    tracked = campaign.track_links and (personal or has_urls(campaign.body))
+    return target.plan is None and not _has_quiet_hours(campaign) and not personal and not tracked
+
+
 def _due_count(campaign_id: int, now: datetime, *, limit: int) -> int:
     """How many of the campaign's pending messages are due now, counted up to ``limit``
     (an index range of ``(campaign, status, id)``: at most the share and one more)."""
@@ -299,9 +324,10 @@ def _due_count(campaign_id: int, now: datetime, *, limit: int) -> int:
 def _claim_campaign(target: _Target, limit: int, now: datetime, claim: int) -> tuple[list[int], bool]:
     """Claim up to ``limit`` due pending messages of a campaign: pending → queued.
 
-    Returns the ids and whether the campaign had fewer than ``limit`` due. A plain
-    campaign (no personalisation, no quiet hours) is claimed in one statement; otherwise
-    the rows are read as named rows, filtered by quiet hours, personalised and their bodies
+    Returns the ids and whether the campaign had fewer than ``limit`` due. A plain routed
+    campaign (no personalisation, no quiet hours) is claimed in one statement (a plain
+    unrouted one, several batches at a time, by :func:`_claim_share`); otherwise the rows
+    are read as named rows, filtered by quiet hours, personalised and their bodies
     written with one UPDATE … FROM VALUES. A routed campaign's messages are those its route
     gives this account (``campaigns.services.routing``), selected in the same statement.
     """
@@ -314,14 +340,9 @@ def _claim_campaign(target: _Target, limit: int, now: datetime, claim: int) -> t
         routed = routing.selection(
             plan=plan, campaign_id=campaign.id, account_id=target.account_id, limit=limit, now=now, after=target.after
         )
-    if not quiet and not personal and not tracked:
-        if routed is not None:
-            ids = status.claim_routed(selection=routed, account_id=target.account_id, claim=claim, now=now)
-            target.after = max(ids, default=target.after)
-        else:
-            ids = status.claim_pending(
-                campaign_id=campaign.id, limit=limit, claim=claim, now=now, account_id=target.account_id
-            )
+    if routed is not None and not quiet and not personal and not tracked:
+        ids = status.claim_routed(selection=routed, account_id=target.account_id, claim=claim, now=now)
+        target.after = max(ids, default=target.after)
         return ids, len(ids) < limit
     messages = Message.objects.filter(campaign=campaign, status=S.PENDING)
     if routed is not None:

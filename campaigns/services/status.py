@@ -73,20 +73,36 @@ def claim_pending(
     id order, in one statement (rows another claimer holds are skipped); returns their ids.
     ``account_id``: the account that will send them, recorded on each (the tick's budget
     counts queued messages by it)."""
+    claimed = claim_pending_batches(
+        campaign_id=campaign_id, limit=limit, size=max(1, limit), first_claim=claim, now=now, account_id=account_id
+    )
+    return claimed[0] if claimed else []
+
+
+def claim_pending_batches(
+    *, campaign_id: int, limit: int, size: int, first_claim: int, now: datetime, account_id: int | None = None
+) -> list[list[int]]:
+    """:func:`claim_pending` for several batches in one statement: up to ``limit`` due
+    messages in id order, cut into batches of ``size``, batch *k* under claim
+    ``first_claim + k``; returns each batch's ids, batch 0 first. One statement and one
+    commit for a tick's round of batches, not one of each per batch."""
     table = quoted_table(Message)
     lock = " FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET status = %s, claim = %s, updated_at = %s, "
-            f"account_id = COALESCE(%s, account_id) WHERE id IN ("
+            # The row numbers come from outside the locking subquery: PostgreSQL allows no
+            # window function next to FOR UPDATE.
+            f"WITH picked AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM ("
             f"SELECT id FROM {table} WHERE campaign_id = %s AND status = %s "
-            f"AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s{lock}) RETURNING id",
-            [S.QUEUED, claim, now, account_id, campaign_id, S.PENDING, now, limit],
+            f"AND (not_before IS NULL OR not_before <= %s) ORDER BY id LIMIT %s{lock}) due) "
+            f"UPDATE {table} SET status = %s, claim = %s + picked.k / %s, updated_at = %s, "
+            f"account_id = COALESCE(%s, account_id) FROM picked WHERE {table}.id = picked.id RETURNING {table}.id",
+            [campaign_id, S.PENDING, now, limit, S.QUEUED, first_claim, size, now, account_id],
         )
         ids = sorted(message_id for (message_id,) in cursor.fetchall())
     if ids:
         message_events(Message.objects.filter(id__any=ids, status=S.QUEUED, updated_at=now), now=now)
-    return ids
+    return [ids[k : k + size] for k in range(0, len(ids), size)]
 
 
 def claim_routed(*, selection: tuple[str, list[Any]], account_id: int, claim: int, now: datetime) -> list[int]:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from campaigns.errors import ApplicationError
@@ -69,7 +70,7 @@ def test_an_unpaced_account_gets_its_assumed_rate_for_the_horizon(settings) -> N
 
 
 @pytest.mark.django_db(transaction=True)
-def test_each_batch_is_enqueued_as_it_commits_under_its_own_claim() -> None:
+def test_a_rounds_batches_are_claimed_in_one_statement_and_enqueued_once_committed() -> None:
     campaign = _campaign(30, account=AccountFactory(binds=1, rate_per_bind=10), body="Hi")
     actions.send_now(campaign=campaign)
     queued_when_enqueued = []
@@ -77,11 +78,14 @@ def test_each_batch_is_enqueued_as_it_commits_under_its_own_claim() -> None:
     def enqueue(batch) -> None:
         queued_when_enqueued.append(Message.objects.filter(campaign=campaign, status=S.QUEUED).count())
 
-    batches = tick(enqueue=enqueue)
-    # 1 bind x 10/s x 2 s = 20, in batches of 10: the first went out before the second
-    # was claimed, and a redelivered batch can find its earlier attempt by its claim alone.
+    with CaptureQueriesContext(connection) as queries:
+        batches = tick(enqueue=enqueue)
+    # 1 bind x 10/s x 2 s = 20, in batches of 10: one UPDATE claimed both, each batch under
+    # its own claim (a redelivered batch finds its earlier attempt by its claim alone), and
+    # both went out after the commit, together.
     assert [len(b.message_ids) for b in batches] == [10, 10]
-    assert queued_when_enqueued == [10, 20]
+    assert queued_when_enqueued == [20, 20]
+    assert len([q for q in queries.captured_queries if q["sql"].startswith("WITH picked")]) == 1
     assert len({b.claim for b in batches}) == 2
     for batch in batches:
         claims = set(Message.objects.filter(id__in=batch.message_ids).values_list("claim", flat=True))
