@@ -39,7 +39,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, CampaignStatus, Message, MessageStatusDelta
 from campaigns.selectors import SENT_STATUSES, WAITING_STATUSES
 from campaigns.services import status_counts
-from campaigns.services.dispatch import capacity_per_s
+from campaigns.services.claims import capacity_per_s
 from campaigns.services.shares import fair_shares
 from campaigns.statuses import FAILURE_STATUSES, S
 

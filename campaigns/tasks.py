@@ -11,7 +11,8 @@ from celery import shared_task
 
 from campaigns.models import Channel
 from campaigns.services import senders, submit
-from campaigns.services.dispatch import Batch, tick
+from campaigns.services.claims import Batch
+from campaigns.services.dispatch import tick
 from campaigns.services.receipt_deadline import settle_overdue_parts
 from campaigns.services.receipts import adopt_ambiguous_parts, apply_receipts, orphan_stale_receipts
 

@@ -33,7 +33,7 @@ import psycopg
 logger = logging.getLogger(__name__)
 
 #: advisory lock class of bind slots: (SLOT_LOCK_CLASS, slot_key(account, slot)); other
-#: classes in the project: dispatch.CLAIM_LOCK_CLASS, submit_recovery.SWEEP_LOCK
+#: classes in the project: claims.CLAIM_LOCK_CLASS, submit_recovery.SWEEP_LOCK
 SLOT_LOCK_CLASS = 0x5EB70D17
 _SLOT_BITS = 10  # up to 1,024 slots per resource, resources up to 2**21
 MAX_SLOTS = 1 << _SLOT_BITS

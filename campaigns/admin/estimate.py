@@ -17,7 +17,7 @@ from datetime import time
 
 from campaigns.models import Account, Channel
 from campaigns.selectors import running_send_rates
-from campaigns.services.dispatch import capacity_per_s
+from campaigns.services.claims import capacity_per_s
 from campaigns.services.shares import fair_shares
 
 DAY_S = 86400.0

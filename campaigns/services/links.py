@@ -1,6 +1,6 @@
 """Tracked short links: find the URLs of a text, give each message its own codes.
 
-Codes are made when a batch is claimed (campaigns/services/dispatch.py), right after the
+Codes are made when a batch is claimed (campaigns/services/claims.py), right after the
 bodies are personalised, because only then does each message have its text (a URL may be
 personalised too) and because a campaign cancelled half-way never pays for the codes of
 messages it did not send. Per batch the work is set-based, whatever its size:

@@ -18,7 +18,7 @@ Within an uncapped campaign's share, :func:`deal` sizes the tick's batches so th
 account's binds get equal work (the broker deals them in turn).
 
 The tick applies the rule to each account's budget of messages for the next horizon
-(``campaigns.services.dispatch``); the builder's preview applies it to rates, to say how
+(``campaigns.services.claims``); the builder's preview applies it to rates, to say how
 fast a new campaign will go next to those already running.
 """
 

@@ -122,7 +122,7 @@ def test_a_second_tick_claims_nothing_for_an_account_another_tick_is_claiming() 
     # Two ticks at once would each read the same budget and claim the horizon twice.
     from django.db import connections
 
-    from campaigns.services.dispatch import CLAIM_LOCK_CLASS
+    from campaigns.services.claims import CLAIM_LOCK_CLASS
 
     campaign = _campaign(30, account=AccountFactory(binds=1, rate_per_bind=10), body="Hi")
     actions.send_now(campaign=campaign)

@@ -96,7 +96,7 @@ def test_a_tracked_campaign_gives_each_message_its_own_codes(settings) -> None:
     actions.send_now(campaign=campaign)
     statements: list[str] = []
     with connection.execute_wrapper(lambda execute, sql, *a: statements.append(sql) or execute(sql, *a)):
-        tick(enqueue=lambda batch: None)
+        batches = tick(enqueue=lambda batch: None)
     bodies = list(Message.objects.filter(campaign=campaign, status=S.QUEUED).values_list("id", "body"))
     assert len(bodies) == 20
     pattern = re.compile(
@@ -111,9 +111,9 @@ def test_a_tracked_campaign_gives_each_message_its_own_codes(settings) -> None:
     for (mid, _), (first, second) in zip(bodies, codes, strict=True):
         assert stored[(mid, links["https://shop.example.com/spring?utm=sms"])] == first
         assert stored[(mid, links["https://t.example.com"])] == second
-    # set-based: one INSERT of codes for the whole batch, never one per message
+    # set-based: one INSERT of codes per batch (one for each of the account's binds), never one per message
     inserts = [s for s in statements if "INSERT INTO" in s and ShortCode._meta.db_table in s]
-    assert len(inserts) == 1
+    assert len(batches) < 20 and len(inserts) == len(batches)
 
 
 @pytest.mark.django_db
