@@ -175,7 +175,7 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
                 # is not theirs; routed and quiet-hour claims take fewer than they read).
                 due = _due_count(campaign.id, now, limit=share + 1)
                 last = due <= share  # all it has left: done after this claim
-                share, batch = deal(share, size, binds, due=due, whole=first_pass, can_wait=in_hand >= size * binds)
+                share, batch = deal(share, size, binds, due=due, whole=first_pass, in_hand=in_hand)
             claimed, exhausted = _claim_share(target, share, batch, now, add)
             exhausted = exhausted or last
             free -= claimed

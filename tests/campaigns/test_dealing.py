@@ -16,22 +16,27 @@ from tests.factories import AccountFactory, CampaignFactory, ContactFactory, Rec
 
 
 @pytest.mark.parametrize(
-    ("share", "size", "binds", "due", "whole", "expected"),
+    ("share", "size", "binds", "due", "in_hand", "expected"),
     [
-        (2000, 50, 20, 20000, True, (2000, 50)),  # two whole rounds
-        (1025, 50, 20, 20000, True, (1000, 50)),  # a part-round waits for the next tick
-        (990, 50, 20, 20000, True, (980, 49)),  # less than a round: one batch each, smaller
-        (130, 50, 4, 130, True, (130, 33)),  # the last messages: 33 + 33 + 33 + 31
-        (1500, 50, 20, 1300, True, (1300, 33)),  # the last 1,300: two rounds of 33
-        (1025, 50, 20, 20000, False, (1025, 50)),  # budget others left: as it is
-        (1025, 50, 1, 20000, True, (1000, 50)),  # one bind: whole batches
-        (5, 50, 20, 10, True, (5, 50)),  # fewer than one each: one small batch
-        (120, 500, 2, 200, True, (120, 60)),  # an unpaced account's two binds
-        (0, 50, 4, 0, True, (0, 50)),
+        (2000, 50, 20, 20000, 500, (2000, 50)),  # two whole rounds
+        (2000, 50, 20, 20000, 0, (1000, 50)),  # idle binds: one round first
+        (1025, 50, 20, 20000, 975, (1000, 50)),  # a part-round waits for the next tick
+        (990, 50, 20, 20000, 1010, (0, 50)),  # less than a round, a round in hand: it waits
+        (990, 50, 20, 20000, 10, (980, 49)),  # less than a round, the binds low: smaller batches
+        (130, 50, 4, 130, 0, (130, 33)),  # the last messages: 33 + 33 + 33 + 31
+        (1500, 50, 20, 1300, 500, (1300, 33)),  # the last 1,300: two rounds of 33
+        (1025, 50, 1, 20000, 975, (1000, 50)),  # one bind: whole batches
+        (5, 50, 20, 10, 0, (5, 50)),  # fewer than one each: one small batch
+        (120, 500, 2, 200, 0, (120, 60)),  # an unpaced account's two binds
+        (0, 50, 4, 0, 0, (0, 50)),
     ],
 )
-def test_deal_golden(share, size, binds, due, whole, expected) -> None:
-    assert deal(share, size, binds, due=due, whole=whole) == expected
+def test_deal_golden(share, size, binds, due, in_hand, expected) -> None:
+    assert deal(share, size, binds, due=due, in_hand=in_hand) == expected
+
+
+def test_budget_other_campaigns_left_is_claimed_as_it_is() -> None:
+    assert deal(1025, 50, 20, due=20000, whole=False, in_hand=975) == (1025, 50)
 
 
 def _loads(messages: int, batch: int, binds: int) -> list[int]:
@@ -48,22 +53,29 @@ def _loads(messages: int, batch: int, binds: int) -> list[int]:
     binds=st.integers(1, 40),
     due=st.integers(0, 10000),
     whole=st.booleans(),
+    in_hand=st.integers(0, 5000),
 )
-def test_deal_gives_the_binds_equal_work(share, size, binds, due, whole) -> None:
-    messages, batch = deal(share, size, binds, due=due, whole=whole)
+def test_deal_gives_the_binds_equal_work(share, size, binds, due, whole, in_hand) -> None:
+    messages, batch = deal(share, size, binds, due=due, whole=whole, in_hand=in_hand)
     assert 0 < batch <= size
     assert messages <= share
+    one_round = size * binds
     if due <= share:  # the last round: everything, no bind more than a batch ahead
         assert messages == due
         loads = _loads(messages, batch, binds)
         assert max(loads) - min(loads) <= batch
-        rounds = -(-due // (size * binds))  # no more rounds than batches of ``size`` need
+        rounds = -(-due // one_round)  # no more rounds than batches of ``size`` need
         assert -(-messages // batch) <= rounds * binds
-    elif whole and share >= binds:  # whole rounds: every bind the same, to the message
-        assert len(set(_loads(messages, batch, binds))) == 1
-        assert messages > share - size * binds  # and no more than a round is left for later
-    else:
+    elif not whole:
         assert messages == share
+    elif share >= binds and not (share < one_round and in_hand >= one_round):
+        assert messages > 0 and len(set(_loads(messages, batch, binds))) == 1  # every bind the same
+        if in_hand == 0:
+            assert messages <= one_round  # idle binds: one round first
+        elif share >= one_round:
+            assert messages > share - one_round  # no more than a round left for later
+    elif share >= binds:
+        assert messages == 0  # a part-round waits: the binds have a round in hand
 
 
 def _campaign(account, n: int):
@@ -77,13 +89,14 @@ def _campaign(account, n: int):
 
 @pytest.mark.django_db
 def test_the_tick_deals_whole_rounds_then_the_last_messages_evenly(settings) -> None:
-    """4 binds × 50/s, a 2 s horizon: 400 in flight. 555 messages: 8 batches of 50; with
-    25 of them answered, 25 free is less than a round and the binds have one in hand, so
-    nothing; with 200 more answered, the last 155 in 4 batches of 39 or so, not 50 + 50 +
-    50 + 5."""
+    """4 binds × 50/s, a 2 s horizon: 400 in flight. 555 messages: idle binds get one
+    round of 50 each, the next tick the second; with 25 answered, 25 free is less than a
+    round and the binds have one in hand, so nothing; with 200 more answered, the last 155
+    in 4 batches of 39 or so, not 50 + 50 + 50 + 5."""
     settings.DISPATCH_HORIZON_S = 2.0
     campaign = _campaign(AccountFactory(binds=4, rate_per_bind=50), 555)
-    assert [len(b.message_ids) for b in tick(enqueue=lambda b: None)] == [50] * 8
+    assert [len(b.message_ids) for b in tick(enqueue=lambda b: None)] == [50] * 4
+    assert [len(b.message_ids) for b in tick(enqueue=lambda b: None)] == [50] * 4
 
     def answer(n: int) -> None:
         ids = Message.objects.filter(campaign=campaign, status=S.QUEUED).values_list("id", flat=True)[:n]
