@@ -154,6 +154,7 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
     size = batch_size(account, channel)
     binds = account.binds if channel == Channel.SMS else 1  # MM4: one link, nothing to deal
     in_hand = int(capacity_per_s(account, channel) * horizon_s()) - free  # already queued or being sent
+    paced = channel == Channel.MMS or account.rate_per_bind > 0
     batches: list[Batch] = []
 
     def add(ids: list[int], claim: int) -> None:  # inside the claim's transaction
@@ -175,7 +176,7 @@ def _claim_batches(account: Account, channel: str, now: datetime, enqueue: Enque
                 # is not theirs; routed and quiet-hour claims take fewer than they read).
                 due = _due_count(campaign.id, now, limit=share + 1)
                 last = due <= share  # all it has left: done after this claim
-                share, batch = deal(share, size, binds, due=due, whole=first_pass, in_hand=in_hand)
+                share, batch = deal(share, size, binds, due=due, whole=first_pass, in_hand=in_hand, paced=paced)
             claimed, exhausted = _claim_share(target, share, batch, now, add)
             exhausted = exhausted or last
             free -= claimed

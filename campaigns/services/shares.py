@@ -73,7 +73,9 @@ def whole_shares(capacity: int, demands: Mapping[K, int | None], *, rotate: int 
     return whole
 
 
-def deal(share: int, size: int, binds: int, *, due: int, whole: bool = True, in_hand: int = 0) -> tuple[int, int]:
+def deal(
+    share: int, size: int, binds: int, *, due: int, whole: bool = True, in_hand: int = 0, paced: bool = True
+) -> tuple[int, int]:
     """How much of an uncapped campaign's ``share`` to claim this tick, and in batches of
     what size, so that the account's ``binds`` get equal work: ``(messages, batch size)``.
 
@@ -84,9 +86,10 @@ def deal(share: int, size: int, binds: int, *, due: int, whole: bool = True, in_
     next tick. Less than a round waits whole while the binds have a round ``in_hand``
     (messages queued or being sent), else goes as a round of smaller batches (many small
     batches would fill the workers' prefetch, and the broker then skips the full ones: no
-    longer in turn). Binds with nothing in hand get one round: each worker begins one
-    batch, not two at once (20 workers beginning two each kept the last from sending for
-    0.3 s on 2 cores); the next round follows a tick later. ``whole=False``: budget other
+    longer in turn). Paced binds with nothing in hand get one round: each worker begins
+    one batch, not two at once (20 workers beginning two each kept the last from sending
+    for 0.3 s on 2 cores); the next round follows a tick later. Unpaced binds (no provider
+    cap: a round is a few milliseconds of their sending) get their whole share. ``whole=False``: budget other
     campaigns left unused, claimed as it is. The campaign's last messages (``due`` within
     the share) are all claimed, in rounds of smaller batches: 130 over 4 binds at 50 are
     4 batches of 33, not 50 + 50 + 30 and an idle bind.
@@ -99,7 +102,7 @@ def deal(share: int, size: int, binds: int, *, due: int, whole: bool = True, in_
         return share, size
     one_round = size * binds
     if share >= one_round:
-        return (share - share % one_round if in_hand else one_round), size
+        return (one_round if paced and not in_hand else share - share % one_round), size
     if in_hand >= one_round:
         return 0, size
     per_bind = share // binds

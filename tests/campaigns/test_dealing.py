@@ -35,6 +35,21 @@ def test_deal_golden(share, size, binds, due, in_hand, expected) -> None:
     assert deal(share, size, binds, due=due, in_hand=in_hand) == expected
 
 
+def test_unpaced_binds_get_their_whole_share_even_when_idle() -> None:
+    # No provider cap: 2 binds assumed at 9,000/s for 2 s; a round (2 × 500) is milliseconds.
+    assert deal(36000, 500, 2, due=100000, in_hand=0, paced=False) == (36000, 500)
+    assert deal(36000, 500, 2, due=100000, in_hand=0) == (1000, 500)
+
+
+@pytest.mark.django_db
+def test_the_first_tick_of_an_unpaced_account_claims_its_whole_budget(settings) -> None:
+    settings.DISPATCH_HORIZON_S = 2.0
+    settings.DISPATCH_UNPACED_RATE_PER_BIND = 1000
+    _campaign(AccountFactory(binds=2, rate_per_bind=0), 5000)
+    # 2 binds × 1,000/s × 2 s = 4,000, in batches of 500 (an unpaced bind's), all at once.
+    assert [len(b.message_ids) for b in tick(enqueue=lambda b: None)] == [500] * 8
+
+
 def test_budget_other_campaigns_left_is_claimed_as_it_is() -> None:
     assert deal(1025, 50, 20, due=20000, whole=False, in_hand=975) == (1025, 50)
 
@@ -54,9 +69,10 @@ def _loads(messages: int, batch: int, binds: int) -> list[int]:
     due=st.integers(0, 10000),
     whole=st.booleans(),
     in_hand=st.integers(0, 5000),
+    paced=st.booleans(),
 )
-def test_deal_gives_the_binds_equal_work(share, size, binds, due, whole, in_hand) -> None:
-    messages, batch = deal(share, size, binds, due=due, whole=whole, in_hand=in_hand)
+def test_deal_gives_the_binds_equal_work(share, size, binds, due, whole, in_hand, paced) -> None:
+    messages, batch = deal(share, size, binds, due=due, whole=whole, in_hand=in_hand, paced=paced)
     assert 0 < batch <= size
     assert messages <= share
     one_round = size * binds
@@ -70,8 +86,8 @@ def test_deal_gives_the_binds_equal_work(share, size, binds, due, whole, in_hand
         assert messages == share
     elif share >= binds and not (share < one_round and in_hand >= one_round):
         assert messages > 0 and len(set(_loads(messages, batch, binds))) == 1  # every bind the same
-        if in_hand == 0:
-            assert messages <= one_round  # idle binds: one round first
+        if in_hand == 0 and paced:
+            assert messages <= one_round  # idle paced binds: one round first
         elif share >= one_round:
             assert messages > share - one_round  # no more than a round left for later
     elif share >= binds:
