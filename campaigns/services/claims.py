@@ -110,10 +110,10 @@ def _room(account: Account, channel: str, campaigns: list[Campaign]) -> tuple[in
 def claim_batches(*, account: Account, channel: str, now: datetime, enqueue: Enqueue) -> list[Batch]:
     """Claim the account's next messages (pending → queued), personalised, in batches.
 
-    Each batch is claimed in its own transaction under its own claim token and enqueued
-    the moment it commits: the bind sends the first batch while the tick claims the rest
-    (one statement per batch, not per message), and a redelivered batch finds its earlier
-    attempt by its token alone.
+    Each batch has its own claim token, so a redelivered batch finds its earlier attempt by
+    its token alone, and is enqueued only once its claim has committed: a plain campaign's
+    batches of the tick in one statement and one commit (:func:`_claim_share`), the others
+    a batch per statement and transaction.
     """
     with _sole_claimer(account.id) as sole:
         if not sole:
@@ -125,8 +125,8 @@ def claim_batches(*, account: Account, channel: str, now: datetime, enqueue: Enq
 def _sole_claimer(account_id: int) -> Iterator[bool]:
     """One claimer per account at a time. Two ticks at once (beat's and the one *send now*
     enqueues, or two dispatch threads) would each read the same budget and together claim
-    twice the horizon. A session-level advisory lock on PostgreSQL: the claims commit batch
-    by batch inside it. SQLite runs one writer at a time anyway."""
+    twice the horizon. A session-level advisory lock on PostgreSQL: the claims' own
+    transactions commit inside it. SQLite runs one writer at a time anyway."""
     if connection.vendor != "postgresql":
         yield True
         return
